@@ -1,0 +1,1 @@
+"""The `kgan` command line (installed as `keras_gan_cli`)."""

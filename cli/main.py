@@ -1,0 +1,311 @@
+"""`kgan`: train, sample and export GANs. Parses, builds a config, calls the library.
+
+No TensorFlow import at module level: `kgan --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from keras_gan_cli.options import Failure
+from keras_gan_cli.options import InputError
+from keras_gan_cli.options import NumRange
+
+
+def _input_errors():
+    """Library exception types that mean bad input (exit 2)."""
+    from keras_gan.config import ConfigError
+    from keras_gan.data import DataError
+    from keras_gan.sampling import SourceError
+
+    return (ConfigError, DataError, SourceError, KeyError, ValueError, FileExistsError)
+
+
+def _message(error: BaseException) -> str:
+    text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+    return " ".join(str(text).split())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="keras-gan")
+def cli():
+    """keras-gan: train, sample and export GANs (Keras 3, TensorFlow).
+
+    \b
+    Examples:
+      kgan fit                                  # default glyph GAN, ~10 min on 2 CPUs
+      kgan sample runs/00000-glyph_gan --labels 永字八法Ab --grid --out grid.png
+      kgan export runs/00000-glyph_gan --name glyphs
+      kgan data fonts --charset gb2312-1
+    """
+
+
+# ----------------------------------------------------------------------------- fit
+
+
+@cli.command()
+@click.argument("config_file", required=False, type=click.Path(dir_okay=False))
+@click.option("--model", help="Registered model name (kgan models).")
+@click.option("--preset", help="Named partial config (see keras_gan/presets.py).")
+@click.option("--dataset", help="Data spec, e.g. glyphs:latin, glyphs:chars=永字八法, synthetic:32x32x3.")
+@click.option("--steps", type=int, help="Training steps.")
+@click.option("--epochs", type=int, help="Passes over the data (overrides --steps).")
+@click.option("--batch-size", type=int, help="Global batch size.")
+@click.option("--image-size", type=int, help="Image side in pixels (16, 32, 64, 128).")
+@click.option("--run-dir", type=click.Path(file_okay=False), help="Run directory (default: runs/NNNNN-MODEL).")
+@click.option("--seed", type=int, help="Seed for data order, noise and weights.")
+@click.option("--strategy", type=click.Choice(["auto", "one", "mirrored"]), help="tf.distribute strategy.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override any config key, e.g. --set train.log_every=50 (repeatable).")
+@click.option("--resume", is_flag=True, help="Continue the latest run (or --run-dir) from its last checkpoint.")
+@click.option("--export", "export_name", metavar="NAME", help="Export the generator to saved_models/NAME/.")
+@click.option("--dry-run", is_flag=True, help="Resolve config, data and model; print them; train nothing.")
+def fit(config_file, model, preset, dataset, steps, epochs, batch_size, image_size, run_dir, seed,
+        strategy, assignments, resume, export_name, dry_run):
+    """Train a GAN. With no arguments: the default glyph model on the default glyphs.
+
+    \b
+    Examples:
+      kgan fit
+      kgan fit --dataset "glyphs:chars=永字八法?fonts=uming,ukai" --steps 2000
+      kgan fit --preset latin-cdcgan-32 --set train.log_every=50 --export latin
+      kgan fit --resume                         # after Ctrl-C or a crash
+    """
+    from keras_gan import presets
+    from keras_gan.config import RunConfig
+    from keras_gan.config import load_config_file
+
+    try:
+        if resume:
+            from keras_gan.training import latest_run_dir
+
+            run_dir = Path(run_dir) if run_dir else latest_run_dir(RunConfig().runs_root)
+            base = RunConfig.from_dict(load_config_file(run_dir / "config.json"))
+        else:
+            base = RunConfig()
+            if preset:
+                base = base.merge(presets.get(preset))
+            if config_file:
+                base = base.merge(load_config_file(config_file))
+        flags = {
+            "model": model,
+            "data": {"spec": dataset, "image_size": image_size},
+            "train": {"steps": steps, "epochs": epochs, "batch_size": batch_size, "seed": seed,
+                      "strategy": strategy},
+            "export_name": export_name,
+        }
+        config = base.merge(_drop_none(flags)).override(list(assignments)).validate()
+        if dry_run:
+            _dry_run(config)
+            return
+        from keras_gan import training
+
+        training.fit(config, run_dir=run_dir, resume=resume, log=lambda line: click.echo(line, err=True))
+    except _input_errors() as e:
+        raise InputError(_message(e)) from None
+    except _training_errors() as e:
+        if getattr(e, "signum", None):
+            click.echo(f"Error: {_message(e)}", err=True)
+            sys.exit(128 + e.signum)
+        raise Failure(_message(e)) from None
+
+
+def _training_errors():
+    from keras_gan.training import TrainingDiverged
+    from keras_gan.training import TrainingInterrupted
+
+    return (TrainingDiverged, TrainingInterrupted)
+
+
+def _drop_none(values: dict) -> dict:
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            value = _drop_none(value)
+            if value:
+                out[key] = value
+        elif value is not None:
+            out[key] = value
+    return out
+
+
+def _dry_run(config) -> None:
+    from keras_gan import data as data_lib
+    from keras_gan import training
+
+    data = data_lib.load_dataset(config.data.spec, config.data.image_size, config.data.channels)
+    kwargs = training.resolve_model_kwargs(config, data)
+    model = training.build_model(config, kwargs)
+    model.prepare(data)
+    summary = {
+        "config": config.merge({"model_kwargs": kwargs}).to_dict(),
+        "data": {"images": len(data), "classes": data.num_classes, "report": data.report},
+        "parameters": {
+            "generator": model.generator.count_params(),
+            "discriminator": model.discriminator.count_params(),
+        },
+        "steps": training.total_steps(config, len(data)),
+    }
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+# ----------------------------------------------------------------------------- sample
+
+
+@cli.command()
+@click.argument("source", type=click.Path())
+@click.option("--seeds", type=NumRange(), default="0-7", show_default=True, help="Seeds, e.g. 0-15 or 1,5,9.")
+@click.option("--labels", help="Labels to draw; for glyph models the characters themselves: '永字八法 Ab'.")
+@click.option("--grid", "as_grid", is_flag=True, help="Write one PNG grid (rows = seeds, columns = labels).")
+@click.option("--out", type=click.Path(), help="Output folder (or PNG file with --grid).")
+@click.option("--list-labels", is_flag=True, help="Print the labels the model knows and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def sample(source, seeds, labels, as_grid, out, list_labels, as_json):
+    """Generate images by seed from a run directory or an exported model.
+
+    \b
+    Examples:
+      kgan sample saved_models/glyphs --labels 永字八法 --seeds 0-3 --grid --out grid.png
+      kgan sample runs/00000-glyph_gan --labels Ab --out samples/   # seed0000-A.png ...
+      kgan sample saved_models/glyphs --list-labels
+    """
+    from keras_gan import sampling
+
+    try:
+        sampler = sampling.load_sampler(source)
+        if list_labels:
+            click.echo(json.dumps(sampler.labels, ensure_ascii=False) if as_json else "".join(sampler.labels or []))
+            return
+        if not out:
+            raise InputError("--out is required (a folder, or a .png file with --grid)")
+        written = sampling.save_samples(sampler, seeds, out, labels, as_grid)
+    except _input_errors() as e:
+        raise InputError(_message(e)) from None
+    if as_json:
+        click.echo(json.dumps({"written": [str(p) for p in written]}, ensure_ascii=False))
+    else:
+        click.echo(f"wrote {len(written)} file(s) to {out}")
+
+
+@cli.command()
+@click.argument("source", type=click.Path())
+@click.option("--seeds", "pair", required=True, help="Two seeds A,B to interpolate between.")
+@click.option("--steps", type=click.IntRange(2, 256), default=8, show_default=True)
+@click.option("--labels", help="Labels (characters) for conditional models; default: the first.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="PNG grid to write.")
+def interpolate(source, pair, steps, labels, out):
+    """Walk the latent space from seed A to seed B (spherical interpolation).
+
+    \b
+    Example:
+      kgan interpolate saved_models/glyphs --seeds 1,2 --labels 永 --out walk.png
+    """
+    from keras_gan import sampling
+
+    try:
+        seeds = NumRange().convert(pair, None, None)
+        if len(seeds) != 2:
+            raise InputError(f"--seeds takes exactly two seeds A,B, got {pair!r}")
+        sampler = sampling.load_sampler(source)
+        sampling.save_interpolation(sampler, seeds, steps, labels, out)
+    except _input_errors() as e:
+        raise InputError(_message(e)) from None
+    click.echo(f"wrote {out}")
+
+
+# ----------------------------------------------------------------------------- export
+
+
+@cli.command()
+@click.argument("source", type=click.Path(file_okay=False))
+@click.option("--name", required=True, help="Model name: writes saved_models/NAME/<version>/.")
+@click.option("--version", "version", type=click.IntRange(min=1), help="Version number (default: next free).")
+@click.option("--format", "fmt", type=click.Choice(["saved_model"]), default="saved_model", show_default=True)
+@click.option("--model-base-path", default="saved_models", show_default=True, type=click.Path(file_okay=False))
+def export(source, name, version, fmt, model_base_path):
+    """Export a run's generator as a SavedModel in TF Serving's layout.
+
+    \b
+    Example:
+      kgan export runs/00000-glyph_gan --name glyphs    # saved_models/glyphs/1/
+    """
+    from keras_gan import training
+    from keras_gan.export import export_generator
+
+    try:
+        if not (Path(source) / "config.json").is_file():
+            raise InputError(f"SOURCE {source!r} is not a run directory (no config.json)")
+        model, config, info = training.load_run(source)
+        target = export_generator(
+            model, Path(model_base_path) / name, version,
+            labels=info.get("label_names") if model.conditional else None,
+            config=config.to_dict(),
+        )
+    except _input_errors() as e:
+        raise InputError(_message(e)) from None
+    click.echo(str(target))
+
+
+# ----------------------------------------------------------------------------- data, models
+
+
+@cli.group()
+def data():
+    """Inspect fonts and data sets."""
+
+
+@data.command("fonts")
+@click.option("--charset", default="default", show_default=True,
+              help="latin, letters, common, default, gb2312-1 or chars=TEXT.")
+@click.option("--json", "as_json", is_flag=True)
+def data_fonts(charset, as_json):
+    """List the font faces found and how much of CHARSET each covers.
+
+    \b
+    Example:
+      kgan data fonts --charset gb2312-1
+    """
+    from keras_gan.data import glyphs
+
+    try:
+        chars = glyphs.parse_charset(charset)
+        rows = glyphs.font_coverage(chars, glyphs.find_fonts())
+    except _input_errors() as e:
+        raise InputError(_message(e)) from None
+    if as_json:
+        click.echo(json.dumps({"charset": charset, "size": len(chars), "fonts": rows}, ensure_ascii=False))
+        return
+    for row in rows:
+        covered = row.get("error") or f"{row['covered']:>5}/{row['total']}"
+        click.echo(f"{covered}  {row['name']}  ({row['path']}#{row['index']})")
+    click.echo(f"{len(rows)} faces; charset {charset!r} has {len(chars)} characters")
+    if not any(row.get("cjk") for row in rows):
+        click.echo(f"no CJK font found: {glyphs.CJK_HELP}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def models(as_json):
+    """List registered models and losses."""
+    import keras_gan.models  # noqa: F401  (registers the models)
+    from keras_gan.registry import LOSSES
+    from keras_gan.registry import MODELS
+
+    rows = {
+        "models": {name: (MODELS.get(name).__doc__ or "").strip().splitlines()[0] for name in MODELS.names()},
+        "losses": LOSSES.names(),
+    }
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for name, doc in rows["models"].items():
+        click.echo(f"{name:12} {doc}")
+    click.echo("losses: " + ", ".join(rows["losses"]))
+
+
+if __name__ == "__main__":  # python -m keras_gan_cli.main
+    cli()

@@ -1,0 +1,125 @@
+"""`RunMonitor`: progress lines, `log.csv`, TensorBoard, sample grids, checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gan.files import atomic_write_bytes
+from keras_gan.sampling import grid
+from keras_gan.sampling import noise_for_seeds
+from keras_gan.sampling import png_bytes
+from keras_gan.sampling import to_uint8
+
+GRID_LABELS = 16
+
+
+class RunMonitor(keras.callbacks.Callback):
+    """Every `log_every` steps: a progress line, a `log.csv` row and TensorBoard scalars
+    (means over those steps); every `sample_every`: a grid from fixed seeds; every
+    `checkpoint_every` (and at the end, or on a signal): a checkpoint, never of a
+    NaN state.
+    """
+
+    def __init__(self, run_dir, config, data, step, manager, start, total, log):
+        super().__init__()
+        self.run_dir, self.config, self.train = Path(run_dir), config, config.train
+        self.step, self.manager, self.start, self.total, self.log = step, manager, start, total, log
+        self.signum = None
+        self.diverged_at = None
+        self.grid_labels = _spread(data.num_classes, GRID_LABELS) if data.num_classes else None
+        self.columns = None
+
+    # ----------------------------------------------------------------- hooks
+
+    def on_train_begin(self, logs=None):
+        self.writer = tf.summary.create_file_writer(str(self.run_dir / "tensorboard"))
+        self.log_path = self.run_dir / "log.csv"
+        _truncate_log(self.log_path, self.start)
+        self.last_time, self.last_step = time.perf_counter(), self.start
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.start + batch + 1
+        self.step.assign(step)
+        values = {k: float(v) for k, v in (logs or {}).items()}
+        if not all(math.isfinite(v) for v in values.values()):
+            self.diverged_at = step
+            self.model.stop_training = True
+            return
+        if step % self.train.log_every == 0 or step == self.total or self.signum is not None:
+            self._log_row(step, values)
+        if step % self.train.sample_every == 0 or step == self.total:
+            self.save_grid(step)
+        if step % self.train.checkpoint_every == 0 or step == self.total or self.signum is not None:
+            self.manager.save(checkpoint_number=step)
+        if self.signum is not None:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        self.writer.close()
+
+    # ----------------------------------------------------------------- outputs
+
+    def _log_row(self, step, values):
+        now = time.perf_counter()
+        rate = (step - self.last_step) * self.train.batch_size / max(now - self.last_time, 1e-9)
+        self.last_time, self.last_step = now, step
+        row = {"step": step, **{k: round(v, 6) for k, v in values.items()}, "images_per_sec": round(rate, 1)}
+        new_file = not self.log_path.exists()
+        with open(self.log_path, "a", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            if new_file:
+                writer.writeheader()
+            writer.writerow(row)
+        with self.writer.as_default(step=step):
+            for key, value in row.items():
+                if key != "step":
+                    tf.summary.scalar(key, value)
+        for metric in self.model.metrics:
+            metric.reset_state()  # the next row averages the next `log_every` steps only
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in values.items())
+        eta = (self.total - step) * self.train.batch_size / max(rate, 1e-9)
+        self.log(f"step {step}/{self.total}  {shown}  {rate:.0f} img/s  eta {eta / 60:.1f} min")
+
+    def save_grid(self, step):
+        seeds = list(range(self.train.sample_seeds))
+        if self.grid_labels is None:
+            z = noise_for_seeds(seeds * 8, self.model.latent_dim)
+            images = to_uint8(self.model.generate(z, training=False)).numpy()
+            picture = grid(images, len(seeds), 8)
+        else:
+            cols = len(self.grid_labels)
+            z = noise_for_seeds([s for s in seeds for _ in range(cols)], self.model.latent_dim)
+            labels = tf.constant(self.grid_labels * len(seeds), tf.int32)
+            images = to_uint8(self.model.generate(z, labels, training=False)).numpy()
+            picture = grid(images, len(seeds), cols)
+        path = self.run_dir / "samples" / f"step_{step:06d}.png"
+        atomic_write_bytes(path, png_bytes(picture, f"model {self.config.model}, step {step}"))
+        with self.writer.as_default(step=step):
+            tf.summary.image("samples", picture[None], step=step)
+
+
+def _spread(count: int, wanted: int) -> list[int]:
+    """`wanted` class ids spread evenly over `count` (all of them if fewer)."""
+    return sorted({int(i) for i in np.linspace(0, count - 1, min(count, wanted))})
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """On resume, drop rows logged after the checkpoint we resume from."""
+    if not path.exists():
+        return
+    text = path.read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= step]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(kept)
+    atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))

@@ -1,0 +1,232 @@
+"""Run configuration: frozen dataclasses, JSON io and dotted `KEY=VALUE` overrides.
+
+Precedence when building a run: preset < config file < flags < `--set`.
+Model hyperparameters live in `model_kwargs` and are validated by the model's
+constructor; every other key is checked here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration value or key is not what was expected."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the training images come from.
+
+    Args:
+        spec: data set spec, e.g. `glyphs:default`, `glyphs:latin`,
+            `glyphs:chars=永字八法?fonts=uming,ukai`, `synthetic:32x32x1`.
+        image_size: side of the square training images, in pixels.
+        channels: 1 (grayscale) or 3 (RGB).
+    """
+
+    spec: str = "glyphs:default"
+    image_size: int = 32
+    channels: int = 1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How the adversarial training runs.
+
+    Args:
+        steps: number of training steps (one D update and one G update each).
+        epochs: if set, overrides `steps` with `epochs` passes over the data.
+        batch_size: global batch size (split across replicas).
+        seed: seeds data order, noise and initial weights.
+        strategy: `auto`, `one` or `mirrored`.
+        loss: adversarial loss name, or `auto` for the model's default.
+        d_learning_rate, g_learning_rate: `None` keeps the model's defaults.
+        log_every: steps between progress lines, `log.csv` rows and TensorBoard points.
+        sample_every: steps between sample grids (a multiple of `log_every`).
+        checkpoint_every: steps between checkpoints (a multiple of `log_every`).
+        keep_checkpoints: how many checkpoints to keep.
+        sample_seeds: number of fixed seeds (grid rows) in sample grids.
+        run_eagerly: run `train_step` eagerly (debugging).
+    """
+
+    steps: int = 4000
+    epochs: int | None = None
+    batch_size: int = 64
+    seed: int = 0
+    strategy: str = "auto"
+    loss: str = "auto"
+    d_learning_rate: float | None = None
+    g_learning_rate: float | None = None
+    log_every: int = 100
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    sample_seeds: int = 4
+    run_eagerly: bool = False
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a training run; stored as `config.json`.
+
+    Args:
+        model: registered model name (`kgan models` lists them).
+        model_kwargs: constructor arguments of the model, validated by it.
+        data: a `DataConfig`.
+        train: a `TrainConfig`.
+        runs_root: where numbered run directories are created.
+        export_name: if set, export the generator to `saved_models/<export_name>/`.
+        export_root: the TF Serving model base path.
+
+    Example:
+    >>> config = RunConfig().override(["train.steps=10", "model_kwargs.latent_dim=16"])
+    >>> config.train.steps, config.model_kwargs["latent_dim"]
+    (10, 16)
+    """
+
+    model: str = "glyph_gan"
+    model_kwargs: dict = field(default_factory=dict)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    runs_root: str = "runs"
+    export_name: str | None = None
+    export_root: str = "saved_models"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
+        return _build(cls, values, prefix="")
+
+    def merge(self, values: dict[str, Any]) -> "RunConfig":
+        """Returns a copy with the (partial, nested) `values` applied on top."""
+        return RunConfig.from_dict(_deep_merge(self.to_dict(), values))
+
+    def override(self, assignments: list[str]) -> "RunConfig":
+        """Applies `KEY=VALUE` strings; values parse as JSON, else as plain strings."""
+        values: dict[str, Any] = {}
+        for assignment in assignments:
+            key, sep, raw = assignment.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                raise ConfigError(f"--set expects KEY=VALUE, got {assignment!r}")
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                value = raw
+            node = values
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    raise ConfigError(f"--set {key}: {part!r} is not a section")
+            node[leaf] = value
+        return self.merge(values)
+
+    def validate(self) -> "RunConfig":
+        t, d = self.train, self.data
+        positive = {
+            "train.steps": t.steps,
+            "train.batch_size": t.batch_size,
+            "train.log_every": t.log_every,
+            "train.sample_every": t.sample_every,
+            "train.checkpoint_every": t.checkpoint_every,
+            "train.keep_checkpoints": t.keep_checkpoints,
+            "train.sample_seeds": t.sample_seeds,
+            "data.image_size": d.image_size,
+        }
+        if t.epochs is not None:
+            positive["train.epochs"] = t.epochs
+        for key, value in positive.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+        for key in ("sample_every", "checkpoint_every"):
+            if getattr(t, key) % t.log_every:
+                raise ConfigError(
+                    f"train.{key} ({getattr(t, key)}) must be a multiple of "
+                    f"train.log_every ({t.log_every})"
+                )
+        if d.channels not in (1, 3):
+            raise ConfigError(f"data.channels must be 1 or 3, got {d.channels!r}")
+        if t.strategy not in STRATEGIES:
+            raise ConfigError(
+                f"train.strategy must be one of {', '.join(STRATEGIES)}, got {t.strategy!r}"
+            )
+        return self
+
+
+STRATEGIES = ("auto", "one", "mirrored")
+
+
+def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Reads a JSON run config (a full `config.json` or a partial one)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            values = json.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config file {str(path)!r} is not valid JSON: {e}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"config file {str(path)!r} must hold a JSON object")
+    return values
+
+
+def _deep_merge(base: dict, top: dict) -> dict:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "model_kwargs":
+            merged[key] = _deep_merge(merged[key], value)
+        elif key == "model_kwargs" and isinstance(value, dict):
+            merged[key] = {**merged.get(key, {}), **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _build(cls, values: Any, prefix: str):
+    if not isinstance(values, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be an object, got {values!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown config key {prefix + unknown[0]!r}; valid keys: "
+            + ", ".join(prefix + name for name in fields)
+        )
+    kwargs = {}
+    for name, value in values.items():
+        f = fields[name]
+        if dataclasses.is_dataclass(f.default_factory if f.default_factory is not
+                                    dataclasses.MISSING else None):
+            kwargs[name] = _build(f.default_factory, value, prefix + name + ".")
+        else:
+            kwargs[name] = _check_type(prefix + name, f, value)
+    return cls(**kwargs)
+
+
+def _check_type(key: str, f: dataclasses.Field, value: Any) -> Any:
+    expected = str(f.type)
+    if value is None and "None" in expected:
+        return value
+    if "dict" in expected:
+        ok = isinstance(value, dict)
+    elif expected.startswith("int"):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected.startswith("float"):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif expected.startswith("bool"):
+        ok = isinstance(value, bool)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(f"{key} expects {expected}, got {value!r}")
+    return value

@@ -1,0 +1,116 @@
+"""Generator -> SavedModel in TF Serving's layout: `root/<version>/`.
+
+Signatures (DESIGN.md section 5):
+- `serving_default`: `z` float32[None, latent_dim] (+ `labels` int32[None]) ->
+  `images` uint8[None, H, W, C];
+- `generate`: `seed` int64[None] (+ `labels`) -> `images` uint8 and `png` string[None];
+  row i depends only on seed i and label i.
+Metadata travels in `assets.extra/kgan.json`. A new version appears atomically.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from keras_gan import __version__
+from keras_gan.files import atomic_directory
+from keras_gan.files import atomic_write_json
+from keras_gan.sampling import KGAN_METADATA
+from keras_gan.sampling import noise_for_seeds
+from keras_gan.sampling import to_uint8
+
+
+def next_version(root: Path) -> int:
+    versions = [int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()] if root.is_dir() else []
+    return max(versions, default=0) + 1
+
+
+def export_generator(
+    model,
+    root: str | os.PathLike,
+    version: int | None = None,
+    labels: list[str] | None = None,
+    config: dict | None = None,
+) -> Path:
+    """Writes `model`'s generator to `root/<version>/` and returns that folder.
+
+    Args:
+        model: a trained `keras_gan.models.GAN`.
+        root: the model's folder, e.g. `saved_models/glyphs`.
+        version: integer version; the next free one if `None`.
+        labels: label vocabulary in id order (e.g. the characters), for metadata.
+        config: the training config, for metadata.
+    """
+    root = Path(root)
+    version = next_version(root) if version is None else int(version)
+    if version <= 0:
+        raise ValueError(f"version must be a positive integer, got {version}")
+    target = root / str(version)
+    if target.exists():
+        raise FileExistsError(f"{target} already exists; pick another --version")
+    if model.conditional and labels is not None and len(labels) != model.num_classes:
+        raise ValueError(f"{len(labels)} labels given for a model with {model.num_classes} classes")
+
+    generator, latent_dim = model.generator, model.latent_dim
+    z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+    seed_spec = tf.TensorSpec([None], tf.int64, name="seed")
+    label_spec = tf.TensorSpec([None], tf.int32, name="labels")
+
+    def images_for(z, labels=None):
+        inputs = [z, labels] if labels is not None else z
+        return to_uint8(generator(inputs, training=False))
+
+    def pngs(images):
+        return tf.map_fn(tf.io.encode_png, images, fn_output_signature=tf.string)
+
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    if model.conditional:
+        archive.add_endpoint(
+            "serving_default",
+            lambda z, labels: {"images": images_for(z, labels)},
+            input_signature=[z_spec, label_spec],
+        )
+
+        def generate(seed, labels):
+            images = images_for(noise_for_seeds(seed, latent_dim), labels)
+            return {"images": images, "png": pngs(images)}
+
+        archive.add_endpoint("generate", generate, input_signature=[seed_spec, label_spec])
+    else:
+        archive.add_endpoint(
+            "serving_default", lambda z: {"images": images_for(z)}, input_signature=[z_spec]
+        )
+
+        def generate(seed):
+            images = images_for(noise_for_seeds(seed, latent_dim))
+            return {"images": images, "png": pngs(images)}
+
+        archive.add_endpoint("generate", generate, input_signature=[seed_spec])
+
+    height, width, channels = model.image_shape
+    metadata = {
+        "format": "keras_gan.generator/1",
+        "model": type(model).__name__ if config is None else config.get("model"),
+        "latent_dim": latent_dim,
+        "image_size": height,
+        "channels": channels,
+        "num_classes": model.num_classes,
+        "labels": labels if model.conditional else None,
+        "signatures": {
+            "serving_default": ["z", "labels"] if model.conditional else ["z"],
+            "generate": ["seed", "labels"] if model.conditional else ["seed"],
+        },
+        "keras_gan_version": __version__,
+        "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "config": config,
+    }
+    with atomic_directory(target) as tmp:
+        archive.write_out(str(tmp), verbose=False)
+        atomic_write_json(tmp / KGAN_METADATA, metadata)
+    return target

@@ -1,0 +1,121 @@
+"""Glyph GAN: class-conditional, the class given as a rendered reference image.
+
+A plain class-conditional DCGAN trained on hundreds of hanzi ignores the label
+for a long time (see the foundation issue's measurement). Here the label's
+embedding *is* the character rendered in a reference font, so G redraws a known
+shape in a style chosen by z, and D judges (image, reference) pairs plus a
+projection term. It learns recognisable characters in minutes on a CPU.
+
+Conditioned that strongly, G tends to ignore z (one style per character, as
+pix2pix does). The generator step therefore adds the diversity-sensitive term of
+Yang et al. 2019 (DSGAN): two z per example, reward |G(z1)-G(z2)| / |z1-z2|, clipped.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_gan.models import networks
+from keras_gan.models.base import GAN
+from keras_gan.registry import MODELS
+
+
+@MODELS.register("glyph_gan")
+@keras.saving.register_keras_serializable("keras_gan")
+class GlyphGAN(GAN):
+    """Conditional GAN whose label embedding is a fixed reference image per class.
+
+    Args:
+        num_classes: number of classes (characters).
+        latent_dim: size of z (the style).
+        image_size: side of the square images (16, 32, 64 or 128).
+        channels: 1 (grayscale) or 3 (RGB).
+        filters: base width of both networks.
+        diversity_weight: weight of the DSGAN diversity reward (0 turns it off).
+        diversity_clip: the reward's cap, so G does not buy diversity with noise.
+        seed: seeds noise drawn when the data carries none.
+
+    The reference images are weights, filled by `prepare(data)` from
+    `data.reference_images` (or `set_reference_images`), and saved with the model.
+
+    Example:
+    >>> gan = GlyphGAN(num_classes=4, latent_dim=16, image_size=32, filters=16)
+    >>> gan.set_reference_images(np.full((4, 32, 32, 1), 255, np.uint8))
+    """
+
+    loss_names = ("d_loss", "g_loss", "diversity")
+    noise_draws = 3
+
+    def __init__(
+        self,
+        num_classes=10,
+        latent_dim=32,
+        image_size=32,
+        channels=1,
+        filters=32,
+        diversity_weight=1.0,
+        diversity_clip=0.3,
+        seed=None,
+        **kwargs,
+    ):
+        self.image_size, self.channels, self.filters = image_size, channels, filters
+        self.diversity_weight, self.diversity_clip = float(diversity_weight), float(diversity_clip)
+        shape = (image_size, image_size, channels)
+        super().__init__(
+            generator=networks.glyph_generator(
+                latent_dim, image_size, channels, filters, num_classes
+            ),
+            discriminator=networks.dcgan_discriminator(
+                image_size,
+                channels,
+                filters,
+                num_classes,
+                extra_channels=networks.ReferenceImages(num_classes, shape, name="reference"),
+            ),
+            latent_dim=latent_dim,
+            num_classes=num_classes,
+            seed=seed,
+            **kwargs,
+        )
+
+    def generator_step(self, labels, noise):
+        z1, z2 = noise[:, 0], noise[:, 1]
+        with tf.GradientTape() as tape:
+            # One batched pass for both draws: the same FLOPs, better use of the cores.
+            both = self.generate(ops.concatenate([z1, z2]), ops.concatenate([labels, labels]), True)
+            fake1, fake2 = ops.split(both, 2)
+            logits = self.discriminate(fake1, labels, training=True)
+            adversarial = self.adversarial_loss.generator_loss(logits)
+            image_distance = ops.mean(ops.abs(fake1 - fake2), axis=(1, 2, 3))
+            diversity = image_distance / (ops.mean(ops.abs(z1 - z2), axis=1) + 1e-8)
+            per_example = adversarial - self.diversity_weight * ops.minimum(
+                diversity, self.diversity_clip
+            )
+            loss = self.global_mean(per_example)
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+        return {"g_loss": adversarial, "diversity": diversity}
+
+    def set_reference_images(self, images):
+        """`images`: uint8 `(num_classes, H, W, C)`, dark ink on white, like the data."""
+        for network in (self.generator, self.discriminator):
+            network.get_layer("reference").set_images(images)
+
+    def prepare(self, data):
+        super().prepare(data)
+        if data.reference_images is None:
+            raise ValueError("glyph_gan needs data with reference images (e.g. glyphs:...)")
+        self.set_reference_images(data.reference_images)
+
+    def get_config(self):
+        return {
+            **keras.Model.get_config(self),
+            "num_classes": self.num_classes,
+            "latent_dim": self.latent_dim,
+            "image_size": self.image_size,
+            "channels": self.channels,
+            "filters": self.filters,
+            "diversity_weight": self.diversity_weight,
+            "diversity_clip": self.diversity_clip,
+            "seed": self.seed,
+        }

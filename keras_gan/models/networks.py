@@ -1,0 +1,182 @@
+"""Functional builders for generators and discriminators. No training code here.
+
+Generators map `z` (and a class id) to images in [-1, 1]; discriminators map
+images (and a class id) to one logit per image. Batch normalisation is
+synchronised across replicas so that N replicas with a global batch B compute
+what one device with batch B computes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+
+def num_doublings(image_size: int, base: int = 4) -> int:
+    """How many stride-2 stages link a `base`x`base` map to `image_size`."""
+    doublings = math.log2(image_size / base) if image_size >= base else -1
+    if doublings < 1 or doublings != int(doublings):
+        raise ValueError(
+            f"image_size must be {base} times a power of two and at least {2 * base} "
+            f"(e.g. 16, 32, 64, 128), got {image_size}"
+        )
+    return int(doublings)
+
+
+def _norm():
+    return layers.BatchNormalization(synchronized=True, momentum=0.9, epsilon=1e-5)
+
+
+def dcgan_generator(
+    latent_dim: int,
+    image_size: int,
+    channels: int,
+    filters: int,
+    num_classes: int = 0,
+    embedding_dim: int = 0,
+    name: str = "generator",
+) -> keras.Model:
+    """DCGAN generator (Radford et al. 2016): project z to 4x4, then upsample by 2.
+
+    With `num_classes`, a learned class embedding is concatenated to z (cGAN).
+    """
+    stages = num_doublings(image_size)
+    z = keras.Input((latent_dim,), name="z")
+    inputs, x = [z], z
+    if num_classes:
+        label = keras.Input((), dtype="int32", name="labels")
+        inputs.append(label)
+        x = layers.Concatenate()([z, layers.Embedding(num_classes, embedding_dim)(label)])
+    width = filters * 2 ** (stages - 1)
+    x = layers.Dense(4 * 4 * width, use_bias=False)(x)
+    x = layers.ReLU()(_norm()(layers.Reshape((4, 4, width))(x)))
+    for stage in range(stages - 1):
+        width //= 2
+        x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
+        x = layers.ReLU()(_norm()(x))
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(x)
+    # float32 output even under a mixed policy: export signatures stay float32/uint8.
+    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    return keras.Model(inputs if num_classes else z, images, name=name)
+
+
+def dcgan_discriminator(
+    image_size: int,
+    channels: int,
+    filters: int,
+    num_classes: int = 0,
+    extra_channels: keras.layers.Layer | None = None,
+    name: str = "discriminator",
+) -> keras.Model:
+    """DCGAN discriminator: stride-2 convolutions down to 4x4, then one logit.
+
+    With `num_classes`, the logit gains a projection term `<embed(y), features>`
+    (Miyato & Koyama 2018), so the discriminator judges image *and* class.
+    `extra_channels`, if given, maps the label to an image concatenated to the input
+    (e.g. the rendered reference glyph of the class).
+    """
+    stages = num_doublings(image_size)
+    images = keras.Input((image_size, image_size, channels), name="images")
+    inputs, x = [images], images
+    if num_classes:
+        label = keras.Input((), dtype="int32", name="labels")
+        inputs.append(label)
+        if extra_channels is not None:
+            x = layers.Concatenate()([x, extra_channels(label)])
+    width = filters
+    for stage in range(stages):
+        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
+        x = layers.LeakyReLU(0.2)(x if stage == 0 else _norm()(x))
+        width *= 2
+    features = layers.Flatten()(x)
+    logits = layers.Dense(1)(features)
+    if num_classes:
+        class_vectors = layers.Embedding(num_classes, features.shape[-1])(label)
+        projection = layers.Dot(axes=1)([class_vectors, features])
+        logits = layers.Add()([logits, projection])
+    logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
+    return keras.Model(inputs if num_classes else images, logits, name=name)
+
+
+class ReferenceImages(layers.Layer):
+    """Looks up a fixed (non-trainable) image per class id, in [-1, 1].
+
+    The table is a weight, so it is saved, checkpointed and exported with the model.
+    Fill it with `set_images(uint8 array (num_classes, H, W, C))`.
+    """
+
+    def __init__(self, num_classes, image_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.image_shape = tuple(image_shape)
+        self.table = self.add_weight(
+            shape=(num_classes, *self.image_shape),
+            initializer="zeros",
+            trainable=False,
+            name="table",
+        )
+
+    def set_images(self, images):
+        if tuple(images.shape) != tuple(self.table.shape):
+            raise ValueError(
+                f"reference images have shape {tuple(images.shape)}, expected "
+                f"{tuple(self.table.shape)} (num_classes, H, W, C)"
+            )
+        self.table.assign(images.astype("float32") / 127.5 - 1.0)
+
+    def call(self, labels):
+        return keras.ops.take(self.table, keras.ops.cast(labels, "int32"), axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, *self.image_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "image_shape": self.image_shape,
+        }
+
+
+def glyph_generator(
+    latent_dim: int,
+    image_size: int,
+    channels: int,
+    filters: int,
+    num_classes: int,
+    name: str = "generator",
+) -> keras.Model:
+    """U-Net generator that redraws a class's reference image in a style set by z.
+
+    The reference image (e.g. the character rendered in a reference font) is
+    encoded down to 4x4; z joins at the bottleneck and, projected, at every
+    decoder stage, so style varies with z while the skips keep the shape right.
+    """
+    stages = num_doublings(image_size)
+    z = keras.Input((latent_dim,), name="z")
+    label = keras.Input((), dtype="int32", name="labels")
+    x = ReferenceImages(num_classes, (image_size, image_size, channels), name="reference")(label)
+    skips, width = [], filters
+    for stage in range(stages):
+        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
+        x = layers.LeakyReLU(0.2)(x if stage == 0 else _norm()(x))
+        skips.append(x)
+        width = min(width * 2, filters * 8)
+    size = 4
+    style = layers.Dense(4 * 4 * filters, use_bias=False)(z)
+    x = layers.Concatenate()([x, layers.Reshape((4, 4, filters))(style)])
+    for stage in reversed(range(stages)):
+        width = filters * min(2 ** max(stage - 1, 0), 8)
+        if stage < stages - 1:
+            x = layers.Concatenate()([x, skips[stage]])
+        size *= 2
+        x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
+        x = layers.ReLU()(_norm()(x))
+        # Style enters every scale: without it, skips let G copy the reference alone.
+        noise = layers.Dense(size * size, use_bias=False)(z)
+        x = layers.Concatenate()([x, layers.Reshape((size, size, 1))(noise)])
+    x = layers.Conv2D(channels, 3, padding="same")(x)
+    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    return keras.Model([z, label], images, name=name)

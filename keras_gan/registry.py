@@ -1,0 +1,53 @@
+"""One registry mechanism for everything pluggable: models, losses, datasets."""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import Callable
+
+
+class Registry:
+    """Named, validated lookup of classes or factories.
+
+    Args:
+        kind: what the registry holds, used in error messages ("model").
+
+    Example:
+    >>> MODELS = Registry("model")
+    >>> @MODELS.register("dcgan")
+    ... class DCGAN: ...
+    >>> MODELS.get("dcgan") is DCGAN
+    True
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: dict[str, Any] = {}
+
+    def register(self, name: str) -> Callable[[Any], Any]:
+        def decorator(obj):
+            if name in self._entries:
+                raise ValueError(f"{self.kind} {name!r} is already registered")
+            self._entries[name] = obj
+            return obj
+
+        return decorator
+
+    def get(self, name: str) -> Any:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise KeyError(
+                f"unknown {self.kind} {name!r}; valid {self.kind}s: {', '.join(self.names())}"
+            ) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+
+MODELS = Registry("model")
+LOSSES = Registry("loss")
+DATASETS = Registry("dataset")

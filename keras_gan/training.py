@@ -1,0 +1,344 @@
+"""`fit(config)`: the one entry point that trains a GAN and writes a run directory.
+
+A run directory holds `config.json` (the resolved config), `dataset.json` (label
+names, skipped counts), `checkpoints/` (written by `tf.train.CheckpointManager`,
+which writes to a temporary folder and renames, so a kill never leaves a torn
+checkpoint), `log.csv`, `tensorboard/`, `samples/step_XXXXXX.png`, and at the end
+`model.keras`.
+
+Each batch carries its own noise, drawn from (seed, step): training is a pure
+function of the config and the step, which makes `--resume` exact and gives the
+same result on one device or N replicas.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import shutil
+import signal
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gan import data as data_lib
+from keras_gan import models  # noqa: F401  (registers the models)
+from keras_gan.callbacks.monitor import RunMonitor
+from keras_gan.config import ConfigError
+from keras_gan.config import RunConfig
+from keras_gan.files import atomic_write_json
+from keras_gan.registry import MODELS
+
+# Keyword arguments a model takes from the data, never from the user.
+DATA_KWARGS = ("image_size", "channels", "num_classes")
+
+
+class TrainingInterrupted(RuntimeError):
+    """SIGINT/SIGTERM arrived; a checkpoint was saved. `signum` says which."""
+
+    def __init__(self, message, signum):
+        super().__init__(message)
+        self.signum = signum
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN/Inf; no checkpoint of that state was written."""
+
+
+def get_strategy(name: str) -> tf.distribute.Strategy:
+    """`auto` (mirrored over all GPUs if several, else the default), `one`, `mirrored`."""
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "auto":
+        return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    if name == "one":
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    if name == "mirrored":
+        return mirrored_strategy()
+    raise ConfigError(f"unknown strategy {name!r}; valid: auto, one, mirrored")
+
+
+def mirrored_strategy(devices: list[str] | None = None) -> tf.distribute.MirroredStrategy:
+    """MirroredStrategy over all GPUs, else all logical CPUs.
+
+    On CPUs TF picks collective ops, whose launch order can differ between replica
+    threads when independent branches (D on real images, G's forward pass) each
+    hold synchronised batch norms: the run then fails with "Shape mismatch in the
+    collective instance". Reducing through one device goes by `merge_call`, which
+    keeps every replica in program order.
+    """
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    devices = devices or gpus or [d.name for d in tf.config.list_logical_devices("CPU")]
+    on_cpu = all("CPU" in d.upper() for d in devices)
+    cross_device_ops = tf.distribute.ReductionToOneDevice() if on_cpu else None
+    return tf.distribute.MirroredStrategy(devices, cross_device_ops=cross_device_ops)
+
+
+def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData) -> dict:
+    """The model's constructor kwargs: the user's, plus what the data decides."""
+    model_cls = MODELS.get(config.model)
+    accepted = inspect.signature(model_cls.__init__).parameters
+    from_data = {"image_size": config.data.image_size, "channels": config.data.channels}
+    if "num_classes" in accepted:
+        if not data.num_classes:
+            raise ConfigError(f"model {config.model!r} is conditional but the data has no labels")
+        from_data["num_classes"] = data.num_classes
+    kwargs = dict(config.model_kwargs)
+    for key, value in from_data.items():
+        if key in kwargs and kwargs[key] != value:
+            raise ConfigError(
+                f"model_kwargs.{key}={kwargs[key]!r} conflicts with the data ({value!r}); "
+                f"set it through data.{key} instead" if key != "num_classes" else
+                f"model_kwargs.num_classes={kwargs[key]!r} but the data has {value} classes"
+            )
+        kwargs[key] = value
+    unknown = sorted(set(kwargs) - set(accepted) - {"name"})
+    if unknown and not any(p.kind == p.VAR_KEYWORD for p in accepted.values() if p.name != "kwargs"):
+        valid = [p for p in accepted if p not in ("self", "kwargs")]
+        raise ConfigError(
+            f"model {config.model!r} has no argument {unknown[0]!r}; valid model_kwargs: "
+            + ", ".join(valid)
+        )
+    kwargs.setdefault("seed", config.train.seed)
+    return kwargs
+
+
+def build_model(config: RunConfig, model_kwargs: dict):
+    """Constructs and compiles the model (call inside the strategy's scope)."""
+    keras.utils.set_random_seed(config.train.seed)
+    try:
+        model = MODELS.get(config.model)(**model_kwargs)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"model {config.model!r}: {e}") from None
+    model.compile(loss=config.train.loss)
+    for optimizer, rate in ((model.d_optimizer, config.train.d_learning_rate),
+                            (model.g_optimizer, config.train.g_learning_rate)):
+        if rate is not None:
+            optimizer.learning_rate.assign(rate)
+    return model
+
+
+def make_dataset(data: data_lib.ImageData, batch_size: int, noise_shape: tuple[int, int],
+                 seed: int, start_step: int = 0, conditional: bool = True) -> tf.data.Dataset:
+    """Batches for steps `start_step, start_step + 1, ...`, each a pure function of the step.
+
+    Step s takes positions s*B..s*B+B-1 of the endless sequence formed by one
+    seeded permutation of the data per epoch, and noise drawn from (seed, s).
+    """
+    images = tf.constant(data.images)
+    labels = tf.constant(data.labels if data.labels is not None else np.zeros(len(data), np.int32))
+    count = len(data)
+
+    def permutation(epoch):
+        return tf.random.experimental.stateless_shuffle(
+            tf.range(count, dtype=tf.int64), seed=tf.stack([tf.cast(seed, tf.int64), epoch])
+        )
+
+    def batch_for(step):
+        positions = step * batch_size + tf.range(batch_size, dtype=tf.int64)
+        first_epoch = positions[0] // count
+        # A batch spans at most two epochs when batch_size <= count, more otherwise.
+        epochs = tf.range(first_epoch, positions[-1] // count + 1)
+        orders = tf.map_fn(permutation, epochs)
+        index = tf.gather_nd(orders, tf.stack([positions // count - first_epoch, positions % count], 1))
+        batch = {
+            "images": tf.cast(tf.gather(images, index), tf.float32) / 127.5 - 1.0,
+            "noise": tf.random.stateless_normal(
+                [batch_size, *noise_shape], seed=tf.stack([tf.cast(seed, tf.int64) + 1, step])
+            ),
+        }
+        if conditional:
+            batch["labels"] = tf.gather(labels, index)
+        return batch
+
+    dataset = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)
+    dataset = dataset.map(batch_for, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(2)
+
+
+def next_run_dir(root: str | os.PathLike, name: str) -> Path:
+    """`root/00007-name`: one more than the highest number already there."""
+    root = Path(root)
+    numbers = [int(m.group(1)) for p in root.glob("*") if (m := re.match(r"(\d{5})-", p.name))]
+    return root / f"{max(numbers, default=-1) + 1:05d}-{name}"
+
+
+def latest_run_dir(root: str | os.PathLike) -> Path:
+    runs = sorted(p for p in Path(root).glob("[0-9][0-9][0-9][0-9][0-9]-*") if (p / "config.json").is_file())
+    if not runs:
+        raise ConfigError(f"no run directory with a config.json under {str(root)!r} to resume")
+    return runs[-1]
+
+
+def total_steps(config: RunConfig, data_size: int) -> int:
+    if config.train.epochs is None:
+        return config.train.steps
+    return max(1, -(-config.train.epochs * data_size // config.train.batch_size))
+
+
+def checkpoint_for(model, step: tf.Variable) -> tf.train.Checkpoint:
+    """What a checkpoint holds: both networks, both optimizers, the step."""
+    return tf.train.Checkpoint(
+        generator=model.generator,
+        discriminator=model.discriminator,
+        d_optimizer=model.d_optimizer,
+        g_optimizer=model.g_optimizer,
+        step=step,
+    )
+
+
+def _clean_checkpoint_temps(directory: Path) -> None:
+    # A kill during a save leaves ckpt-N_temp/ folders; the renamed checkpoints are whole.
+    for leftover in directory.glob("*_temp*"):
+        shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
+
+
+def load_run(run_dir: str | os.PathLike, checkpoint: str | None = None):
+    """(model, config, dataset info) from a run directory's latest (or given) checkpoint."""
+    run_dir = Path(run_dir)
+    config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text(encoding="utf-8")))
+    info = json.loads((run_dir / "dataset.json").read_text(encoding="utf-8"))
+    model = build_model(config, config.model_kwargs)
+    path = checkpoint or tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    if path is None:
+        raise ConfigError(f"run directory {str(run_dir)!r} has no checkpoint yet")
+    step = tf.Variable(0, dtype=tf.int64)
+    checkpoint_for(model, step).restore(path).expect_partial()
+    return model, config, info
+
+
+def fit(
+    config: RunConfig,
+    run_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    log: Callable[[str], None] = print,
+):
+    """Trains `config` and returns `(model, run_dir)`.
+
+    Args:
+        config: the run config (already merged from preset, file, flags, `--set`).
+        run_dir: the run directory; by default a new numbered one under
+            `config.runs_root` (or, with `resume`, the latest one there).
+        resume: continue from the run directory's latest checkpoint.
+        log: receives progress lines.
+
+    Raises:
+        ConfigError / DataError: bad config or data, before anything is written.
+        TrainingInterrupted: SIGINT/SIGTERM; a checkpoint was saved first.
+        TrainingDiverged: a loss became NaN/Inf.
+    """
+    config.validate()
+    if resume:
+        run_dir = Path(run_dir) if run_dir else latest_run_dir(config.runs_root)
+        if not (run_dir / "config.json").is_file():
+            raise ConfigError(f"cannot resume: {str(run_dir)!r} holds no config.json")
+    elif run_dir is not None and (Path(run_dir) / "config.json").exists():
+        raise ConfigError(
+            f"run directory {str(run_dir)!r} already holds a run; continue it with --resume "
+            "or pick another --run-dir"
+        )
+
+    data = data_lib.load_dataset(config.data.spec, config.data.image_size, config.data.channels)
+    strategy = get_strategy(config.train.strategy)
+    with strategy.scope():
+        model_kwargs = resolve_model_kwargs(config, data)
+        model = build_model(config, model_kwargs)
+        model.prepare(data)
+        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        checkpoint = checkpoint_for(model, step)
+    config = config.merge({"model_kwargs": model_kwargs})
+    steps = total_steps(config, len(data))
+
+    if run_dir is None:
+        run_dir = next_run_dir(config.runs_root, config.model)
+    run_dir = Path(run_dir)
+    checkpoint_dir = run_dir / "checkpoints"
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    _clean_checkpoint_temps(checkpoint_dir)
+    manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir), config.train.keep_checkpoints)
+    if resume and manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        log(f"resumed {run_dir} from step {int(step.numpy())}")
+    start = int(step.numpy())
+    atomic_write_json(run_dir / "config.json", config.to_dict())
+    atomic_write_json(run_dir / "dataset.json", {
+        "spec": config.data.spec,
+        "size": len(data),
+        "label_names": data.label_names,
+        "style_names": data.style_names,
+        "report": data.report,
+    })
+    log(
+        f"run {run_dir}: {config.model} on {config.data.spec} ({len(data)} images, "
+        f"{data.num_classes} classes, skipped {data.report.get('skipped', {})}), "
+        f"{strategy.num_replicas_in_sync} replica(s), steps {start}->{steps}"
+    )
+
+    monitor = RunMonitor(run_dir, config, data, step, manager, start, steps, log)
+    if start < steps:
+        dataset = make_dataset(
+            data, config.train.batch_size, (model.noise_draws, model.latent_dim), config.train.seed,
+            start, model.conditional,
+        )
+        model.run_eagerly = config.train.run_eagerly
+        with _stop_on_signals(monitor):
+            model.fit(
+                dataset,
+                epochs=1,
+                steps_per_epoch=steps - start,
+                verbose=0,
+                shuffle=False,
+                callbacks=[monitor, keras.callbacks.TerminateOnNaN()],
+            )
+    if monitor.diverged_at is not None:
+        raise TrainingDiverged(
+            f"training diverged at step {monitor.diverged_at} (loss is NaN/Inf); the last good "
+            f"checkpoint is {manager.latest_checkpoint}; try a lower learning rate"
+        )
+    if monitor.signum is not None:
+        raise TrainingInterrupted(
+            f"interrupted by signal {monitor.signum} at step {int(step.numpy())}; checkpoint saved, "
+            f"continue with: kgan fit --resume --run-dir {run_dir}",
+            monitor.signum,
+        )
+    model.save(run_dir / ".model.keras.tmp.keras")
+    os.replace(run_dir / ".model.keras.tmp.keras", run_dir / "model.keras")
+    if config.export_name:
+        from keras_gan.export import export_generator
+
+        target = export_generator(
+            model,
+            Path(config.export_root) / config.export_name,
+            labels=data.label_names if model.conditional else None,
+            config=config.to_dict(),
+        )
+        log(f"exported generator to {target}")
+    return model, run_dir
+
+
+class _stop_on_signals:
+    """SIGINT/SIGTERM ask the monitor to checkpoint and stop at the end of the step."""
+
+    def __init__(self, monitor: RunMonitor):
+        self.monitor = monitor
+        self.previous = {}
+
+    def __enter__(self):
+        try:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.previous[signum] = signal.signal(signum, self._handle)
+        except ValueError:
+            pass  # not the main thread: leave signals alone
+        return self
+
+    def _handle(self, signum, frame):
+        self.monitor.signum = signum
+
+    def __exit__(self, *exc):
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        return False

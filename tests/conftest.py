@@ -1,0 +1,61 @@
+"""Test setup: two logical CPU devices (for replica tests) and a private glyph cache."""
+
+import os
+import tempfile
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["KGAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="kgan-test-cache-")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# Must happen before any TF op runs: two replicas on one CPU for MirroredStrategy.
+_cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+
+@pytest.fixture
+def two_cpus():
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    assert len(devices) == 2
+    return devices
+
+
+def make_test_font(path, family="KganTest"):
+    """A real TrueType font: 'A' is a triangle, 'B' is a copy of the .notdef box
+    (as fonts that map missing characters to a box glyph have), 'C' is empty."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    def drawn(*contours):
+        pen = TTGlyphPen(None)
+        for points in contours:
+            pen.moveTo(points[0])
+            for point in points[1:]:
+                pen.lineTo(point)
+            pen.closePath()
+        return pen.glyph()
+
+    builder = FontBuilder(1000, isTTF=True)
+    box = [(50, 0), (50, 700), (450, 700), (450, 0)], [(100, 50), (400, 50), (400, 650), (100, 650)]
+    builder.setupGlyphOrder([".notdef", "A", "box", "empty"])
+    builder.setupCharacterMap({ord("A"): "A", ord("B"): "box", ord("C"): "empty"})
+    builder.setupGlyf({
+        ".notdef": drawn(*box),
+        "box": drawn(*box),
+        "A": drawn([(0, 0), (300, 700), (600, 0)]),
+        "empty": drawn(),
+    })
+    builder.setupHorizontalMetrics({".notdef": (500, 50), "A": (600, 0), "box": (500, 50), "empty": (600, 0)})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=800, sTypoDescender=-200, usWinAscent=800, usWinDescent=200)
+    builder.setupPost()
+    builder.save(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def test_font(tmp_path):
+    return make_test_font(tmp_path / "kgan-test.ttf")

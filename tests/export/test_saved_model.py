@@ -1,0 +1,90 @@
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gan import sampling
+from keras_gan import training
+from keras_gan.config import RunConfig
+from keras_gan.export import export_generator
+
+TINY = [
+    "data.image_size=16", "model_kwargs.latent_dim=8", "model_kwargs.filters=4",
+    "train.batch_size=8", "train.steps=2", "train.log_every=2", "train.sample_every=2",
+    "train.checkpoint_every=2", "train.sample_seeds=1",
+]
+
+
+@pytest.fixture(scope="module")
+def glyph_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export")
+    config = RunConfig(runs_root=str(root / "runs")).override(
+        TINY + ["model=glyph_gan", "data.spec=synthetic:16x16x1?n=16&classes=4"]
+    )
+    model, run_dir = training.fit(config, log=lambda line: None)
+    return model, run_dir, root
+
+
+def test_export_layout_signatures_and_metadata(glyph_run):
+    model, run_dir, root = glyph_run
+    target = export_generator(model, root / "saved_models" / "g", labels=list("abcd"), config={"model": "glyph_gan"})
+    assert target == root / "saved_models" / "g" / "1"
+    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]  # no temp folders left
+    meta = json.loads((target / "assets.extra" / "kgan.json").read_text())
+    assert (meta["model"], meta["latent_dim"], meta["image_size"], meta["channels"]) == ("glyph_gan", 8, 16, 1)
+    assert meta["labels"] == list("abcd")
+    loaded = tf.saved_model.load(str(target))
+    serving = loaded.signatures["serving_default"]
+    assert sorted(serving.structured_input_signature[1]) == ["labels", "z"]
+    assert serving.structured_input_signature[1]["z"].shape.as_list() == [None, 8]
+    assert serving.structured_outputs["images"].dtype == tf.uint8
+    generate = loaded.signatures["generate"]
+    assert generate.structured_input_signature[1]["seed"].dtype == tf.int64
+    out = generate(seed=tf.constant([3, 4], tf.int64), labels=tf.constant([0, 1]))
+    assert out["images"].shape == (2, 16, 16, 1) and out["images"].dtype == tf.uint8
+    decoded = tf.io.decode_png(out["png"][1]).numpy()
+    np.testing.assert_array_equal(decoded, out["images"][1].numpy())
+    assert export_generator(model, root / "saved_models" / "g").name == "2"
+    with pytest.raises(FileExistsError, match="already exists"):
+        export_generator(model, root / "saved_models" / "g", version=1)
+
+
+def test_export_reload_gives_identical_images(glyph_run):
+    model, run_dir, root = glyph_run
+    target = export_generator(model, root / "saved_models" / "same", labels=list("abcd"))
+    from_run = sampling.load_sampler(run_dir)
+    from_export = sampling.load_sampler(target.parent)  # saved_models/NAME -> newest version
+    seeds, labels = [0, 5, 9], [3, 0, 2]
+    np.testing.assert_array_equal(from_run.generate(seeds, labels), from_export.generate(seeds, labels))
+    z = sampling.noise_for_seeds(seeds, 8).numpy()
+    np.testing.assert_array_equal(from_export.generate_from_noise(z, labels), from_run.generate(seeds, labels))
+
+
+def test_generate_rows_are_independent_of_the_batch(glyph_run):
+    model, run_dir, root = glyph_run
+    sampler = sampling.load_sampler(export_generator(model, root / "saved_models" / "rows"))
+    alone = sampler.generate([7], [2])
+    for seeds, labels in (([1, 7, 3], [0, 2, 1]), ([7] * 4, [2, 0, 1, 3])):
+        batch = sampler.generate(seeds, labels)
+        np.testing.assert_array_equal(batch[seeds.index(7)], alone[0])
+
+
+def test_unconditional_export(tmp_path):
+    config = RunConfig(runs_root=str(tmp_path / "runs")).override(
+        TINY + ["model=dcgan", "data.spec=synthetic:16x16x3", "data.channels=3"]
+    )
+    model, run_dir = training.fit(config, log=lambda line: None)
+    target = export_generator(model, tmp_path / "saved_models" / "d")
+    sampler = sampling.load_sampler(target)
+    assert sampler.labels is None
+    np.testing.assert_array_equal(sampler.generate([1, 2]), sampling.load_sampler(run_dir).generate([1, 2]))
+    signature = tf.saved_model.load(str(target)).signatures["serving_default"]
+    assert list(signature.structured_input_signature[1]) == ["z"]
+
+
+def test_noise_for_seeds_is_per_row():
+    a = sampling.noise_for_seeds([5, 6], 4).numpy()
+    b = sampling.noise_for_seeds([6], 4).numpy()
+    np.testing.assert_array_equal(a[1], b[0])
+    assert sampling.noise_for_seeds([], 4).shape == (0, 4)

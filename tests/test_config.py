@@ -1,0 +1,98 @@
+import json
+
+import pytest
+
+from keras_gan import presets
+from keras_gan.config import ConfigError
+from keras_gan.config import RunConfig
+from keras_gan.config import load_config_file
+from keras_gan.registry import Registry
+
+
+def test_defaults_are_the_default_job():
+    config = RunConfig().validate()
+    assert (config.model, config.data.spec, config.data.image_size) == ("glyph_gan", "glyphs:default", 32)
+
+
+def test_override_parses_json_values_and_plain_strings():
+    config = RunConfig().override([
+        "train.steps=10", "train.d_learning_rate=1e-3", "data.spec=glyphs:latin",
+        "model_kwargs.latent_dim=16", "train.run_eagerly=true", "export_name=x",
+    ])
+    assert config.train.steps == 10 and config.train.d_learning_rate == 1e-3
+    assert config.data.spec == "glyphs:latin" and config.model_kwargs == {"latent_dim": 16}
+    assert config.train.run_eagerly is True and config.export_name == "x"
+
+
+def test_round_trip_through_json():
+    config = RunConfig().override(["train.steps=7", "model_kwargs.filters=8"])
+    assert RunConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+@pytest.mark.parametrize(
+    "assignment, message",
+    [
+        ("train.stpes=3", "unknown config key 'train.stpes'; valid keys: train.steps, train.epochs"),
+        ("modle=dcgan", "unknown config key 'modle'; valid keys: model, model_kwargs"),
+        ("train.steps=many", "train.steps expects int, got 'many'"),
+        ("train.steps", "--set expects KEY=VALUE"),
+        ("train.batch_size=true", "train.batch_size expects int"),
+        ("data=3", "data must be an object"),
+    ],
+)
+def test_bad_overrides_say_what_is_wrong(assignment, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        RunConfig().override([assignment])
+
+
+@pytest.mark.parametrize(
+    "assignment, message",
+    [
+        ("train.steps=0", "train.steps must be a positive integer, got 0"),
+        ("train.sample_every=150", r"train.sample_every \(150\) must be a multiple of train.log_every"),
+        ("data.channels=2", "data.channels must be 1 or 3"),
+        ("train.strategy=tpu", "train.strategy must be one of auto, one, mirrored"),
+    ],
+)
+def test_validate(assignment, message):
+    with pytest.raises(ConfigError, match=message):
+        RunConfig().override([assignment]).validate()
+
+
+def test_model_kwargs_merge_instead_of_replacing():
+    config = RunConfig().override(["model_kwargs.a=1"]).merge({"model_kwargs": {"b": 2}})
+    assert config.model_kwargs == {"a": 1, "b": 2}
+
+
+def test_config_file_errors(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config_file(tmp_path / "nope.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ConfigError, match="is not valid JSON"):
+        load_config_file(bad)
+
+
+def test_presets_are_valid_configs():
+    for name in presets.PRESETS:
+        RunConfig().merge(presets.get(name)).validate()
+    with pytest.raises(ConfigError, match="unknown preset 'x'; valid presets: glyphs-32"):
+        presets.get("x")
+
+
+def test_registry_lists_valid_names():
+    registry = Registry("widget")
+    registry.register("b")(object)
+    registry.register("a")(int)
+    assert registry.get("a") is int
+    with pytest.raises(KeyError, match="unknown widget 'c'; valid widgets: a, b"):
+        registry.get("c")
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register("a")(str)
+
+
+def test_shipped_config_files_are_valid():
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.parent.joinpath("configs").glob("*.json")):
+        RunConfig().merge(load_config_file(path)).validate()

@@ -1,0 +1,120 @@
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from keras_gan import training
+from keras_gan.config import ConfigError
+from keras_gan.config import RunConfig
+from keras_gan.data import load_dataset
+
+TINY = [
+    "model=cdcgan", "data.spec=synthetic:16x16x1?n=40&classes=3", "data.image_size=16",
+    "model_kwargs.latent_dim=8", "model_kwargs.filters=4", "model_kwargs.embedding_dim=4",
+    "train.batch_size=8", "train.log_every=2", "train.sample_every=2", "train.checkpoint_every=2",
+    "train.sample_seeds=2",
+]
+
+
+def tiny(tmp_path, *extra):
+    return RunConfig(runs_root=str(tmp_path / "runs")).override(TINY + list(extra))
+
+
+def all_weights(model):
+    return [v.numpy() for v in model.variables + model.d_optimizer.variables + model.g_optimizer.variables]
+
+
+def test_run_directory_contents(tmp_path):
+    model, run_dir = training.fit(tiny(tmp_path, "train.steps=4"), log=lambda line: None)
+    assert run_dir.name == "00000-cdcgan"
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["model_kwargs"] == {"latent_dim": 8, "filters": 4, "embedding_dim": 4,
+                                      "image_size": 16, "channels": 1, "num_classes": 3, "seed": 0}
+    with open(run_dir / "log.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == [2, 4]
+    assert set(rows[0]) == {"step", "loss", "d_loss", "g_loss", "images_per_sec"}
+    grid = Image.open(run_dir / "samples" / "step_000004.png")
+    assert "generated" in grid.text["Description"].lower()
+    assert sorted(p.name for p in (run_dir / "checkpoints").glob("*.index")) == ["ckpt-2.index", "ckpt-4.index"]
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    assert (run_dir / "model.keras").is_file()
+    assert training.next_run_dir(tmp_path / "runs", "x").name == "00001-x"
+
+
+def test_resume_equals_uninterrupted_training(tmp_path):
+    straight, _ = training.fit(tiny(tmp_path / "a", "train.steps=6"), log=lambda line: None)
+    _, run_dir = training.fit(tiny(tmp_path / "b", "train.steps=3"), log=lambda line: None)
+    resumed, same_dir = training.fit(
+        tiny(tmp_path / "b", "train.steps=6"), run_dir=run_dir, resume=True, log=lambda line: None
+    )
+    assert same_dir == run_dir
+    assert int(resumed.g_optimizer.iterations) == 6
+    for a, b in zip(all_weights(straight), all_weights(resumed)):
+        np.testing.assert_array_equal(a, b)
+    with open(run_dir / "log.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [2, 3, 4, 6]
+
+
+def test_data_order_is_a_function_of_the_step():
+    data = load_dataset("synthetic:16x16x1?n=10&classes=3", image_size=16)
+    full = list(training.make_dataset(data, 4, (2, 8), seed=1).take(5))
+    late = list(training.make_dataset(data, 4, (2, 8), seed=1, start_step=3).take(2))
+    for a, b in zip(full[3:], late):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+    # Every epoch is a permutation: 10 images, batches of 4 -> steps 0..4 cover 2 epochs.
+    seen = np.concatenate([b["labels"].numpy() for b in full])
+    assert sorted(seen[:10]) == sorted(data.labels) and sorted(seen[10:20]) == sorted(data.labels)
+
+
+def test_bad_model_kwargs_list_valid_ones(tmp_path):
+    with pytest.raises(ConfigError, match="model 'cdcgan' has no argument 'width'; valid model_kwargs: num_classes"):
+        training.fit(tiny(tmp_path, "model_kwargs.width=3"), log=lambda line: None)
+    with pytest.raises(ConfigError, match="model_kwargs.image_size=32 conflicts with the data"):
+        training.fit(tiny(tmp_path, "model_kwargs.image_size=32"), log=lambda line: None)
+    with pytest.raises(ConfigError, match="is conditional but the data has no labels"):
+        training.fit(tiny(tmp_path, "data.spec=synthetic:16x16x1"), log=lambda line: None)
+    assert not (tmp_path / "runs").exists()  # nothing written for a bad config
+
+
+def test_resume_without_a_run_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="no run directory with a config.json"):
+        training.fit(tiny(tmp_path), resume=True, log=lambda line: None)
+
+
+def test_a_run_directory_is_never_overwritten(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{}")
+    with pytest.raises(ConfigError, match="already holds a run; continue it with --resume"):
+        training.fit(tiny(tmp_path), run_dir=tmp_path / "run", log=lambda line: None)
+    assert (tmp_path / "run" / "config.json").read_text() == "{}"
+
+
+def test_sigterm_checkpoints_then_resume_finishes(tmp_path):
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "keras_gan_cli.main", "fit", "--run-dir", str(run_dir),
+               "--steps", "100000", *sum((["--set", a] for a in TINY), [])]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    for line in process.stderr:
+        if line.startswith("step 4/"):
+            process.send_signal(signal.SIGTERM)
+            break
+    process.stderr.read()
+    assert process.wait(timeout=120) == 128 + signal.SIGTERM
+    latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    stopped_at = int(latest.rsplit("-", 1)[1])
+    assert stopped_at >= 4
+    done = subprocess.run(command[:4] + ["--resume", "--run-dir", str(run_dir), "--steps", str(stopped_at + 2)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"resumed {run_dir} from step {stopped_at}" in done.stderr
+    assert (run_dir / "model.keras").is_file()
