@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import click
-
 from keras_gan_cli.options import Failure
 from keras_gan_cli.options import InputError
 from keras_gan_cli.options import NumRange
@@ -51,21 +50,55 @@ def cli():
 @click.argument("config_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--model", help="Registered model name (kgan models).")
 @click.option("--preset", help="Named partial config (see keras_gan/presets.py).")
-@click.option("--dataset", help="Data spec, e.g. glyphs:latin, glyphs:chars=永字八法, synthetic:32x32x3.")
+@click.option(
+    "--dataset", help="Data spec, e.g. glyphs:latin, glyphs:chars=永字八法, synthetic:32x32x3."
+)
 @click.option("--steps", type=int, help="Training steps.")
 @click.option("--epochs", type=int, help="Passes over the data (overrides --steps).")
 @click.option("--batch-size", type=int, help="Global batch size.")
 @click.option("--image-size", type=int, help="Image side in pixels (16, 32, 64, 128).")
-@click.option("--run-dir", type=click.Path(file_okay=False), help="Run directory (default: runs/NNNNN-MODEL).")
+@click.option(
+    "--run-dir", type=click.Path(file_okay=False), help="Run directory (default: runs/NNNNN-MODEL)."
+)
 @click.option("--seed", type=int, help="Seed for data order, noise and weights.")
-@click.option("--strategy", type=click.Choice(["auto", "one", "mirrored"]), help="tf.distribute strategy.")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-              help="Override any config key, e.g. --set train.log_every=50 (repeatable).")
-@click.option("--resume", is_flag=True, help="Continue the latest run (or --run-dir) from its last checkpoint.")
-@click.option("--export", "export_name", metavar="NAME", help="Export the generator to saved_models/NAME/.")
-@click.option("--dry-run", is_flag=True, help="Resolve config, data and model; print them; train nothing.")
-def fit(config_file, model, preset, dataset, steps, epochs, batch_size, image_size, run_dir, seed,
-        strategy, assignments, resume, export_name, dry_run):
+@click.option(
+    "--strategy", type=click.Choice(["auto", "one", "mirrored"]), help="tf.distribute strategy."
+)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override any config key, e.g. --set train.log_every=50 (repeatable).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the latest run (or --run-dir) from its last checkpoint.",
+)
+@click.option(
+    "--export", "export_name", metavar="NAME", help="Export the generator to saved_models/NAME/."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Resolve config, data and model; print them; train nothing."
+)
+def fit(
+    config_file,
+    model,
+    preset,
+    dataset,
+    steps,
+    epochs,
+    batch_size,
+    image_size,
+    run_dir,
+    seed,
+    strategy,
+    assignments,
+    resume,
+    export_name,
+    dry_run,
+):
     """Train a GAN. With no arguments: the default glyph model on the default glyphs.
 
     \b
@@ -94,8 +127,13 @@ def fit(config_file, model, preset, dataset, steps, epochs, batch_size, image_si
         flags = {
             "model": model,
             "data": {"spec": dataset, "image_size": image_size},
-            "train": {"steps": steps, "epochs": epochs, "batch_size": batch_size, "seed": seed,
-                      "strategy": strategy},
+            "train": {
+                "steps": steps,
+                "epochs": epochs,
+                "batch_size": batch_size,
+                "seed": seed,
+                "strategy": strategy,
+            },
             "export_name": export_name,
         }
         config = base.merge(_drop_none(flags)).override(list(assignments)).validate()
@@ -104,7 +142,9 @@ def fit(config_file, model, preset, dataset, steps, epochs, batch_size, image_si
             return
         from keras_gan import training
 
-        training.fit(config, run_dir=run_dir, resume=resume, log=lambda line: click.echo(line, err=True))
+        training.fit(
+            config, run_dir=run_dir, resume=resume, log=lambda line: click.echo(line, err=True)
+        )
     except _input_errors() as e:
         raise InputError(_message(e)) from None
     except _training_errors() as e:
@@ -158,9 +198,15 @@ def _dry_run(config) -> None:
 
 @cli.command()
 @click.argument("source", type=click.Path())
-@click.option("--seeds", type=NumRange(), default="0-7", show_default=True, help="Seeds, e.g. 0-15 or 1,5,9.")
-@click.option("--labels", help="Labels to draw; for glyph models the characters themselves: '永字八法 Ab'.")
-@click.option("--grid", "as_grid", is_flag=True, help="Write one PNG grid (rows = seeds, columns = labels).")
+@click.option(
+    "--seeds", type=NumRange(), default="0-7", show_default=True, help="Seeds, e.g. 0-15 or 1,5,9."
+)
+@click.option(
+    "--labels", help="Labels to draw; for glyph models the characters themselves: '永字八法 Ab'."
+)
+@click.option(
+    "--grid", "as_grid", is_flag=True, help="Write one PNG grid (rows = seeds, columns = labels)."
+)
 @click.option("--out", type=click.Path(), help="Output folder (or PNG file with --grid).")
 @click.option("--list-labels", is_flag=True, help="Print the labels the model knows and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
@@ -178,7 +224,11 @@ def sample(source, seeds, labels, as_grid, out, list_labels, as_json):
     try:
         sampler = sampling.load_sampler(source)
         if list_labels:
-            click.echo(json.dumps(sampler.labels, ensure_ascii=False) if as_json else "".join(sampler.labels or []))
+            click.echo(
+                json.dumps(sampler.labels, ensure_ascii=False)
+                if as_json
+                else "".join(sampler.labels or [])
+            )
             return
         if not out:
             raise InputError("--out is required (a folder, or a .png file with --grid)")
@@ -223,9 +273,15 @@ def interpolate(source, pair, steps, labels, out):
 @cli.command()
 @click.argument("source", type=click.Path(file_okay=False))
 @click.option("--name", required=True, help="Model name: writes saved_models/NAME/<version>/.")
-@click.option("--version", "version", type=click.IntRange(min=1), help="Version number (default: next free).")
-@click.option("--format", "fmt", type=click.Choice(["saved_model"]), default="saved_model", show_default=True)
-@click.option("--model-base-path", default="saved_models", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--version", "version", type=click.IntRange(min=1), help="Version number (default: next free)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["saved_model"]), default="saved_model", show_default=True
+)
+@click.option(
+    "--model-base-path", default="saved_models", show_default=True, type=click.Path(file_okay=False)
+)
 def export(source, name, version, fmt, model_base_path):
     """Export a run's generator as a SavedModel in TF Serving's layout.
 
@@ -241,7 +297,9 @@ def export(source, name, version, fmt, model_base_path):
             raise InputError(f"SOURCE {source!r} is not a run directory (no config.json)")
         model, config, info = training.load_run(source)
         target = export_generator(
-            model, Path(model_base_path) / name, version,
+            model,
+            Path(model_base_path) / name,
+            version,
             labels=info.get("label_names") if model.conditional else None,
             config=config.to_dict(),
         )
@@ -259,8 +317,12 @@ def data():
 
 
 @data.command("fonts")
-@click.option("--charset", default="default", show_default=True,
-              help="latin, letters, common, default, gb2312-1 or chars=TEXT.")
+@click.option(
+    "--charset",
+    default="default",
+    show_default=True,
+    help="latin, letters, common, default, gb2312-1 or chars=TEXT.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def data_fonts(charset, as_json):
     """List the font faces found and how much of CHARSET each covers.
@@ -277,7 +339,9 @@ def data_fonts(charset, as_json):
     except _input_errors() as e:
         raise InputError(_message(e)) from None
     if as_json:
-        click.echo(json.dumps({"charset": charset, "size": len(chars), "fonts": rows}, ensure_ascii=False))
+        click.echo(
+            json.dumps({"charset": charset, "size": len(chars), "fonts": rows}, ensure_ascii=False)
+        )
         return
     for row in rows:
         covered = row.get("error") or f"{row['covered']:>5}/{row['total']}"
@@ -296,7 +360,10 @@ def models(as_json):
     from keras_gan.registry import MODELS
 
     rows = {
-        "models": {name: (MODELS.get(name).__doc__ or "").strip().splitlines()[0] for name in MODELS.names()},
+        "models": {
+            name: (MODELS.get(name).__doc__ or "").strip().splitlines()[0]
+            for name in MODELS.names()
+        },
         "losses": LOSSES.names(),
     }
     if as_json:

@@ -55,7 +55,7 @@ class TrainConfig:
         run_eagerly: run `train_step` eagerly (debugging).
     """
 
-    steps: int = 4000
+    steps: int = 800
     epochs: int | None = None
     batch_size: int = 64
     seed: int = 0
@@ -63,9 +63,9 @@ class TrainConfig:
     loss: str = "auto"
     d_learning_rate: float | None = None
     g_learning_rate: float | None = None
-    log_every: int = 100
-    sample_every: int = 500
-    checkpoint_every: int = 500
+    log_every: int = 50
+    sample_every: int = 200
+    checkpoint_every: int = 200
     keep_checkpoints: int = 3
     sample_seeds: int = 4
     run_eagerly: bool = False
@@ -204,8 +204,9 @@ def _build(cls, values: Any, prefix: str):
     kwargs = {}
     for name, value in values.items():
         f = fields[name]
-        if dataclasses.is_dataclass(f.default_factory if f.default_factory is not
-                                    dataclasses.MISSING else None):
+        if dataclasses.is_dataclass(
+            f.default_factory if f.default_factory is not dataclasses.MISSING else None
+        ):
             kwargs[name] = _build(f.default_factory, value, prefix + name + ".")
         else:
             kwargs[name] = _check_type(prefix + name, f, value)

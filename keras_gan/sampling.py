@@ -29,7 +29,9 @@ def noise_for_seeds(seeds, latent_dim: int):
 
     seeds = tf.cast(tf.reshape(tf.convert_to_tensor(seeds), [-1]), tf.int64)
     return tf.map_fn(
-        lambda s: tf.random.stateless_normal([latent_dim], seed=tf.stack([s, tf.constant(0, tf.int64)])),
+        lambda s: tf.random.stateless_normal(
+            [latent_dim], seed=tf.stack([s, tf.constant(0, tf.int64)])
+        ),
         seeds,
         fn_output_signature=tf.TensorSpec([latent_dim], tf.float32),
     )
@@ -70,13 +72,21 @@ class Sampler:
         if text is None:
             return list(range(len(self.labels)))
         index = {label: i for i, label in enumerate(self.labels)}
-        wanted = [c for c in text if not c.isspace()] if all(len(x) == 1 for x in index) else text.split(",")
+        wanted = (
+            [c for c in text if not c.isspace()]
+            if all(len(x) == 1 for x in index)
+            else text.split(",")
+        )
         unknown = [c for c in wanted if c not in index]
         if unknown:
-            known = "".join(self.labels) if len(self.labels) <= 200 else "".join(self.labels[:200]) + "..."
+            known = (
+                "".join(self.labels)
+                if len(self.labels) <= 200
+                else "".join(self.labels[:200]) + "..."
+            )
             raise ValueError(
-                f"unknown label(s) {''.join(unknown)!r}; the model knows {len(self.labels)} labels: "
-                f"{known} (kgan sample SOURCE --list-labels)"
+                f"unknown label(s) {''.join(unknown)!r}; the model knows "
+                f"{len(self.labels)} labels: {known} (kgan sample SOURCE --list-labels)"
             )
         if not wanted:
             raise ValueError("--labels names no label")
@@ -182,7 +192,10 @@ def grid(images: np.ndarray, rows: int, cols: int, pad: int = 2) -> np.ndarray:
     canvas = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 255, np.uint8)
     for i in range(n):
         r, k = divmod(i, cols)
-        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + k * (w + pad): pad + k * (w + pad) + w] = images[i]
+        canvas[
+            pad + r * (h + pad) : pad + r * (h + pad) + h,
+            pad + k * (w + pad) : pad + k * (w + pad) + w,
+        ] = images[i]
     return canvas
 
 
@@ -206,10 +219,14 @@ def save_samples(
     cols = len(label_ids) if label_ids is not None else 1
     all_seeds = [s for s in seeds for _ in range(cols)]
     all_labels = None if label_ids is None else [i for _ in seeds for i in label_ids]
-    images = np.concatenate([
-        sampler.generate(all_seeds[i: i + 256], None if all_labels is None else all_labels[i: i + 256])
-        for i in range(0, len(all_seeds), 256)
-    ])
+    images = np.concatenate(
+        [
+            sampler.generate(
+                all_seeds[i : i + 256], None if all_labels is None else all_labels[i : i + 256]
+            )
+            for i in range(0, len(all_seeds), 256)
+        ]
+    )
     out = Path(out)
     if as_grid:
         description = f"model {sampler.model_name}, seeds {seeds[0]}..{seeds[-1]} (rows)"
@@ -248,9 +265,9 @@ def save_interpolation(
     a, b = (np.asarray(z) for z in noise_for_seeds(seeds, sampler.latent_dim))
     path = np.stack([slerp(a, b, t) for t in np.linspace(0.0, 1.0, steps)]).astype(np.float32)
     rows = [None] if label_ids is None else label_ids
-    images = np.concatenate([
-        sampler.generate_from_noise(path, None if row is None else [row] * steps) for row in rows
-    ])
+    images = np.concatenate(
+        [sampler.generate_from_noise(path, None if row is None else [row] * steps) for row in rows]
+    )
     out = Path(out)
     description = f"model {sampler.model_name}, interpolation seed {seeds[0]} -> {seeds[1]}"
     atomic_write_bytes(out, png_bytes(grid(images, len(rows), steps), description))

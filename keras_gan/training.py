@@ -13,6 +13,7 @@ same result on one device or N replicas.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -34,9 +35,6 @@ from keras_gan.config import RunConfig
 from keras_gan.files import atomic_write_json
 from keras_gan.registry import MODELS
 
-# Keyword arguments a model takes from the data, never from the user.
-DATA_KWARGS = ("image_size", "channels", "num_classes")
-
 
 class TrainingInterrupted(RuntimeError):
     """SIGINT/SIGTERM arrived; a checkpoint was saved. `signum` says which."""
@@ -54,7 +52,7 @@ def get_strategy(name: str) -> tf.distribute.Strategy:
     """`auto` (mirrored over all GPUs if several, else the default), `one`, `mirrored`."""
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
-        return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+        return mirrored_strategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     if name == "one":
         return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
     if name == "mirrored":
@@ -92,12 +90,15 @@ def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData) -> dict:
         if key in kwargs and kwargs[key] != value:
             raise ConfigError(
                 f"model_kwargs.{key}={kwargs[key]!r} conflicts with the data ({value!r}); "
-                f"set it through data.{key} instead" if key != "num_classes" else
-                f"model_kwargs.num_classes={kwargs[key]!r} but the data has {value} classes"
+                f"set it through data.{key} instead"
+                if key != "num_classes"
+                else f"model_kwargs.num_classes={kwargs[key]!r} but the data has {value} classes"
             )
         kwargs[key] = value
     unknown = sorted(set(kwargs) - set(accepted) - {"name"})
-    if unknown and not any(p.kind == p.VAR_KEYWORD for p in accepted.values() if p.name != "kwargs"):
+    if unknown and not any(
+        p.kind == p.VAR_KEYWORD for p in accepted.values() if p.name != "kwargs"
+    ):
         valid = [p for p in accepted if p not in ("self", "kwargs")]
         raise ConfigError(
             f"model {config.model!r} has no argument {unknown[0]!r}; valid model_kwargs: "
@@ -115,15 +116,23 @@ def build_model(config: RunConfig, model_kwargs: dict):
     except (TypeError, ValueError) as e:
         raise ConfigError(f"model {config.model!r}: {e}") from None
     model.compile(loss=config.train.loss)
-    for optimizer, rate in ((model.d_optimizer, config.train.d_learning_rate),
-                            (model.g_optimizer, config.train.g_learning_rate)):
+    for optimizer, rate in (
+        (model.d_optimizer, config.train.d_learning_rate),
+        (model.g_optimizer, config.train.g_learning_rate),
+    ):
         if rate is not None:
             optimizer.learning_rate.assign(rate)
     return model
 
 
-def make_dataset(data: data_lib.ImageData, batch_size: int, noise_shape: tuple[int, int],
-                 seed: int, start_step: int = 0, conditional: bool = True) -> tf.data.Dataset:
+def make_dataset(
+    data: data_lib.ImageData,
+    batch_size: int,
+    noise_shape: tuple[int, int],
+    seed: int,
+    start_step: int = 0,
+    conditional: bool = True,
+) -> tf.data.Dataset:
     """Batches for steps `start_step, start_step + 1, ...`, each a pure function of the step.
 
     Step s takes positions s*B..s*B+B-1 of the endless sequence formed by one
@@ -144,7 +153,9 @@ def make_dataset(data: data_lib.ImageData, batch_size: int, noise_shape: tuple[i
         # A batch spans at most two epochs when batch_size <= count, more otherwise.
         epochs = tf.range(first_epoch, positions[-1] // count + 1)
         orders = tf.map_fn(permutation, epochs)
-        index = tf.gather_nd(orders, tf.stack([positions // count - first_epoch, positions % count], 1))
+        index = tf.gather_nd(
+            orders, tf.stack([positions // count - first_epoch, positions % count], 1)
+        )
         batch = {
             "images": tf.cast(tf.gather(images, index), tf.float32) / 127.5 - 1.0,
             "noise": tf.random.stateless_normal(
@@ -168,7 +179,9 @@ def next_run_dir(root: str | os.PathLike, name: str) -> Path:
 
 
 def latest_run_dir(root: str | os.PathLike) -> Path:
-    runs = sorted(p for p in Path(root).glob("[0-9][0-9][0-9][0-9][0-9]-*") if (p / "config.json").is_file())
+    runs = sorted(
+        p for p in Path(root).glob("[0-9][0-9][0-9][0-9][0-9]-*") if (p / "config.json").is_file()
+    )
     if not runs:
         raise ConfigError(f"no run directory with a config.json under {str(root)!r} to resume")
     return runs[-1]
@@ -259,19 +272,24 @@ def fit(
     checkpoint_dir = run_dir / "checkpoints"
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     _clean_checkpoint_temps(checkpoint_dir)
-    manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir), config.train.keep_checkpoints)
+    manager = tf.train.CheckpointManager(
+        checkpoint, str(checkpoint_dir), config.train.keep_checkpoints
+    )
     if resume and manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         log(f"resumed {run_dir} from step {int(step.numpy())}")
     start = int(step.numpy())
     atomic_write_json(run_dir / "config.json", config.to_dict())
-    atomic_write_json(run_dir / "dataset.json", {
-        "spec": config.data.spec,
-        "size": len(data),
-        "label_names": data.label_names,
-        "style_names": data.style_names,
-        "report": data.report,
-    })
+    atomic_write_json(
+        run_dir / "dataset.json",
+        {
+            "spec": config.data.spec,
+            "size": len(data),
+            "label_names": data.label_names,
+            "style_names": data.style_names,
+            "report": data.report,
+        },
+    )
     log(
         f"run {run_dir}: {config.model} on {config.data.spec} ({len(data)} images, "
         f"{data.num_classes} classes, skipped {data.report.get('skipped', {})}), "
@@ -281,11 +299,15 @@ def fit(
     monitor = RunMonitor(run_dir, config, data, step, manager, start, steps, log)
     if start < steps:
         dataset = make_dataset(
-            data, config.train.batch_size, (model.noise_draws, model.latent_dim), config.train.seed,
-            start, model.conditional,
+            data,
+            config.train.batch_size,
+            (model.noise_draws, model.latent_dim),
+            config.train.seed,
+            start,
+            model.conditional,
         )
         model.run_eagerly = config.train.run_eagerly
-        with _stop_on_signals(monitor):
+        with stop_on_signals(monitor):
             model.fit(
                 dataset,
                 epochs=1,
@@ -301,8 +323,8 @@ def fit(
         )
     if monitor.signum is not None:
         raise TrainingInterrupted(
-            f"interrupted by signal {monitor.signum} at step {int(step.numpy())}; checkpoint saved, "
-            f"continue with: kgan fit --resume --run-dir {run_dir}",
+            f"interrupted by signal {monitor.signum} at step {int(step.numpy())}; checkpoint "
+            f"saved, continue with: kgan fit --resume --run-dir {run_dir}",
             monitor.signum,
         )
     model.save(run_dir / ".model.keras.tmp.keras")
@@ -320,25 +342,25 @@ def fit(
     return model, run_dir
 
 
-class _stop_on_signals:
-    """SIGINT/SIGTERM ask the monitor to checkpoint and stop at the end of the step."""
+@contextlib.contextmanager
+def stop_on_signals(monitor: RunMonitor):
+    """SIGINT/SIGTERM ask `monitor` to checkpoint and stop at the end of the step.
 
-    def __init__(self, monitor: RunMonitor):
-        self.monitor = monitor
-        self.previous = {}
+    A second signal gets the previous handler, so a stuck run can still be killed.
+    """
+    previous = {}
 
-    def __enter__(self):
-        try:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self.previous[signum] = signal.signal(signum, self._handle)
-        except ValueError:
-            pass  # not the main thread: leave signals alone
-        return self
+    def handle(signum, frame):
+        monitor.signum = signum
+        signal.signal(signum, previous[signum])
 
-    def _handle(self, signum, frame):
-        self.monitor.signum = signum
-
-    def __exit__(self, *exc):
-        for signum, handler in self.previous.items():
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, handle)
+    except ValueError:
+        pass  # not the main thread (e.g. a notebook worker): leave signals alone
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
             signal.signal(signum, handler)
-        return False

@@ -41,13 +41,17 @@ def make_test_font(path, family="KganTest"):
     box = [(50, 0), (50, 700), (450, 700), (450, 0)], [(100, 50), (400, 50), (400, 650), (100, 650)]
     builder.setupGlyphOrder([".notdef", "A", "box", "empty"])
     builder.setupCharacterMap({ord("A"): "A", ord("B"): "box", ord("C"): "empty"})
-    builder.setupGlyf({
-        ".notdef": drawn(*box),
-        "box": drawn(*box),
-        "A": drawn([(0, 0), (300, 700), (600, 0)]),
-        "empty": drawn(),
-    })
-    builder.setupHorizontalMetrics({".notdef": (500, 50), "A": (600, 0), "box": (500, 50), "empty": (600, 0)})
+    builder.setupGlyf(
+        {
+            ".notdef": drawn(*box),
+            "box": drawn(*box),
+            "A": drawn([(0, 0), (300, 700), (600, 0)]),
+            "empty": drawn(),
+        }
+    )
+    builder.setupHorizontalMetrics(
+        {".notdef": (500, 50), "A": (600, 0), "box": (500, 50), "empty": (600, 0)}
+    )
     builder.setupHorizontalHeader(ascent=800, descent=-200)
     builder.setupNameTable({"familyName": family, "styleName": "Regular"})
     builder.setupOS2(sTypoAscender=800, sTypoDescender=-200, usWinAscent=800, usWinDescent=200)

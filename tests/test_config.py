@@ -11,14 +11,24 @@ from keras_gan.registry import Registry
 
 def test_defaults_are_the_default_job():
     config = RunConfig().validate()
-    assert (config.model, config.data.spec, config.data.image_size) == ("glyph_gan", "glyphs:default", 32)
+    assert (config.model, config.data.spec, config.data.image_size) == (
+        "glyph_gan",
+        "glyphs:default",
+        32,
+    )
 
 
 def test_override_parses_json_values_and_plain_strings():
-    config = RunConfig().override([
-        "train.steps=10", "train.d_learning_rate=1e-3", "data.spec=glyphs:latin",
-        "model_kwargs.latent_dim=16", "train.run_eagerly=true", "export_name=x",
-    ])
+    config = RunConfig().override(
+        [
+            "train.steps=10",
+            "train.d_learning_rate=1e-3",
+            "data.spec=glyphs:latin",
+            "model_kwargs.latent_dim=16",
+            "train.run_eagerly=true",
+            "export_name=x",
+        ]
+    )
     assert config.train.steps == 10 and config.train.d_learning_rate == 1e-3
     assert config.data.spec == "glyphs:latin" and config.model_kwargs == {"latent_dim": 16}
     assert config.train.run_eagerly is True and config.export_name == "x"
@@ -32,7 +42,10 @@ def test_round_trip_through_json():
 @pytest.mark.parametrize(
     "assignment, message",
     [
-        ("train.stpes=3", "unknown config key 'train.stpes'; valid keys: train.steps, train.epochs"),
+        (
+            "train.stpes=3",
+            "unknown config key 'train.stpes'; valid keys: train.steps, train.epochs",
+        ),
         ("modle=dcgan", "unknown config key 'modle'; valid keys: model, model_kwargs"),
         ("train.steps=many", "train.steps expects int, got 'many'"),
         ("train.steps", "--set expects KEY=VALUE"),
@@ -49,7 +62,10 @@ def test_bad_overrides_say_what_is_wrong(assignment, message):
     "assignment, message",
     [
         ("train.steps=0", "train.steps must be a positive integer, got 0"),
-        ("train.sample_every=150", r"train.sample_every \(150\) must be a multiple of train.log_every"),
+        (
+            "train.sample_every=150",
+            r"train.sample_every \(150\) must be a multiple of train.log_every",
+        ),
         ("data.channels=2", "data.channels must be 1 or 3"),
         ("train.strategy=tpu", "train.strategy must be one of auto, one, mirrored"),
     ],

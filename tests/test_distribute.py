@@ -29,7 +29,9 @@ def train(strategy, data):
     with strategy.scope():
         model = DCGAN(**KWARGS)
         model.compile()
-    dataset = tf.data.Dataset.from_tensor_slices({k: np.stack([b[k] for b in data]) for k in data[0]})
+    dataset = tf.data.Dataset.from_tensor_slices(
+        {k: np.stack([b[k] for b in data]) for k in data[0]}
+    )
     history = model.fit(dataset, epochs=1, verbose=0, shuffle=False)
     return model, history.history
 
@@ -66,7 +68,9 @@ def test_exact_loss_values_on_one_and_two_replicas(two_cpus):
             "images": np.zeros((8, 16, 16, 1), np.float32),
             "labels": np.arange(8, dtype=np.int32) % 3,
         }
-        logs = model.fit(tf.data.Dataset.from_tensors(data).repeat(2), verbose=0, shuffle=False).history
+        logs = model.fit(
+            tf.data.Dataset.from_tensors(data).repeat(2), verbose=0, shuffle=False
+        ).history
         # Logit 0: D loss = 2 log 2, G loss = log 2, whatever the replica count.
         np.testing.assert_allclose(logs["d_loss"], [2 * math.log(2)], rtol=1e-6)
         np.testing.assert_allclose(logs["g_loss"], [math.log(2)], rtol=1e-6)

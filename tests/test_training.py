@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -16,9 +17,16 @@ from keras_gan.config import RunConfig
 from keras_gan.data import load_dataset
 
 TINY = [
-    "model=cdcgan", "data.spec=synthetic:16x16x1?n=40&classes=3", "data.image_size=16",
-    "model_kwargs.latent_dim=8", "model_kwargs.filters=4", "model_kwargs.embedding_dim=4",
-    "train.batch_size=8", "train.log_every=2", "train.sample_every=2", "train.checkpoint_every=2",
+    "model=cdcgan",
+    "data.spec=synthetic:16x16x1?n=40&classes=3",
+    "data.image_size=16",
+    "model_kwargs.latent_dim=8",
+    "model_kwargs.filters=4",
+    "model_kwargs.embedding_dim=4",
+    "train.batch_size=8",
+    "train.log_every=2",
+    "train.sample_every=2",
+    "train.checkpoint_every=2",
     "train.sample_seeds=2",
 ]
 
@@ -28,22 +36,35 @@ def tiny(tmp_path, *extra):
 
 
 def all_weights(model):
-    return [v.numpy() for v in model.variables + model.d_optimizer.variables + model.g_optimizer.variables]
+    return [
+        v.numpy()
+        for v in model.variables + model.d_optimizer.variables + model.g_optimizer.variables
+    ]
 
 
 def test_run_directory_contents(tmp_path):
     model, run_dir = training.fit(tiny(tmp_path, "train.steps=4"), log=lambda line: None)
     assert run_dir.name == "00000-cdcgan"
     config = json.loads((run_dir / "config.json").read_text())
-    assert config["model_kwargs"] == {"latent_dim": 8, "filters": 4, "embedding_dim": 4,
-                                      "image_size": 16, "channels": 1, "num_classes": 3, "seed": 0}
+    assert config["model_kwargs"] == {
+        "latent_dim": 8,
+        "filters": 4,
+        "embedding_dim": 4,
+        "image_size": 16,
+        "channels": 1,
+        "num_classes": 3,
+        "seed": 0,
+    }
     with open(run_dir / "log.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["step"]) for r in rows] == [2, 4]
     assert set(rows[0]) == {"step", "loss", "d_loss", "g_loss", "images_per_sec"}
     grid = Image.open(run_dir / "samples" / "step_000004.png")
     assert "generated" in grid.text["Description"].lower()
-    assert sorted(p.name for p in (run_dir / "checkpoints").glob("*.index")) == ["ckpt-2.index", "ckpt-4.index"]
+    assert sorted(p.name for p in (run_dir / "checkpoints").glob("*.index")) == [
+        "ckpt-2.index",
+        "ckpt-4.index",
+    ]
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert (run_dir / "model.keras").is_file()
     assert training.next_run_dir(tmp_path / "runs", "x").name == "00001-x"
@@ -76,7 +97,9 @@ def test_data_order_is_a_function_of_the_step():
 
 
 def test_bad_model_kwargs_list_valid_ones(tmp_path):
-    with pytest.raises(ConfigError, match="model 'cdcgan' has no argument 'width'; valid model_kwargs: num_classes"):
+    with pytest.raises(
+        ConfigError, match="model 'cdcgan' has no argument 'width'; valid model_kwargs: num_classes"
+    ):
         training.fit(tiny(tmp_path, "model_kwargs.width=3"), log=lambda line: None)
     with pytest.raises(ConfigError, match="model_kwargs.image_size=32 conflicts with the data"):
         training.fit(tiny(tmp_path, "model_kwargs.image_size=32"), log=lambda line: None)
@@ -98,23 +121,62 @@ def test_a_run_directory_is_never_overwritten(tmp_path):
     assert (tmp_path / "run" / "config.json").read_text() == "{}"
 
 
+def fit_command(run_dir, *extra):
+    sets = [arg for assignment in TINY for arg in ("--set", assignment)]
+    return [
+        sys.executable,
+        "-m",
+        "keras_gan_cli.main",
+        "fit",
+        "--run-dir",
+        str(run_dir),
+        *sets,
+        *extra,
+    ]
+
+
+def start_and_wait_for_step(command, cwd, step=None):
+    """Starts `kgan fit` and returns once it logs `step` (or any step, if None)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    for line in process.stderr:
+        if line.startswith(f"step {step}/" if step else "step "):
+            return process
+    raise AssertionError(f"training ended before step {step}: exit {process.wait()}")
+
+
+def resume(run_dir, cwd, steps):
+    command = fit_command(run_dir, "--resume", "--steps", str(steps))
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
 def test_sigterm_checkpoints_then_resume_finishes(tmp_path):
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "keras_gan_cli.main", "fit", "--run-dir", str(run_dir),
-               "--steps", "100000", *sum((["--set", a] for a in TINY), [])]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    for line in process.stderr:
-        if line.startswith("step 4/"):
-            process.send_signal(signal.SIGTERM)
-            break
+    process = start_and_wait_for_step(fit_command(run_dir, "--steps", "100000"), tmp_path, 4)
+    process.send_signal(signal.SIGTERM)
     process.stderr.read()
     assert process.wait(timeout=120) == 128 + signal.SIGTERM
-    latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
-    stopped_at = int(latest.rsplit("-", 1)[1])
+    stopped_at = int(tf.train.latest_checkpoint(str(run_dir / "checkpoints")).rsplit("-", 1)[1])
     assert stopped_at >= 4
-    done = subprocess.run(command[:4] + ["--resume", "--run-dir", str(run_dir), "--steps", str(stopped_at + 2)],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    done = resume(run_dir, tmp_path, stopped_at + 2)
     assert done.returncode == 0, done.stderr
     assert f"resumed {run_dir} from step {stopped_at}" in done.stderr
     assert (run_dir / "model.keras").is_file()
+
+
+def test_sigkill_at_any_moment_leaves_a_resumable_run(tmp_path):
+    # Checkpoints every 2 steps: a kill lands in or near a checkpoint write.
+    run_dir = tmp_path / "run"
+    for delay in (0.0, 0.13, 0.29):
+        command = fit_command(run_dir, "--steps", "100000", *(["--resume"] if delay else []))
+        process = start_and_wait_for_step(command, tmp_path, None if delay else 6)
+        time.sleep(delay)
+        process.kill()
+        process.wait(timeout=60)
+    done = resume(run_dir, tmp_path, 100)
+    assert done.returncode == 0, done.stderr
+    assert "resumed" in done.stderr
+    assert not list((run_dir / "checkpoints").glob("*_temp*"))
+    with open(run_dir / "log.csv") as f:
+        steps = [int(row["step"]) for row in csv.DictReader(f)]
+    assert steps == sorted(set(steps)) and steps[-1] == 100

@@ -71,7 +71,11 @@ class RunMonitor(keras.callbacks.Callback):
         now = time.perf_counter()
         rate = (step - self.last_step) * self.train.batch_size / max(now - self.last_time, 1e-9)
         self.last_time, self.last_step = now, step
-        row = {"step": step, **{k: round(v, 6) for k, v in values.items()}, "images_per_sec": round(rate, 1)}
+        row = {
+            "step": step,
+            **{k: round(v, 6) for k, v in values.items()},
+            "images_per_sec": round(rate, 1),
+        }
         new_file = not self.log_path.exists()
         with open(self.log_path, "a", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=list(row))
@@ -119,7 +123,10 @@ def _truncate_log(path: Path, step: int) -> None:
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         return
-    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= step]
+    # A kill can cut the last row short: keep only whole rows up to the checkpoint.
+    kept = [rows[0]] + [
+        r for r in rows[1:] if len(r) == len(rows[0]) and r[0].isdigit() and int(r[0]) <= step
+    ]
     buffer = io.StringIO()
     csv.writer(buffer).writerows(kept)
     atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))

@@ -1,9 +1,9 @@
 """Data sets: every spec (`glyphs:...`, `synthetic:...`) becomes an `ImageData`."""
 
+from keras_gan.data import glyphs  # noqa: F401  (registers glyphs:)
+from keras_gan.data import synthetic  # noqa: F401  (registers synthetic:)
 from keras_gan.data.base import DataError
 from keras_gan.data.base import ImageData
 from keras_gan.data.base import load_dataset
-from keras_gan.data import glyphs  # noqa: F401  (registers glyphs:)
-from keras_gan.data import synthetic  # noqa: F401  (registers synthetic:)
 
 __all__ = ["DataError", "ImageData", "load_dataset"]

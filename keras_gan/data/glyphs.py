@@ -110,7 +110,7 @@ CHARSETS = {
 def parse_charset(spec: str) -> str:
     """`latin`, `gb2312-1`, `common`, `default` or `chars=永字八法`, in order, deduplicated."""
     if spec.startswith("chars="):
-        chars = spec[len("chars="):]
+        chars = spec[len("chars=") :]
     elif spec in CHARSETS:
         chars = CHARSETS[spec]()
     else:
@@ -146,7 +146,9 @@ def find_fonts(extra: tuple[str, ...] = ()) -> list[FontFace]:
             files.add(root)
         elif os.path.isdir(root):
             for dirpath, _, names in os.walk(root, followlinks=False):
-                files.update(os.path.join(dirpath, n) for n in names if n.lower().endswith(FONT_SUFFIXES))
+                files.update(
+                    os.path.join(dirpath, n) for n in names if n.lower().endswith(FONT_SUFFIXES)
+                )
     faces = []
     for path in sorted(os.path.realpath(f) for f in files if f.lower().endswith(FONT_SUFFIXES)):
         try:
@@ -175,9 +177,7 @@ def faces_of(path: str) -> list[FontFace]:
             font.close()
         return faces
     except Exception as e:  # fontTools raises many types for damaged files
-        raise DataError(
-            f"font file {path!r} could not be read as TrueType/OpenType: {e}"
-        ) from None
+        raise DataError(f"font file {path!r} could not be read as TrueType/OpenType: {e}") from None
 
 
 @functools.lru_cache(maxsize=None)
@@ -383,14 +383,18 @@ def font_coverage(chars: str, faces: list[FontFace]) -> list[dict]:
         try:
             covered = sum(map(face.covers, chars))
         except DataError as e:
-            rows.append({"name": face.name, "path": face.path, "index": face.index, "error": str(e)})
+            rows.append(
+                {"name": face.name, "path": face.path, "index": face.index, "error": str(e)}
+            )
             continue
-        rows.append({
-            "name": face.name,
-            "path": face.path,
-            "index": face.index,
-            "covered": covered,
-            "total": len(chars),
-            "cjk": any(is_cjk(chr(cp)) for cp in (0x6C38, 0x4E00) if cp in face.codepoints),
-        })
+        rows.append(
+            {
+                "name": face.name,
+                "path": face.path,
+                "index": face.index,
+                "covered": covered,
+                "total": len(chars),
+                "cjk": any(is_cjk(chr(cp)) for cp in (0x6C38, 0x4E00) if cp in face.codepoints),
+            }
+        )
     return rows

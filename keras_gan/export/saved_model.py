@@ -26,7 +26,11 @@ from keras_gan.sampling import to_uint8
 
 
 def next_version(root: Path) -> int:
-    versions = [int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()] if root.is_dir() else []
+    versions = (
+        [int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()]
+        if root.is_dir()
+        else []
+    )
     return max(versions, default=0) + 1
 
 

@@ -27,9 +27,9 @@ class GAN(keras.Model):
 
     Training data is a dict (or tuple) with `images` in [-1, 1], `labels` (int32)
     for conditional models, and optionally `noise` of shape
-    `(batch, noise_draws, latent_dim)` (z for the D step, then for the G step). `keras_gan.training` supplies the noise
-    from the step number, so training is reproducible, exactly resumable and the
-    same on any number of replicas.
+    `(batch, noise_draws, latent_dim)` (z for the D step, then for the G step).
+    `keras_gan.training` supplies the noise from the step number, so training is
+    reproducible, exactly resumable and the same on any number of replicas.
     """
 
     default_loss = "non_saturating"

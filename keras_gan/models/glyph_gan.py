@@ -53,7 +53,7 @@ class GlyphGAN(GAN):
         image_size=32,
         channels=1,
         filters=32,
-        diversity_weight=1.0,
+        diversity_weight=5.0,
         diversity_clip=0.3,
         seed=None,
         **kwargs,

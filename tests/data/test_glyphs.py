@@ -56,8 +56,12 @@ def test_skipped_pairs_are_counted_by_reason(test_font):
 
 
 def test_missing_characters_are_an_error_naming_them(test_font):
-    with pytest.raises(DataError, match=r"no font found covers 3 of the 4 characters \(e\.g\. 'BC永'\)"):
+    with pytest.raises(
+        DataError, match=r"no font found covers 3 of the 4 characters \(e\.g\. 'BC永'\)"
+    ) as error:
         load_dataset(f"glyphs:chars=ABC永?fonts={test_font}", image_size=32)
+    # Hanzi among the missing: the error says how to get a CJK font.
+    assert "install a CJK font, e.g. `sudo apt-get install fonts-wqy-microhei" in str(error.value)
 
 
 def test_latin_only_font_never_yields_cjk_boxes():

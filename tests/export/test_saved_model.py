@@ -10,9 +10,15 @@ from keras_gan.config import RunConfig
 from keras_gan.export import export_generator
 
 TINY = [
-    "data.image_size=16", "model_kwargs.latent_dim=8", "model_kwargs.filters=4",
-    "train.batch_size=8", "train.steps=2", "train.log_every=2", "train.sample_every=2",
-    "train.checkpoint_every=2", "train.sample_seeds=1",
+    "data.image_size=16",
+    "model_kwargs.latent_dim=8",
+    "model_kwargs.filters=4",
+    "train.batch_size=8",
+    "train.steps=2",
+    "train.log_every=2",
+    "train.sample_every=2",
+    "train.checkpoint_every=2",
+    "train.sample_seeds=1",
 ]
 
 
@@ -28,11 +34,20 @@ def glyph_run(tmp_path_factory):
 
 def test_export_layout_signatures_and_metadata(glyph_run):
     model, run_dir, root = glyph_run
-    target = export_generator(model, root / "saved_models" / "g", labels=list("abcd"), config={"model": "glyph_gan"})
+    target = export_generator(
+        model, root / "saved_models" / "g", labels=list("abcd"), config={"model": "glyph_gan"}
+    )
     assert target == root / "saved_models" / "g" / "1"
-    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]  # no temp folders left
+    assert not [
+        p for p in target.parent.iterdir() if p.name.startswith(".")
+    ]  # no temp folders left
     meta = json.loads((target / "assets.extra" / "kgan.json").read_text())
-    assert (meta["model"], meta["latent_dim"], meta["image_size"], meta["channels"]) == ("glyph_gan", 8, 16, 1)
+    assert (meta["model"], meta["latent_dim"], meta["image_size"], meta["channels"]) == (
+        "glyph_gan",
+        8,
+        16,
+        1,
+    )
     assert meta["labels"] == list("abcd")
     loaded = tf.saved_model.load(str(target))
     serving = loaded.signatures["serving_default"]
@@ -56,9 +71,13 @@ def test_export_reload_gives_identical_images(glyph_run):
     from_run = sampling.load_sampler(run_dir)
     from_export = sampling.load_sampler(target.parent)  # saved_models/NAME -> newest version
     seeds, labels = [0, 5, 9], [3, 0, 2]
-    np.testing.assert_array_equal(from_run.generate(seeds, labels), from_export.generate(seeds, labels))
+    np.testing.assert_array_equal(
+        from_run.generate(seeds, labels), from_export.generate(seeds, labels)
+    )
     z = sampling.noise_for_seeds(seeds, 8).numpy()
-    np.testing.assert_array_equal(from_export.generate_from_noise(z, labels), from_run.generate(seeds, labels))
+    np.testing.assert_array_equal(
+        from_export.generate_from_noise(z, labels), from_run.generate(seeds, labels)
+    )
 
 
 def test_generate_rows_are_independent_of_the_batch(glyph_run):
@@ -78,7 +97,9 @@ def test_unconditional_export(tmp_path):
     target = export_generator(model, tmp_path / "saved_models" / "d")
     sampler = sampling.load_sampler(target)
     assert sampler.labels is None
-    np.testing.assert_array_equal(sampler.generate([1, 2]), sampling.load_sampler(run_dir).generate([1, 2]))
+    np.testing.assert_array_equal(
+        sampler.generate([1, 2]), sampling.load_sampler(run_dir).generate([1, 2])
+    )
     signature = tf.saved_model.load(str(target)).signatures["serving_default"]
     assert list(signature.structured_input_signature[1]) == ["z"]
 
@@ -88,3 +109,15 @@ def test_noise_for_seeds_is_per_row():
     b = sampling.noise_for_seeds([6], 4).numpy()
     np.testing.assert_array_equal(a[1], b[0])
     assert sampling.noise_for_seeds([], 4).shape == (0, 4)
+
+
+def test_shipped_default_model_samples_right_after_install():
+    from pathlib import Path
+
+    shipped = Path(__file__).parents[2] / "saved_models" / "glyphs"
+    sampler = sampling.load_sampler(shipped)
+    assert sampler.model_name == "glyph_gan" and len(sampler.labels) == 172
+    assert sampler.labels[:4] == list("永字八法") and sampler.labels[-1] == "z"
+    images = sampler.generate([0, 1], sampler.label_ids("永A"))
+    assert images.shape == (2, 32, 32, 1) and images.dtype == np.uint8
+    assert images.min() < 64 and images.max() > 192  # ink on paper, not a blank

@@ -45,8 +45,10 @@ def test_discriminator_prefers_separated_logits(name):
     assert np.all(np.asarray(separated) < np.asarray(confused))
     assert np.all(np.asarray(confused) < np.asarray(wrong))
     # And the generator gains by raising its logits.
-    assert np.all(np.asarray(loss.generator_loss(np.full((4, 1), 2.0)))
-                  < np.asarray(loss.generator_loss(np.full((4, 1), -2.0))))
+    assert np.all(
+        np.asarray(loss.generator_loss(np.full((4, 1), 2.0)))
+        < np.asarray(loss.generator_loss(np.full((4, 1), -2.0)))
+    )
 
 
 def test_unknown_loss_lists_valid_names():

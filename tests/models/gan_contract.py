@@ -29,7 +29,9 @@ class GANContract:
         images = rng.uniform(-1, 1, (batch, *model.image_shape)).astype("float32")
         sample = {
             "images": images,
-            "noise": rng.normal(size=(batch, model.noise_draws, model.latent_dim)).astype("float32"),
+            "noise": rng.normal(size=(batch, model.noise_draws, model.latent_dim)).astype(
+                "float32"
+            ),
         }
         if model.conditional:
             sample["labels"] = rng.integers(0, model.num_classes, batch).astype("int32")
@@ -77,15 +79,23 @@ class GANContract:
         model = self.make()
         sample = self.data(model)
         images, labels, noise = model.unpack(sample)
-        g_before = [v.numpy().copy() for v in model.generator.trainable_variables]
-        d_before = [v.numpy().copy() for v in model.discriminator.trainable_variables]
+
+        def snapshot(network):
+            return [v.numpy().copy() for v in network.trainable_variables]
+
+        def unchanged(before, network):
+            return all(
+                np.array_equal(a, v.numpy()) for a, v in zip(before, network.trainable_variables)
+            )
+
+        g_before, d_before = snapshot(model.generator), snapshot(model.discriminator)
         model.discriminator_step(images, labels, noise[:, 0])
-        assert all(np.array_equal(a, v.numpy()) for a, v in zip(g_before, model.generator.trainable_variables))
-        assert not all(np.array_equal(a, v.numpy()) for a, v in zip(d_before, model.discriminator.trainable_variables))
-        d_after = [v.numpy().copy() for v in model.discriminator.trainable_variables]
+        assert unchanged(g_before, model.generator)
+        assert not unchanged(d_before, model.discriminator)
+        d_after = snapshot(model.discriminator)
         model.generator_step(labels, noise[:, 1:])
-        assert all(np.array_equal(a, v.numpy()) for a, v in zip(d_after, model.discriminator.trainable_variables))
-        assert not all(np.array_equal(a, v.numpy()) for a, v in zip(g_before, model.generator.trainable_variables))
+        assert unchanged(d_after, model.discriminator)
+        assert not unchanged(g_before, model.generator)
 
     def test_generator_gradient_flows_through_the_discriminator(self):
         model = self.make()
@@ -93,7 +103,9 @@ class GANContract:
         labels = z[1] if model.conditional else None
         z = z[0] if model.conditional else z
         with tf.GradientTape() as tape:
-            logits = model.discriminate(model.generate(z, labels, training=True), labels, training=True)
+            logits = model.discriminate(
+                model.generate(z, labels, training=True), labels, training=True
+            )
             loss = tf.reduce_mean(model.adversarial_loss.generator_loss(logits))
         grads = tape.gradient(loss, model.generator.trainable_variables)
         assert all(g is not None for g in grads)
@@ -130,7 +142,10 @@ class GANContract:
         fresh, fresh_step = self.make(), tf.Variable(0, dtype=tf.int64)
         checkpoint_for(fresh, fresh_step).restore(path).assert_consumed()
         assert int(fresh_step) == 2 and int(fresh.g_optimizer.iterations) == 2
-        for a, b in zip(model.variables + model.d_optimizer.variables, fresh.variables + fresh.d_optimizer.variables):
+        for a, b in zip(
+            model.variables + model.d_optimizer.variables,
+            fresh.variables + fresh.d_optimizer.variables,
+        ):
             np.testing.assert_array_equal(a, b)
 
     def test_fit_under_mirrored_strategy(self, two_cpus):

@@ -9,8 +9,16 @@ from tests.models.gan_contract import GANContract
 class TestGlyphGAN(GANContract):
     name = "glyph_gan"
     model_cls = GlyphGAN
-    init_kwargs = {"num_classes": 3, "latent_dim": 6, "image_size": 16, "channels": 1, "filters": 4,
-                   "diversity_weight": 0.5, "diversity_clip": 0.2, "seed": 3}
+    init_kwargs = {
+        "num_classes": 3,
+        "latent_dim": 6,
+        "image_size": 16,
+        "channels": 1,
+        "filters": 4,
+        "diversity_weight": 0.5,
+        "diversity_clip": 0.2,
+        "seed": 3,
+    }
 
     def make(self, **overrides):
         model = super().make(**overrides)

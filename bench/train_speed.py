@@ -1,0 +1,106 @@
+"""Training throughput of the default job, side by side in one process.
+
+Measures images per second of `glyph_gan` on `glyphs:default` (32x32, batch 64)
+with and without XLA (`jit_compile`), and of the unconditional DCGAN on random
+32x32x3 images, alternating the variants over several rounds so that load from
+other processes hits them alike. Appends a section to bench/RESULTS.md.
+
+    .venv/bin/python bench/train_speed.py [--rounds 3] [--steps 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from keras_gan import training
+from keras_gan.config import RunConfig
+from keras_gan.data import load_dataset
+
+
+def machine() -> str:
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in lscpu.splitlines()
+            if line.startswith("Model name")
+        ),
+        "?",
+    )
+    return (
+        f"{model}, {len(tf.config.list_physical_devices('CPU'))} CPU device, "
+        f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; "
+        f"Python {platform.python_version()}, TF {tf.__version__}, Keras {keras.__version__}"
+    )
+
+
+def variant(config: RunConfig, jit: bool):
+    data = load_dataset(config.data.spec, config.data.image_size, config.data.channels)
+    model = training.build_model(config, training.resolve_model_kwargs(config, data))
+    model.compile(jit_compile=jit)
+    model.prepare(data)
+    dataset = training.make_dataset(
+        data,
+        config.train.batch_size,
+        (model.noise_draws, model.latent_dim),
+        0,
+        conditional=model.conditional,
+    )
+    model.fit(dataset, steps_per_epoch=5, epochs=1, verbose=0)  # trace and warm up
+    return model, dataset, config.train.batch_size
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=40)
+    args = parser.parse_args()
+    glyphs = RunConfig()
+    dcgan = RunConfig().merge(
+        {"model": "dcgan", "data": {"spec": "synthetic:32x32x3", "channels": 3}}
+    )
+    variants = {
+        "glyph_gan default": variant(glyphs, jit=False),
+        "glyph_gan + XLA": variant(glyphs, jit=True),
+        "dcgan 32x32x3": variant(dcgan, jit=False),
+        "dcgan 32x32x3 + XLA": variant(dcgan, jit=True),
+    }
+    rates = {name: [] for name in variants}
+    for _ in range(args.rounds):
+        for name, (model, dataset, batch) in variants.items():
+            start = time.perf_counter()
+            model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0)
+            rates[name].append(args.steps * batch / (time.perf_counter() - start))
+    base = statistics.median(rates["glyph_gan default"])
+    lines = [
+        f"\n## Training throughput ({datetime.date.today()}, bench/train_speed.py)\n",
+        f"Machine: {machine()}. {args.rounds} alternating rounds of {args.steps} steps; median.\n",
+        "| variant | images/s (median) | runs | ratio to glyph_gan default |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, values in rates.items():
+        median = statistics.median(values)
+        shown = ", ".join(f"{v:.0f}" for v in values)
+        lines.append(f"| {name} | {median:.0f} | {shown} | {median / base:.2f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    results = Path(__file__).parent / "RESULTS.md"
+    if not results.exists():
+        results.write_text(
+            "# Benchmark results\n\nEach section: what was run, on what machine, and the numbers.\n"
+        )
+    with open(results, "a", encoding="utf-8") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
