@@ -1,5 +1,6 @@
 """Serving side of keras-gan (installed as `keras_gan_serving`).
 
-Exported generators follow TF Serving's layout and signatures (see
-`keras_gan.export`); the gRPC/REST server and client live here.
+Exported generators use TF Serving's folder layout and signatures (see
+`keras_gan.export`), so `tensorflow_model_server --model_base_path=saved_models/NAME`
+serves them as they are.
 """

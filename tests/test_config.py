@@ -63,8 +63,8 @@ def test_bad_overrides_say_what_is_wrong(assignment, message):
     [
         ("train.steps=0", "train.steps must be a positive integer, got 0"),
         (
-            "train.sample_every=150",
-            r"train.sample_every \(150\) must be a multiple of train.log_every",
+            "train.sample_every=175",
+            r"train.sample_every \(175\) must be a multiple of train.log_every",
         ),
         ("data.channels=2", "data.channels must be 1 or 3"),
         ("train.strategy=tpu", "train.strategy must be one of auto, one, mirrored"),
