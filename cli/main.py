@@ -267,6 +267,78 @@ def interpolate(source, pair, steps, labels, out):
     click.echo(f"wrote {out}")
 
 
+# ----------------------------------------------------------------------------- evaluate
+
+
+@cli.command()
+@click.argument("source", type=click.Path())
+@click.option("--dataset", help="Real data spec (default: the data the model was trained on).")
+@click.option(
+    "--metrics",
+    "metric_names",
+    default="fid,kid,cas",
+    show_default=True,
+    help="Comma-separated: fid, kid, is, pr, cas.",
+)
+@click.option("--num-samples", type=click.IntRange(min=2), default=2000, show_default=True)
+@click.option(
+    "--extractor",
+    "extractor_path",
+    default="saved_models/glyph_classifier",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Glyph classifier folder used as feature extractor.",
+)
+@click.option(
+    "--train-extractor",
+    is_flag=True,
+    help="First train a glyph classifier on --dataset and save it to --extractor.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print scores and protocol as JSON.")
+def evaluate(source, dataset, metric_names, num_samples, extractor_path, train_extractor, as_json):
+    """Score a generator against real data: FID, KID, IS, precision/recall, CAS.
+
+    Features and class probabilities come from a glyph classifier trained on real
+    glyphs of many fonts; CAS is its accuracy on generated characters.
+
+    \b
+    Examples:
+      kgan evaluate saved_models/glyphs
+      kgan evaluate runs/00003-glyph_gan --metrics fid,kid,pr,cas --num-samples 5000 --json
+      kgan evaluate saved_models/glyphs --train-extractor --extractor my_classifier
+    """
+    from keras_gan import sampling
+    from keras_gan.data import load_dataset
+    from keras_gan.metrics import extractors
+    from keras_gan.metrics.evaluate import evaluate as run_evaluation
+
+    log = lambda line: click.echo(line, err=True)  # noqa: E731
+    try:
+        sampler = sampling.load_sampler(source)
+        spec = dataset or sampler.training_data_spec()
+        size, channels = sampler.image_shape[0], sampler.image_shape[2]
+        data = load_dataset(spec, size, channels)
+        if train_extractor:
+            if Path(extractor_path).exists():
+                raise InputError(
+                    f"--extractor {extractor_path!r} exists; pick a new folder to train into"
+                )
+            classifier, info = extractors.train_glyph_classifier(data, log=log)
+            classifier.save(extractor_path, {"dataset": spec, **info})
+        classifier = extractors.GlyphClassifier.load(extractor_path)
+        metrics = [m.strip() for m in metric_names.split(",") if m.strip()]
+        result = run_evaluation(sampler, data, classifier, metrics, num_samples, log=log)
+    except (FileNotFoundError, *_input_errors()) as e:
+        raise InputError(_message(e)) from None
+    result["protocol"]["dataset"] = spec
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    for name, value in result["scores"].items():
+        click.echo(f"{name:10} {value:.6g}")
+    click.echo("protocol: " + json.dumps(result["protocol"], ensure_ascii=False))
+
+
 # ----------------------------------------------------------------------------- export
 
 

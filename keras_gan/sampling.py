@@ -56,6 +56,14 @@ class Sampler:
     labels: list[str] | None
     model_name: str
     latent_dim: int
+    image_shape: tuple[int, int, int]
+    training_config: dict | None
+
+    def training_data_spec(self) -> str:
+        """The data spec the model was trained on (for evaluation against it)."""
+        if not self.training_config:
+            raise ValueError("this model carries no training config: pass --dataset")
+        return self.training_config["data"]["spec"]
 
     def generate(self, seeds, label_ids=None) -> np.ndarray:
         raise NotImplementedError
@@ -102,6 +110,8 @@ class RunSampler(Sampler):
         self.model, self.config, info = training.load_run(run_dir, checkpoint)
         self.model_name = self.config.model
         self.latent_dim = self.model.latent_dim
+        self.image_shape = self.model.image_shape
+        self.training_config = self.config.to_dict()
         self.labels = info.get("label_names") if self.model.conditional else None
 
     def generate(self, seeds, label_ids=None) -> np.ndarray:
@@ -123,6 +133,8 @@ class SavedModelSampler(Sampler):
         self.meta = json.loads((Path(version_dir) / KGAN_METADATA).read_text(encoding="utf-8"))
         self.model_name = self.meta["model"]
         self.latent_dim = self.meta["latent_dim"]
+        self.image_shape = (self.meta["image_size"], self.meta["image_size"], self.meta["channels"])
+        self.training_config = self.meta.get("config")
         self.labels = self.meta.get("labels")
         self.signatures = tf.saved_model.load(str(version_dir)).signatures
 
