@@ -4,7 +4,7 @@ Splits the real data set in two random halves (2,000 images each at most) and
 reports FID, KID and the classifier's accuracy on real glyphs, so that the scores
 of a generator (kgan evaluate) can be read against a floor.
 
-    .venv/bin/python bench/real_baseline.py [--dataset glyphs:default] [--extractor saved_models/glyph_classifier]
+    .venv/bin/python bench/real_baseline.py [--dataset SPEC] [--extractor DIR]
 """
 
 import argparse
@@ -31,9 +31,12 @@ def main():
     features_b, probs_b = classifier.features_and_probabilities(data.images[b])
     kid, kid_std = kernel_distance(features_a, features_b, subset_size=min(1000, half))
     accuracy = float((probs_b.argmax(axis=1) == data.labels[b]).mean())
-    print(f"real vs real ({half} + {half} images of {args.dataset}, extractor {classifier.identity}): "
-          f"FID {frechet_distance(features_a, features_b):.3f}, KID {kid:.4f} +- {kid_std:.4f}, "
-          f"classifier accuracy on real glyphs {accuracy:.3f}")
+    print(
+        f"real vs real ({half} + {half} images of {args.dataset}, "
+        f"extractor {classifier.identity}): "
+        f"FID {frechet_distance(features_a, features_b):.3f}, KID {kid:.4f} +- {kid_std:.4f}, "
+        f"classifier accuracy on real glyphs {accuracy:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -120,3 +120,12 @@ def test_kgan_evaluate_on_a_trained_run(setup, monkeypatch):
     assert report["protocol"]["dataset"] == SPEC  # taken from the run's config
     missing = CliRunner().invoke(cli, ["evaluate", str(run_dir), "--extractor", "nowhere"])
     assert missing.exit_code == 2 and "holds no glyph classifier" in missing.output
+
+
+def test_shipped_classifier_matches_the_shipped_generator():
+    from pathlib import Path
+
+    root = Path(__file__).parents[2] / "saved_models"
+    classifier = GlyphClassifier.load(root / "glyph_classifier")
+    assert classifier.labels == sampling.load_sampler(root / "glyphs").labels
+    assert classifier.image_size == 32
