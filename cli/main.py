@@ -209,8 +209,21 @@ def _dry_run(config) -> None:
 )
 @click.option("--out", type=click.Path(), help="Output folder (or PNG file with --grid).")
 @click.option("--list-labels", is_flag=True, help="Print the labels the model knows and exit.")
+@click.option(
+    "--num-samples",
+    type=click.IntRange(min=1),
+    help="Write a labelled synthetic data set of N images (seeds 0..N-1) to --out.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "tfrecord"]),
+    default="png",
+    show_default=True,
+    help="Data set format with --num-samples.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
-def sample(source, seeds, labels, as_grid, out, list_labels, as_json):
+def sample(source, seeds, labels, as_grid, out, list_labels, num_samples, fmt, as_json):
     """Generate images by seed from a run directory or an exported model.
 
     \b
@@ -218,6 +231,7 @@ def sample(source, seeds, labels, as_grid, out, list_labels, as_json):
       kgan sample saved_models/glyphs --labels 永字八法 --seeds 0-3 --grid --out grid.png
       kgan sample runs/00000-glyph_gan --labels Ab --out samples/   # seed0000-A.png ...
       kgan sample saved_models/glyphs --list-labels
+      kgan sample saved_models/glyphs --num-samples 10000 --format tfrecord --out synth/
     """
     from keras_gan import sampling
 
@@ -232,6 +246,10 @@ def sample(source, seeds, labels, as_grid, out, list_labels, as_json):
             return
         if not out:
             raise InputError("--out is required (a folder, or a .png file with --grid)")
+        if num_samples:
+            folder = sampling.write_dataset(sampler, out, num_samples, labels, fmt)
+            click.echo(json.dumps({"dataset": str(folder)}) if as_json else f"wrote {folder}")
+            return
         written = sampling.save_samples(sampler, seeds, out, labels, as_grid)
     except _input_errors() as e:
         raise InputError(_message(e)) from None

@@ -52,6 +52,13 @@ class TrainConfig:
         checkpoint_every: steps between checkpoints (a multiple of `log_every`).
         keep_checkpoints: how many checkpoints to keep.
         sample_seeds: number of fixed seeds (grid rows) in sample grids.
+        eval_every: steps between evaluations (a multiple of `log_every`; 0: none).
+        eval_metrics: comma-separated metrics of `kgan evaluate` (fid, kid, is, pr, cas, ifid).
+        eval_samples: generated images per evaluation.
+        eval_extractor: the glyph classifier folder used as feature extractor.
+        keep_best: a metric (e.g. `fid`, `cas`) whose best value keeps a checkpoint in
+            `checkpoints/best/`; lower is better except for cas, is, precision,
+            recall, density and coverage.
         run_eagerly: run `train_step` eagerly (debugging).
     """
 
@@ -68,6 +75,11 @@ class TrainConfig:
     checkpoint_every: int = 200
     keep_checkpoints: int = 3
     sample_seeds: int = 4
+    eval_every: int = 0
+    eval_metrics: str = "fid,kid,cas"
+    eval_samples: int = 500
+    eval_extractor: str = "saved_models/glyph_classifier"
+    keep_best: str | None = None
     run_eagerly: bool = False
 
 
@@ -147,7 +159,27 @@ class RunConfig:
         for key, value in positive.items():
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{key} must be a positive integer, got {value!r}")
-        for key in ("sample_every", "checkpoint_every"):
+        if not isinstance(t.eval_every, int) or t.eval_every < 0:
+            raise ConfigError(
+                f"train.eval_every must be 0 or a positive integer, got {t.eval_every!r}"
+            )
+        from keras_gan.metrics.evaluate import METRICS
+        from keras_gan.metrics.evaluate import score_names
+
+        metrics = [m for m in t.eval_metrics.split(",") if m]
+        unknown = sorted(set(metrics) - set(METRICS))
+        if unknown:
+            raise ConfigError(
+                f"train.eval_metrics: unknown metric {unknown[0]!r}; valid: {', '.join(METRICS)}"
+            )
+        if t.keep_best is not None and t.keep_best not in score_names(metrics):
+            raise ConfigError(
+                f"train.keep_best={t.keep_best!r} is not a score of train.eval_metrics "
+                f"({t.eval_metrics}); valid: {', '.join(sorted(score_names(metrics)))}"
+            )
+        if t.keep_best is not None and not t.eval_every:
+            raise ConfigError("train.keep_best needs train.eval_every > 0")
+        for key in ("sample_every", "checkpoint_every", "eval_every"):
             if getattr(t, key) % t.log_every:
                 raise ConfigError(
                     f"train.{key} ({getattr(t, key)}) must be a multiple of "

@@ -53,3 +53,8 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def cache_root() -> Path:
+    """Where rendered glyphs and evaluation features are cached (`KGAN_CACHE_DIR`)."""
+    return Path(os.environ.get("KGAN_CACHE_DIR", Path.home() / ".cache" / "keras_gan"))

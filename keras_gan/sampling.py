@@ -101,18 +101,15 @@ class Sampler:
         return [index[c] for c in wanted]
 
 
-class RunSampler(Sampler):
-    """Samples from a run directory's latest checkpoint."""
+class ModelSampler(Sampler):
+    """Samples from a GAN in memory (e.g. during training)."""
 
-    def __init__(self, run_dir: str | os.PathLike, checkpoint: str | None = None):
-        from keras_gan import training
-
-        self.model, self.config, info = training.load_run(run_dir, checkpoint)
-        self.model_name = self.config.model
-        self.latent_dim = self.model.latent_dim
-        self.image_shape = self.model.image_shape
-        self.training_config = self.config.to_dict()
-        self.labels = info.get("label_names") if self.model.conditional else None
+    def __init__(self, model, labels: list[str] | None, model_name: str, training_config=None):
+        self.model, self.model_name = model, model_name
+        self.latent_dim = model.latent_dim
+        self.image_shape = model.image_shape
+        self.training_config = training_config
+        self.labels = labels if model.conditional else None
 
     def generate(self, seeds, label_ids=None) -> np.ndarray:
         return self.generate_from_noise(noise_for_seeds(seeds, self.latent_dim), label_ids)
@@ -122,6 +119,16 @@ class RunSampler(Sampler):
 
         labels = None if label_ids is None else tf.constant(label_ids, tf.int32)
         return to_uint8(self.model.generate(tf.constant(z), labels, training=False)).numpy()
+
+
+class RunSampler(ModelSampler):
+    """Samples from a run directory's latest checkpoint."""
+
+    def __init__(self, run_dir: str | os.PathLike, checkpoint: str | None = None):
+        from keras_gan import training
+
+        model, config, info = training.load_run(run_dir, checkpoint)
+        super().__init__(model, info.get("label_names"), config.model, config.to_dict())
 
 
 class SavedModelSampler(Sampler):
@@ -284,3 +291,86 @@ def save_interpolation(
     description = f"model {sampler.model_name}, interpolation seed {seeds[0]} -> {seeds[1]}"
     atomic_write_bytes(out, png_bytes(grid(images, len(rows), steps), description))
     return out
+
+
+def write_dataset(
+    sampler: Sampler,
+    out: str | os.PathLike,
+    num_samples: int,
+    labels: str | None = None,
+    fmt: str = "png",
+    shard_size: int = 4096,
+) -> Path:
+    """A labelled synthetic data set: sample i has seed i and label i mod len(labels).
+
+    `png`: `out/<label>/seed000123.png` (the `folder:` layout, sub-folders are
+    classes); `tfrecord`: `out/data-0000K-of-0000N.tfrecord` of tf.Example
+    {image_raw: PNG bytes, label: int64, seed: int64}. Both with `manifest.json`.
+    The folder appears whole or not at all.
+    """
+    from keras_gan.files import atomic_directory
+    from keras_gan.files import atomic_write_json
+
+    if fmt not in ("png", "tfrecord"):
+        raise ValueError(f"format must be png or tfrecord, got {fmt!r}")
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be positive, got {num_samples}")
+    out = Path(out)
+    if out.exists():
+        raise FileExistsError(f"{out} already exists; pick a new folder for the data set")
+    label_ids = sampler.label_ids(labels)
+    ids = None if label_ids is None else [label_ids[i % len(label_ids)] for i in range(num_samples)]
+    names = sampler.labels
+    records = []
+    with atomic_directory(out) as tmp:
+        writer, shard = None, -1
+        shards = -(-num_samples // shard_size)
+        for start in range(0, num_samples, 256):
+            seeds = list(range(start, min(start + 256, num_samples)))
+            images = sampler.generate(seeds, None if ids is None else ids[start : start + 256])
+            for seed, image in zip(seeds, images):
+                label = None if ids is None else ids[seed]
+                name = "unlabelled" if label is None else label_filename(names[label])
+                description = f"model {sampler.model_name}, seed {seed}" + (
+                    "" if label is None else f", label {names[label]}"
+                )
+                data = png_bytes(image, description)
+                if fmt == "png":
+                    relative = f"{name}/seed{seed:06d}.png"
+                    atomic_write_bytes(tmp / relative, data)
+                else:
+                    if seed // shard_size != shard:
+                        import tensorflow as tf
+
+                        if writer is not None:
+                            writer.close()
+                        shard = seed // shard_size
+                        relative = f"data-{shard:05d}-of-{shards:05d}.tfrecord"
+                        writer = tf.io.TFRecordWriter(str(tmp / relative))
+                    writer.write(_example(data, -1 if label is None else label, seed))
+                records.append({"file": relative, "seed": seed, "label": label})
+        if writer is not None:
+            writer.close()
+        atomic_write_json(
+            tmp / "manifest.json",
+            {
+                "synthetic": True,
+                "generated_by": f"keras-gan {__version__}, model {sampler.model_name}",
+                "format": fmt,
+                "num_samples": num_samples,
+                "labels": names,
+                "records": records,
+            },
+        )
+    return out
+
+
+def _example(png: bytes, label: int, seed: int) -> bytes:
+    import tensorflow as tf
+
+    feature = {
+        "image_raw": tf.train.Feature(bytes_list=tf.train.BytesList(value=[png])),
+        "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+        "seed": tf.train.Feature(int64_list=tf.train.Int64List(value=[seed])),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()

@@ -256,6 +256,14 @@ def fit(
         )
 
     data = data_lib.load_dataset(config.data.spec, config.data.image_size, config.data.channels)
+    extractor = None
+    if config.train.eval_every:
+        from keras_gan.metrics.extractors import GlyphClassifier
+
+        try:
+            extractor = GlyphClassifier.load(config.train.eval_extractor)
+        except FileNotFoundError as e:
+            raise ConfigError(f"train.eval_extractor: {e}") from None
     strategy = get_strategy(config.train.strategy)
     with strategy.scope():
         model_kwargs = resolve_model_kwargs(config, data)
@@ -296,7 +304,7 @@ def fit(
         f"{strategy.num_replicas_in_sync} replica(s), steps {start}->{steps}"
     )
 
-    monitor = RunMonitor(run_dir, config, data, step, manager, start, steps, log)
+    monitor = RunMonitor(run_dir, config, data, step, manager, start, steps, log, extractor)
     if start < steps:
         dataset = make_dataset(
             data,

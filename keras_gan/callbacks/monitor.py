@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan.files import atomic_write_bytes
+from keras_gan.files import atomic_write_json
 from keras_gan.sampling import grid
 from keras_gan.sampling import noise_for_seeds
 from keras_gan.sampling import png_bytes
@@ -28,14 +30,21 @@ class RunMonitor(keras.callbacks.Callback):
     NaN state.
     """
 
-    def __init__(self, run_dir, config, data, step, manager, start, total, log):
+    def __init__(self, run_dir, config, data, step, manager, start, total, log, extractor=None):
         super().__init__()
         self.run_dir, self.config, self.train = Path(run_dir), config, config.train
         self.step, self.manager, self.start, self.total, self.log = step, manager, start, total, log
+        self.data, self.extractor = data, extractor
         self.signum = None
         self.diverged_at = None
         self.grid_labels = _spread(data.num_classes, GRID_LABELS) if data.num_classes else None
+        self.eval_metrics = [m for m in self.train.eval_metrics.split(",") if m]
         self.columns = None
+        self.best_manager = None
+        if self.train.keep_best:
+            self.best_manager = tf.train.CheckpointManager(
+                manager.checkpoint, str(self.run_dir / "checkpoints" / "best"), max_to_keep=1
+            )
 
     # ----------------------------------------------------------------- hooks
 
@@ -53,6 +62,8 @@ class RunMonitor(keras.callbacks.Callback):
             self.diverged_at = step
             self.model.stop_training = True
             return
+        if self.train.eval_every and step % self.train.eval_every == 0:
+            values.update(self.evaluate(step))
         if step % self.train.log_every == 0 or step == self.total or self.signum is not None:
             self._log_row(step, values)
         if step % self.train.sample_every == 0 or step == self.total:
@@ -77,8 +88,14 @@ class RunMonitor(keras.callbacks.Callback):
             "images_per_sec": round(rate, 1),
         }
         new_file = not self.log_path.exists()
+        if new_file:
+            losses = [k for k in row if not k.startswith("eval_")]
+            self.columns = losses + [f"eval_{name}" for name in self._eval_columns()]
+        elif self.columns is None:
+            with open(self.log_path, encoding="utf-8") as f:
+                self.columns = next(csv.reader(f))  # a resumed run keeps its header
         with open(self.log_path, "a", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
+            writer = csv.DictWriter(f, fieldnames=self.columns, restval="", extrasaction="ignore")
             if new_file:
                 writer.writeheader()
             writer.writerow(row)
@@ -91,6 +108,36 @@ class RunMonitor(keras.callbacks.Callback):
         shown = "  ".join(f"{k} {v:.4f}" for k, v in values.items())
         eta = (self.total - step) * self.train.batch_size / max(rate, 1e-9)
         self.log(f"step {step}/{self.total}  {shown}  {rate:.0f} img/s  eta {eta / 60:.1f} min")
+
+    def evaluate(self, step) -> dict:
+        """Scores at this step (prefixed `eval_`); keeps the best checkpoint if asked."""
+        from keras_gan.metrics.evaluate import HIGHER_IS_BETTER
+        from keras_gan.metrics.evaluate import evaluate
+        from keras_gan.sampling import ModelSampler
+
+        sampler = ModelSampler(self.model, self.data.label_names, self.config.model)
+        result = evaluate(
+            sampler,
+            self.data,
+            self.extractor,
+            self.eval_metrics,
+            self.train.eval_samples,
+            log=lambda line: None,
+        )
+        scores = {f"eval_{k}": float(v) for k, v in result["scores"].items()}
+        metric = self.train.keep_best
+        if metric:
+            value = result["scores"][metric]
+            better = (lambda a, b: a > b) if metric in HIGHER_IS_BETTER else (lambda a, b: a < b)
+            best_file = self.run_dir / "checkpoints" / "best" / "best.json"
+            best = json.loads(best_file.read_text())[metric] if best_file.exists() else None
+            if best is None or better(value, best):
+                self.best_manager.save(checkpoint_number=step)
+                atomic_write_json(best_file, {metric: value, "step": step, **result})
+                self.log(
+                    f"step {step}: best {metric} so far ({value:.4g}), kept in checkpoints/best"
+                )
+        return scores
 
     def save_grid(self, step):
         seeds = list(range(self.train.sample_seeds))
@@ -108,6 +155,15 @@ class RunMonitor(keras.callbacks.Callback):
         atomic_write_bytes(path, png_bytes(picture, f"model {self.config.model}, step {step}"))
         with self.writer.as_default(step=step):
             tf.summary.image("samples", picture[None], step=step)
+
+    def _eval_columns(self) -> list[str]:
+        from keras_gan.metrics.evaluate import score_names
+
+        if not self.train.eval_every:
+            return []
+        names = sorted(score_names(self.eval_metrics))
+        extra = [f"{name}_std" for name in ("kid", "is") if name in names]
+        return names + extra + (["ifid_classes"] if "ifid" in names else [])
 
 
 def _spread(count: int, wanted: int) -> list[int]:

@@ -27,6 +27,7 @@ from PIL import ImageFont
 
 from keras_gan.data.base import DataError
 from keras_gan.data.base import ImageData
+from keras_gan.files import cache_root
 from keras_gan.registry import DATASETS
 
 RENDER_VERSION = 1  # bump when rendering changes, so cached sets are rebuilt
@@ -350,8 +351,7 @@ def _cache_path(chars: str, faces: list[FontFace], image_size: int) -> Path:
     stats = [(f.path, f.index, os.path.getsize(f.path), os.stat(f.path).st_mtime_ns) for f in faces]
     key = json.dumps([RENDER_VERSION, chars, sorted(stats), image_size], ensure_ascii=False)
     digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-    root = Path(os.environ.get("KGAN_CACHE_DIR", Path.home() / ".cache" / "keras_gan"))
-    return root / "glyphs" / f"{digest}.npz"
+    return cache_root() / "glyphs" / f"{digest}.npz"
 
 
 def _save_cache(path: Path, data: ImageData) -> None:

@@ -2,14 +2,52 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+
 import numpy as np
 
+from keras_gan.files import atomic_write_bytes
+from keras_gan.files import cache_root
 from keras_gan.metrics.distances import frechet_distance
 from keras_gan.metrics.distances import inception_score
 from keras_gan.metrics.distances import kernel_distance
 from keras_gan.metrics.distances import precision_recall
 
-METRICS = ("fid", "kid", "is", "pr", "cas")
+METRICS = ("fid", "kid", "is", "pr", "cas", "ifid")
+HIGHER_IS_BETTER = {"is", "cas", "precision", "recall", "density", "coverage"}
+MIN_PER_CLASS = 5  # intra-class FID skips classes with fewer real or generated images
+
+
+def score_names(metrics) -> set[str]:
+    """The score keys that `metrics` produce (pr gives four)."""
+    names = set(metrics) - {"pr"}
+    if "pr" in metrics:
+        names |= {"precision", "recall", "density", "coverage"}
+    return names
+
+
+def real_features_cached(extractor, images: np.ndarray) -> np.ndarray:
+    """Extractor features of real images, cached on disk.
+
+    The key covers the images' bytes, the extractor's identity (name + weights hash)
+    and its preprocessing, so a change of data, subset, extractor or preprocessing
+    never reuses stale statistics.
+    """
+    key = hashlib.sha256()
+    key.update(f"{extractor.identity}|{extractor.preprocessing}|{images.shape}".encode())
+    key.update(np.ascontiguousarray(images).tobytes())
+    path = cache_root() / "features" / f"{key.hexdigest()[:24]}.npy"
+    if path.is_file():
+        try:
+            return np.load(path)
+        except (OSError, ValueError):
+            pass  # damaged cache entry: recompute and rewrite
+    features, _ = extractor.features_and_probabilities(images)
+    buffer = io.BytesIO()
+    np.save(buffer, features)
+    atomic_write_bytes(path, buffer.getvalue())
+    return features
 
 
 def evaluate(
@@ -27,7 +65,8 @@ def evaluate(
         sampler: a `keras_gan.sampling.Sampler` (run directory or export).
         data: the real `ImageData` (same image size as the generator).
         extractor: a `GlyphClassifier` (features + class probabilities).
-        metrics: any of fid, kid, is, pr, cas.
+        metrics: any of fid, kid, is, pr, cas, ifid (intra-class FID: the mean FID
+            over classes with at least 5 real and 5 generated images).
         num_samples: generated images; as many real images are drawn (all if fewer).
         seed: seeds 0..num_samples-1 of the generator and the choice of real images.
 
@@ -63,7 +102,7 @@ def evaluate(
         ]
     )
     log(f"evaluate: generated {len(fake)} images, scoring against {len(real)} real images")
-    real_features, _ = extractor.features_and_probabilities(real)
+    real_features = real_features_cached(extractor, real)
     fake_features, fake_probs = extractor.features_and_probabilities(fake)
     scores: dict[str, float] = {}
     if "fid" in metrics:
@@ -82,6 +121,22 @@ def evaluate(
         classifier_ids = {label: i for i, label in enumerate(extractor.labels)}
         expected = np.array([classifier_ids.get(sampler.labels[i], -1) for i in label_ids])
         scores["cas"] = float((fake_probs.argmax(axis=1) == expected).mean())
+    if "ifid" in metrics:
+        if label_ids is None:
+            raise ValueError("ifid needs a conditional model")
+        real_names = np.array([data.label_names[i] for i in data.labels[real_index]])
+        fake_names = np.array([sampler.labels[i] for i in label_ids])
+        per_class = [
+            frechet_distance(real_features[real_names == name], fake_features[fake_names == name])
+            for name in sorted(set(fake_names))
+            if min((real_names == name).sum(), (fake_names == name).sum()) >= MIN_PER_CLASS
+        ]
+        if not per_class:
+            raise ValueError(
+                f"ifid needs at least {MIN_PER_CLASS} images per class: raise --num-samples"
+            )
+        scores["ifid"] = float(np.mean(per_class))
+        scores["ifid_classes"] = len(per_class)
     return {
         "scores": scores,
         "protocol": {

@@ -85,6 +85,12 @@ def test_fit_then_sample_unconditional(run, tmp_path):
         == 0
     )
     assert Image.open(tmp_path / "g.png").size == (2 + 18, 2 + 2 * 18)
+    result = run("sample", run_dir, "--num-samples", "3", "--format", "tfrecord", "--out", "ds")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "ds" / "manifest.json").read_text())
+    assert manifest["num_samples"] == 3 and manifest["labels"] is None
+    result = run("sample", run_dir, "--num-samples", "3", "--out", "ds")
+    assert result.exit_code == 2 and "already exists" in result.output
 
 
 def test_glyph_fit_sample_labels_and_errors(run, tmp_path):

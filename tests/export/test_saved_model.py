@@ -121,3 +121,36 @@ def test_shipped_default_model_samples_right_after_install():
     images = sampler.generate([0, 1], sampler.label_ids("永A"))
     assert images.shape == (2, 32, 32, 1) and images.dtype == np.uint8
     assert images.min() < 64 and images.max() > 192  # ink on paper, not a blank
+
+
+def test_synthetic_data_sets_round_trip(glyph_run, tmp_path):
+    model, run_dir, root = glyph_run
+    sampler = sampling.load_sampler(run_dir)
+    folder = sampling.write_dataset(sampler, tmp_path / "png", 6)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["synthetic"] is True and manifest["num_samples"] == 6
+    assert [r["label"] for r in manifest["records"]] == [0, 1, 2, 3, 0, 1]
+    first = manifest["records"][4]
+    assert first["file"] == f"{sampler.labels[0]}/seed000004.png"
+    from PIL import Image
+
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(folder / first["file"]))[..., None], sampler.generate([4], [0])[0]
+    )
+    records = sampling.write_dataset(sampler, tmp_path / "tfr", 5, fmt="tfrecord", shard_size=2)
+    files = sorted(p.name for p in records.glob("*.tfrecord"))
+    assert files == [f"data-0000{i}-of-00003.tfrecord" for i in range(3)]
+    spec = {
+        "image_raw": tf.io.FixedLenFeature([], tf.string),
+        "label": tf.io.FixedLenFeature([], tf.int64),
+        "seed": tf.io.FixedLenFeature([], tf.int64),
+    }
+    parsed = [
+        tf.io.parse_single_example(r, spec)
+        for r in tf.data.TFRecordDataset([str(records / f) for f in files])
+    ]
+    assert [int(p["seed"]) for p in parsed] == [0, 1, 2, 3, 4]
+    image = tf.io.decode_png(parsed[3]["image_raw"]).numpy()
+    np.testing.assert_array_equal(image, sampler.generate([3], [int(parsed[3]["label"])])[0])
+    with pytest.raises(FileExistsError, match="already exists"):
+        sampling.write_dataset(sampler, tmp_path / "png", 2)

@@ -56,7 +56,7 @@ def test_evaluate_reads_the_classifier_against_the_requested_labels(setup):
         ReferenceSampler(data),
         data,
         classifier,
-        ("fid", "kid", "is", "pr", "cas"),
+        ("fid", "kid", "is", "pr", "cas", "ifid"),
         num_samples=40,
         log=lambda line: None,
     )
@@ -67,6 +67,7 @@ def test_evaluate_reads_the_classifier_against_the_requested_labels(setup):
     if per_class.all():
         assert result["scores"]["cas"] == 1.0
     assert result["scores"]["fid"] >= 0.0 and 1.0 <= result["scores"]["is"] <= 4.0
+    assert result["scores"]["ifid"] >= 0.0 and result["scores"]["ifid_classes"] == 4
     protocol = result["protocol"]
     assert protocol["generated_samples"] == 40 and protocol["extractor"] == classifier.identity
     with pytest.raises(ValueError, match="unknown metric 'lpips'; valid metrics: fid, kid"):
@@ -129,3 +130,76 @@ def test_shipped_classifier_matches_the_shipped_generator():
     classifier = GlyphClassifier.load(root / "glyph_classifier")
     assert classifier.labels == sampling.load_sampler(root / "glyphs").labels
     assert classifier.image_size == 32
+
+
+def test_real_features_are_cached_by_data_and_extractor(setup, tmp_path, monkeypatch):
+    from keras_gan.metrics.evaluate import real_features_cached
+
+    root, data, path, _ = setup
+    monkeypatch.setenv("KGAN_CACHE_DIR", str(tmp_path))
+    classifier = GlyphClassifier.load(path)
+    first = real_features_cached(classifier, data.images[:20])
+    files = list((tmp_path / "features").glob("*.npy"))
+    assert len(files) == 1
+    np.testing.assert_array_equal(np.load(files[0]), first)
+    np.testing.assert_array_equal(real_features_cached(classifier, data.images[:20]), first)
+    assert len(list((tmp_path / "features").glob("*.npy"))) == 1  # reused
+    real_features_cached(classifier, data.images[1:21])  # other images: a new entry
+    classifier.identity = "glyph_classifier:other-weights"
+    real_features_cached(classifier, data.images[:20])  # other extractor: a new entry
+    assert len(list((tmp_path / "features").glob("*.npy"))) == 3
+
+
+def test_evaluation_during_training_logs_scores_and_keeps_the_best(setup, monkeypatch):
+    import csv
+
+    root, data, path, _ = setup
+    monkeypatch.chdir(root)
+    config = RunConfig(runs_root="runs-eval").override(
+        [
+            f"data.spec={SPEC}",
+            "data.image_size=16",
+            "model_kwargs.latent_dim=8",
+            "model_kwargs.filters=4",
+            "train.batch_size=8",
+            "train.steps=4",
+            "train.log_every=2",
+            "train.sample_every=2",
+            "train.checkpoint_every=2",
+            "train.sample_seeds=1",
+            "train.eval_every=2",
+            "train.eval_samples=8",
+            "train.eval_metrics=fid,cas",
+            f"train.eval_extractor={path}",
+            "train.keep_best=cas",
+        ]
+    )
+    lines = []
+    _, run_dir = training.fit(config, log=lines.append)
+    with open(run_dir / "log.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["step"] for r in rows] == ["2", "4"]
+    assert all(float(r["eval_fid"]) >= 0 and 0 <= float(r["eval_cas"]) <= 1 for r in rows)
+    best = json.loads((run_dir / "checkpoints" / "best" / "best.json").read_text())
+    assert best["cas"] == max(float(r["eval_cas"]) for r in rows)
+    assert list((run_dir / "checkpoints" / "best").glob(f"ckpt-{best['step']}.index"))
+    assert any("best cas so far" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "assignments, message",
+    [
+        (["train.eval_every=2"], "train.eval_every \\(2\\) must be a multiple of train.log_every"),
+        (["train.eval_every=50", "train.eval_metrics=fid,lpips"], "unknown metric 'lpips'"),
+        (
+            ["train.eval_every=50", "train.keep_best=cas", "train.eval_metrics=fid"],
+            "train.keep_best='cas' is not a score of train.eval_metrics",
+        ),
+        (["train.keep_best=fid"], "train.keep_best needs train.eval_every > 0"),
+    ],
+)
+def test_evaluation_config_errors(assignments, message):
+    from keras_gan.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        RunConfig().override(assignments).validate()
