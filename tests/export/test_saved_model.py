@@ -8,18 +8,7 @@ from keras_gan import sampling
 from keras_gan import training
 from keras_gan.config import RunConfig
 from keras_gan.export import export_generator
-
-TINY = [
-    "data.image_size=16",
-    "model_kwargs.latent_dim=8",
-    "model_kwargs.filters=4",
-    "train.batch_size=8",
-    "train.steps=2",
-    "train.log_every=2",
-    "train.sample_every=2",
-    "train.checkpoint_every=2",
-    "train.sample_seeds=1",
-]
+from tests.tiny import TINY
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from keras_gan.data import load_dataset
 from keras_gan.metrics.evaluate import evaluate
 from keras_gan.metrics.extractors import GlyphClassifier
 from keras_gan.metrics.extractors import train_glyph_classifier
+from tests.tiny import TINY
 
 SPEC = "glyphs:chars=ABCD"
 
@@ -77,20 +78,7 @@ def test_evaluate_reads_the_classifier_against_the_requested_labels(setup):
 def test_kgan_evaluate_on_a_trained_run(setup, monkeypatch):
     root, data, path, _ = setup
     monkeypatch.chdir(root)
-    config = RunConfig(runs_root="runs").override(
-        [
-            f"data.spec={SPEC}",
-            "data.image_size=16",
-            "model_kwargs.latent_dim=8",
-            "model_kwargs.filters=4",
-            "train.batch_size=8",
-            "train.steps=2",
-            "train.log_every=2",
-            "train.sample_every=2",
-            "train.checkpoint_every=2",
-            "train.sample_seeds=1",
-        ]
-    )
+    config = RunConfig(runs_root="runs").override(TINY + [f"data.spec={SPEC}"])
     _, run_dir = training.fit(config, log=lambda line: None)
     args = [
         "evaluate",
@@ -156,17 +144,10 @@ def test_evaluation_during_training_logs_scores_and_keeps_the_best(setup, monkey
     root, data, path, _ = setup
     monkeypatch.chdir(root)
     config = RunConfig(runs_root="runs-eval").override(
-        [
+        TINY
+        + [
             f"data.spec={SPEC}",
-            "data.image_size=16",
-            "model_kwargs.latent_dim=8",
-            "model_kwargs.filters=4",
-            "train.batch_size=8",
             "train.steps=4",
-            "train.log_every=2",
-            "train.sample_every=2",
-            "train.checkpoint_every=2",
-            "train.sample_seeds=1",
             "train.eval_every=2",
             "train.eval_samples=8",
             "train.eval_metrics=fid,cas",
