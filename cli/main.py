@@ -308,12 +308,27 @@ def interpolate(source, pair, steps, labels, out):
     help="Glyph classifier folder used as feature extractor.",
 )
 @click.option(
+    "--inception-weights",
+    type=click.Path(dir_okay=False),
+    help="Use Keras' InceptionV3 from this weights file as extractor instead "
+    "('keras-cache' for ~/.keras/models/).",
+)
+@click.option(
     "--train-extractor",
     is_flag=True,
     help="First train a glyph classifier on --dataset and save it to --extractor.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print scores and protocol as JSON.")
-def evaluate(source, dataset, metric_names, num_samples, extractor_path, train_extractor, as_json):
+def evaluate(
+    source,
+    dataset,
+    metric_names,
+    num_samples,
+    extractor_path,
+    inception_weights,
+    train_extractor,
+    as_json,
+):
     """Score a generator against real data: FID, KID, IS, precision/recall, CAS.
 
     Features and class probabilities come from a glyph classifier trained on real
@@ -324,6 +339,7 @@ def evaluate(source, dataset, metric_names, num_samples, extractor_path, train_e
       kgan evaluate saved_models/glyphs
       kgan evaluate runs/00003-glyph_gan --metrics fid,kid,pr,cas --num-samples 5000 --json
       kgan evaluate saved_models/glyphs --train-extractor --extractor my_classifier
+      kgan evaluate saved_models/glyphs --metrics fid,kid,is --inception-weights keras-cache
     """
     from keras_gan import sampling
     from keras_gan.data import load_dataset
@@ -343,9 +359,13 @@ def evaluate(source, dataset, metric_names, num_samples, extractor_path, train_e
                 )
             classifier, info = extractors.train_glyph_classifier(data, log=log)
             classifier.save(extractor_path, {"dataset": spec, **info})
-        classifier = extractors.GlyphClassifier.load(extractor_path)
+        if inception_weights:
+            weights = None if inception_weights == "keras-cache" else inception_weights
+            extractor = extractors.InceptionExtractor(extractors.find_inception_weights(weights))
+        else:
+            extractor = extractors.GlyphClassifier.load(extractor_path)
         metrics = [m.strip() for m in metric_names.split(",") if m.strip()]
-        result = run_evaluation(sampler, data, classifier, metrics, num_samples, log=log)
+        result = run_evaluation(sampler, data, extractor, metrics, num_samples, log=log)
     except (FileNotFoundError, *_input_errors()) as e:
         raise InputError(_message(e)) from None
     result["protocol"]["dataset"] = spec

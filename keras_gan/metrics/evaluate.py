@@ -118,6 +118,8 @@ def evaluate(
     if "cas" in metrics:
         if label_ids is None:
             raise ValueError("cas needs a conditional model (labels to check against)")
+        if not extractor.labels:
+            raise ValueError("cas needs a glyph classifier as extractor (it reads the characters)")
         classifier_ids = {label: i for i, label in enumerate(extractor.labels)}
         expected = np.array([classifier_ids.get(sampler.labels[i], -1) for i in label_ids])
         scores["cas"] = float((fake_probs.argmax(axis=1) == expected).mean())

@@ -1,5 +1,9 @@
 """Feature extractors for evaluation, injected into `keras_gan.metrics.evaluate`.
 
+Each has `identity` (name + weights hash), `preprocessing` (stated with every
+score), `labels` (class names, for CAS; empty if none) and
+`features_and_probabilities(uint8 images)`.
+
 `GlyphClassifier`: a character classifier trained by the project on real glyphs
 of many fonts. Its penultimate layer gives features for a Fréchet distance in a
 space that knows characters, and its softmax says whether a generated 永 reads
@@ -181,3 +185,72 @@ def train_glyph_classifier(
         f"({info['held_out_images']} images of unseen faces)"
     )
     return GlyphClassifier(model, data.label_names, "glyph_classifier:unsaved"), info
+
+
+KERAS_INCEPTION_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
+
+
+def find_inception_weights(path: str | os.PathLike | None = None) -> Path:
+    """The InceptionV3 weights file: `path`, else the Keras cache (~/.keras/models/).
+
+    Nothing is downloaded. The file is Keras' ImageNet InceptionV3
+    (`keras.applications.InceptionV3(weights="imagenet")` stores it in the cache).
+    """
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"Inception weights file {str(path)!r} does not exist")
+        return path
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    cached = keras_home / "models" / KERAS_INCEPTION_FILE
+    if cached.is_file():
+        return cached
+    raise FileNotFoundError(
+        f"no InceptionV3 weights: pass --inception-weights PATH, or put {KERAS_INCEPTION_FILE} "
+        f"in {cached.parent} (keras.applications.InceptionV3(weights='imagenet') saves it "
+        "there on a machine with internet); keras-gan never downloads"
+    )
+
+
+class InceptionExtractor:
+    """InceptionV3 pool features (2048-d) and ImageNet class probabilities, offline.
+
+    Preprocessing (exactly): uint8 images; grayscale repeated to 3 channels;
+    `tf.image.resize` to 299x299, bilinear, no antialiasing; `x / 127.5 - 1`
+    (Keras' `inception_v3.preprocess_input`). Features: the `avg_pool` layer.
+
+    This is Keras' ImageNet InceptionV3, not the 2015 TF-Hub graph
+    (`pt_inception-2015-12-05`) behind published FIDs: the two give different
+    features, so FIDs from this extractor are comparable with each other but not
+    with numbers in papers.
+
+    Args:
+        weights: a Keras InceptionV3 weights file (`find_inception_weights`).
+    """
+
+    preprocessing = (
+        "uint8 -> RGB (gray repeated) -> bilinear resize to 299x299, no antialias -> x/127.5-1"
+    )
+
+    def __init__(self, weights: str | os.PathLike):
+        import keras
+
+        self.weights = Path(weights)
+        model = keras.applications.InceptionV3(include_top=True, weights=str(self.weights))
+        self._model = keras.Model(model.inputs, [model.get_layer("avg_pool").output, model.output])
+        self.identity = f"inception_v3:{_file_hash(self.weights)}"
+        self.labels: list[str] = []
+
+    def features_and_probabilities(self, images: np.ndarray, batch_size: int = 32):
+        import tensorflow as tf
+
+        feats, probs = [], []
+        for start in range(0, len(images), batch_size):
+            x = tf.cast(images[start : start + batch_size], tf.float32)
+            if x.shape[-1] == 1:
+                x = tf.repeat(x, 3, axis=-1)
+            x = tf.image.resize(x, (299, 299), method="bilinear", antialias=False) / 127.5 - 1.0
+            f, p = self._model(x, training=False)
+            feats.append(np.asarray(f, np.float64))
+            probs.append(np.asarray(p, np.float64))
+        return np.concatenate(feats), np.concatenate(probs)
