@@ -310,8 +310,8 @@ def interpolate(source, pair, steps, labels, out):
 @click.option(
     "--inception-weights",
     type=click.Path(dir_okay=False),
-    help="Use Keras' InceptionV3 from this weights file as extractor instead "
-    "('keras-cache' for ~/.keras/models/).",
+    help="Score with Inception instead: a Keras InceptionV3 weights file, 'keras-cache' "
+    "(~/.keras/models/), or the FID graph classify_image_graph_def.pb (papers' FIDs).",
 )
 @click.option(
     "--train-extractor",
@@ -361,7 +361,7 @@ def evaluate(
             classifier.save(extractor_path, {"dataset": spec, **info})
         if inception_weights:
             weights = None if inception_weights == "keras-cache" else inception_weights
-            extractor = extractors.InceptionExtractor(extractors.find_inception_weights(weights))
+            extractor = extractors.inception_extractor(weights)
         else:
             extractor = extractors.GlyphClassifier.load(extractor_path)
         metrics = [m.strip() for m in metric_names.split(",") if m.strip()]

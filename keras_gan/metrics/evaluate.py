@@ -112,6 +112,8 @@ def evaluate(
             real_features, fake_features, subset_size=min(1000, len(real), len(fake)), seed=seed
         )
     if "is" in metrics:
+        if fake_probs.shape[1] == 0:
+            raise ValueError("is needs class probabilities, which this extractor does not give")
         scores["is"], scores["is_std"] = inception_score(fake_probs, splits=min(10, len(fake)))
     if "pr" in metrics:
         scores.update(precision_recall(real_features, fake_features, k=3))

@@ -254,3 +254,69 @@ class InceptionExtractor:
             feats.append(np.asarray(f, np.float64))
             probs.append(np.asarray(p, np.float64))
         return np.concatenate(feats), np.concatenate(probs)
+
+
+class FIDInceptionExtractor:
+    """The Inception graph behind published FIDs (TTUR's `fid.py`, TF-GAN): the
+    2015-12-05 ImageNet graph `classify_image_graph_def.pb`, supplied by the user.
+
+    Preprocessing is the graph's own: images go in as float RGB in [0, 255] at any
+    size (tensor `ExpandDims:0`); the graph resizes them to 299x299 bilinearly and
+    normalises. Features: `pool_3:0` (2048-d). No class probabilities (no IS/CAS).
+
+    Args:
+        graph_path: the frozen `GraphDef` file (`.pb`).
+    """
+
+    preprocessing = "uint8 -> RGB float [0, 255] -> the 2015 graph's own resize (299) and scaling"
+    INPUT, OUTPUT = "ExpandDims:0", "pool_3:0"
+
+    def __init__(self, graph_path: str | os.PathLike):
+        import tensorflow as tf
+
+        path = Path(graph_path)
+        graph_def = tf.compat.v1.GraphDef()
+        try:
+            graph_def.ParseFromString(path.read_bytes())
+        except Exception as e:  # protobuf raises DecodeError and others for foreign files
+            raise ValueError(f"{str(path)!r} is not a frozen TensorFlow GraphDef: {e}") from None
+        names = {node.name for node in graph_def.node}
+        for tensor in (self.INPUT, self.OUTPUT):
+            if tensor.split(":")[0] not in names:
+                raise ValueError(
+                    f"{str(path)!r} has no tensor {tensor}: not the FID Inception graph "
+                    "(classify_image_graph_def.pb of inception-2015-12-05)"
+                )
+
+        def imported(images):
+            (pool,) = tf.graph_util.import_graph_def(
+                graph_def, input_map={self.INPUT: images}, return_elements=[self.OUTPUT]
+            )
+            return pool
+
+        self._function = tf.compat.v1.wrap_function(
+            imported, [tf.TensorSpec([None, None, None, 3], tf.float32)]
+        )
+        self.identity = f"fid_inception_2015:{_file_hash(path)}"
+        self.labels: list[str] = []
+
+    def features_and_probabilities(self, images: np.ndarray, batch_size: int = 32):
+        import tensorflow as tf
+
+        feats = []
+        for start in range(0, len(images), batch_size):
+            x = tf.cast(images[start : start + batch_size], tf.float32)
+            if x.shape[-1] == 1:
+                x = tf.repeat(x, 3, axis=-1)
+            pool = self._function(x)
+            feats.append(np.asarray(tf.reshape(pool, [len(x), -1]), np.float64))
+        features = np.concatenate(feats)
+        return features, np.zeros((len(features), 0))
+
+
+def inception_extractor(path: str | os.PathLike | None):
+    """The FID graph for a `.pb` file, else Keras' InceptionV3 (path or Keras cache)."""
+    weights = find_inception_weights(path)
+    if weights.suffix == ".pb":
+        return FIDInceptionExtractor(weights)
+    return InceptionExtractor(weights)

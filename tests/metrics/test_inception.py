@@ -46,3 +46,36 @@ def test_weights_come_from_a_path_or_the_keras_cache_never_the_internet(
     (tmp_path / "models" / KERAS_INCEPTION_FILE).write_bytes(b"x")
     assert find_inception_weights() == tmp_path / "models" / KERAS_INCEPTION_FILE
     assert find_inception_weights(weights) == weights
+
+
+def test_the_fid_graph_format_loads_and_runs_batches(tmp_path):
+    """A frozen GraphDef with the FID graph's tensor names (ExpandDims:0 -> pool_3:0).
+
+    The real 2015 graph cannot be downloaded here; this one has the same interface
+    (float RGB in [0, 255] of any size in, (N, 1, 1, 2048) out), so the loading,
+    batching and reshaping are the real code path.
+    """
+    import tensorflow as tf
+
+    from keras_gan.metrics.extractors import FIDInceptionExtractor
+    from keras_gan.metrics.extractors import inception_extractor
+
+    graph = tf.Graph()
+    with graph.as_default():
+        images = tf.compat.v1.placeholder(tf.float32, [1, None, None, 3], name="ExpandDims")
+        resized = tf.image.resize(images, [299, 299])
+        kernel = tf.constant(np.random.default_rng(0).normal(size=(1, 1, 3, 2048)), tf.float32)
+        conv = tf.nn.conv2d(resized, kernel, strides=1, padding="VALID")
+        tf.reduce_mean(conv, axis=[1, 2], keepdims=True, name="pool_3")
+    path = tmp_path / "classify_image_graph_def.pb"
+    path.write_bytes(graph.as_graph_def().SerializeToString())
+    extractor = inception_extractor(path)
+    assert isinstance(extractor, FIDInceptionExtractor)
+    batch = np.random.default_rng(1).integers(0, 256, (5, 32, 32, 1), dtype=np.uint8)
+    features, probs = extractor.features_and_probabilities(batch, batch_size=2)
+    assert features.shape == (5, 2048) and probs.shape == (5, 0)
+    one, _ = extractor.features_and_probabilities(batch[3:4])
+    np.testing.assert_allclose(features[3], one[0], rtol=1e-5)
+    (tmp_path / "other.pb").write_bytes(b"not a graph")
+    with pytest.raises(ValueError, match="not a frozen TensorFlow GraphDef|has no tensor"):
+        FIDInceptionExtractor(tmp_path / "other.pb")
