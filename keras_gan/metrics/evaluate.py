@@ -92,16 +92,15 @@ def evaluate(
         if missing:
             raise ValueError(f"the model does not know labels of the data, e.g. {missing[:5]}")
         label_ids = [known[label] for label in wanted]
-    fake = np.concatenate(
-        [
-            sampler.generate(
-                list(range(start, min(start + 256, num_samples))),
-                None if label_ids is None else label_ids[start : start + 256],
-            )
-            for start in range(0, num_samples, 256)
-        ]
-    )
-    log(f"evaluate: generated {len(fake)} images, scoring against {len(real)} real images")
+    batches = []
+    for start in range(0, num_samples, 256):
+        seeds = list(range(start, min(start + 256, num_samples)))
+        batches.append(
+            sampler.generate(seeds, None if label_ids is None else label_ids[start : start + 256])
+        )
+        log(f"evaluate: generated {seeds[-1] + 1}/{num_samples}")
+    fake = np.concatenate(batches)
+    log(f"evaluate: scoring {len(fake)} generated against {len(real)} real images")
     real_features = real_features_cached(extractor, real)
     fake_features, fake_probs = extractor.features_and_probabilities(fake)
     scores: dict[str, float] = {}
