@@ -387,17 +387,29 @@ def evaluate(
     "--version", "version", type=click.IntRange(min=1), help="Version number (default: next free)."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["saved_model"]), default="saved_model", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["saved_model", "tflite"]),
+    default="saved_model",
+    show_default=True,
+    help="tflite: the SavedModel plus assets.extra/generator_<quantize>.tflite, checked by LiteRT.",
+)
+@click.option(
+    "--quantize",
+    type=click.Choice(["none", "float16", "dynamic", "int8"]),
+    multiple=True,
+    help="TFLite variants (repeatable; default: float16, the one to ship to phones).",
 )
 @click.option(
     "--model-base-path", default="saved_models", show_default=True, type=click.Path(file_okay=False)
 )
-def export(source, name, version, fmt, model_base_path):
-    """Export a run's generator as a SavedModel in TF Serving's layout.
+def export(source, name, version, fmt, quantize, model_base_path):
+    """Export a run's generator as a SavedModel in TF Serving's layout (and TFLite).
 
     \b
-    Example:
+    Examples:
       kgan export runs/00000-glyph_gan --name glyphs    # saved_models/glyphs/1/
+      kgan export runs/00000-glyph_gan --name glyphs --format tflite --quantize int8
     """
     from keras_gan import training
     from keras_gan.export import export_generator
@@ -412,9 +424,18 @@ def export(source, name, version, fmt, model_base_path):
             version,
             labels=info.get("label_names") if model.conditional else None,
             config=config.to_dict(),
+            tflite=(quantize or ("float16",)) if fmt == "tflite" else (),
         )
     except _input_errors() as e:
         raise InputError(_message(e)) from None
+    if fmt == "tflite":
+        meta = json.loads((target / "assets.extra" / "kgan.json").read_text(encoding="utf-8"))
+        for variant, check in meta["tflite"].items():
+            click.echo(
+                f"tflite {variant}: {check['bytes']} bytes, vs SavedModel max |diff| "
+                f"{check['max_abs_diff']}, mean {check['mean_abs_diff']} (0-255)",
+                err=True,
+            )
     click.echo(str(target))
 
 

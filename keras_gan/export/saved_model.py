@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from keras_gan import __version__
 from keras_gan.files import atomic_directory
+from keras_gan.files import atomic_write_bytes
 from keras_gan.files import atomic_write_json
 from keras_gan.sampling import KGAN_METADATA
 from keras_gan.sampling import noise_for_seeds
@@ -40,6 +41,7 @@ def export_generator(
     version: int | None = None,
     labels: list[str] | None = None,
     config: dict | None = None,
+    tflite: tuple[str, ...] = (),
 ) -> Path:
     """Writes `model`'s generator to `root/<version>/` and returns that folder.
 
@@ -49,6 +51,9 @@ def export_generator(
         version: integer version; the next free one if `None`.
         labels: label vocabulary in id order (e.g. the characters), for metadata.
         config: the training config, for metadata.
+        tflite: quantizations (none, float16, dynamic, int8) to convert to TFLite, as
+            `assets.extra/generator_<quantization>.tflite` (TF Serving ignores them),
+            each checked against the SavedModel by the LiteRT interpreter.
     """
     root = Path(root)
     version = next_version(root) if version is None else int(version)
@@ -116,5 +121,18 @@ def export_generator(
     }
     with atomic_directory(target) as tmp:
         archive.write_out(str(tmp), verbose=False)
+        if tflite:
+            from keras_gan.export.tflite import compare_with_saved_model
+            from keras_gan.export.tflite import to_tflite
+
+            metadata["tflite"] = {}
+            for quantize in tflite:
+                model_bytes = to_tflite(tmp, latent_dim, model.num_classes, quantize)
+                atomic_write_bytes(
+                    tmp / "assets.extra" / f"generator_{quantize}.tflite", model_bytes
+                )
+                metadata["tflite"][quantize] = compare_with_saved_model(
+                    model_bytes, tmp, latent_dim, model.num_classes
+                )
         atomic_write_json(tmp / KGAN_METADATA, metadata)
     return target

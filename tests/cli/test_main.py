@@ -117,6 +117,10 @@ def test_glyph_fit_sample_labels_and_errors(run, tmp_path):
     assert Image.open(tmp_path / "walk.png").size == (2 + 3 * 18, 2 + 18)
     result = run("export", run_dir, "--name", "glyphs", "--version", "3")
     assert result.exit_code == 0 and result.output.strip().endswith("saved_models/glyphs/3")
+    result = run("export", run_dir, "--name", "lite", "--format", "tflite")
+    assert result.exit_code == 0, result.output
+    assert "tflite float16:" in result.output
+    assert (tmp_path / "saved_models/lite/1/assets.extra/generator_float16.tflite").is_file()
 
 
 @pytest.mark.parametrize(

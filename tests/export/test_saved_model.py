@@ -143,3 +143,31 @@ def test_synthetic_data_sets_round_trip(glyph_run, tmp_path):
     np.testing.assert_array_equal(image, sampler.generate([3], [int(parsed[3]["label"])])[0])
     with pytest.raises(FileExistsError, match="already exists"):
         sampling.write_dataset(sampler, tmp_path / "png", 2)
+
+
+def test_tflite_variants_run_in_litert_and_match_the_saved_model(glyph_run):
+    from keras_gan.export.tflite import run_tflite
+
+    model, run_dir, root = glyph_run
+    target = export_generator(
+        model,
+        root / "saved_models" / "lite",
+        labels=list("abcd"),
+        tflite=("none", "float16", "dynamic", "int8"),
+    )
+    checks = json.loads((target / "assets.extra" / "kgan.json").read_text())["tflite"]
+    assert set(checks) == {"none", "float16", "dynamic", "int8"}
+    signature = tf.saved_model.load(str(target)).signatures["serving_default"]
+    z = sampling.noise_for_seeds([1, 2, 3], 8).numpy()
+    labels = np.array([0, 3, 1], np.int32)
+    expected = signature(z=tf.constant(z), labels=tf.constant(labels))["images"].numpy()
+    for variant, check in checks.items():
+        lite = (target / "assets.extra" / f"generator_{variant}.tflite").read_bytes()
+        assert check["bytes"] == len(lite)
+        got = run_tflite(lite, z, labels)  # a batch of 3 through LiteRT
+        assert got.shape == expected.shape and got.dtype == np.uint8
+        diff = np.abs(got.astype(int) - expected)
+        if variant in ("none", "float16"):
+            assert diff.max() <= 2 and check["max_abs_diff"] <= 2, variant
+        assert check["mean_abs_diff"] < 32, (variant, check)
+    assert checks["float16"]["bytes"] < checks["none"]["bytes"]
