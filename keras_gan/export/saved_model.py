@@ -5,13 +5,18 @@ Signatures (DESIGN.md section 5):
   `images` uint8[None, H, W, C];
 - `generate`: `seed` int64[None] (+ `labels`) -> `images` uint8 and `png` string[None];
   row i depends only on seed i and label i.
-Metadata travels in `assets.extra/kgan.json`. A new version appears atomically.
+Metadata travels in `assets.extra/kgan.json`, and `assets.extra/
+tf_serving_warmup_requests` holds one request per signature, which TF Serving
+replays before it serves a version (so the first user call is not the slow one).
+A new version appears atomically.
 """
 
 from __future__ import annotations
 
 import datetime
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import keras
@@ -121,6 +126,10 @@ def export_generator(
     }
     with atomic_directory(target) as tmp:
         archive.write_out(str(tmp), verbose=False)
+        atomic_write_bytes(
+            tmp / "assets.extra" / "tf_serving_warmup_requests",
+            warmup_requests(latent_dim, model.conditional),
+        )
         if tflite:
             from keras_gan.export.tflite import compare_with_saved_model
             from keras_gan.export.tflite import to_tflite
@@ -136,3 +145,33 @@ def export_generator(
                 )
         atomic_write_json(tmp / KGAN_METADATA, metadata)
     return target
+
+
+def warmup_requests(latent_dim: int, conditional: bool) -> bytes:
+    """A TFRecord of `PredictionLog`s: one small request per signature."""
+    from tensorflow_serving.apis import model_pb2
+    from tensorflow_serving.apis import predict_pb2
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    requests = {
+        "serving_default": {"z": tf.zeros([1, latent_dim], tf.float32)},
+        "generate": {"seed": tf.constant([0], tf.int64)},
+    }
+    path = Path(tempfile.mkdtemp()) / "warmup"
+    try:
+        with tf.io.TFRecordWriter(str(path)) as writer:
+            for signature, inputs in requests.items():
+                if conditional:
+                    inputs["labels"] = tf.constant([0], tf.int32)
+                request = predict_pb2.PredictRequest(
+                    model_spec=model_pb2.ModelSpec(signature_name=signature)
+                )
+                for key, value in inputs.items():
+                    request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+                log = prediction_log_pb2.PredictionLog(
+                    predict_log=prediction_log_pb2.PredictLog(request=request)
+                )
+                writer.write(log.SerializeToString())
+        return path.read_bytes()
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)

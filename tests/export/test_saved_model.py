@@ -171,3 +171,49 @@ def test_tflite_variants_run_in_litert_and_match_the_saved_model(glyph_run):
             assert diff.max() <= 2 and check["max_abs_diff"] <= 2, variant
         assert check["mean_abs_diff"] < 32, (variant, check)
     assert checks["float16"]["bytes"] < checks["none"]["bytes"]
+
+
+def test_tf_serving_runs_the_signatures_by_tensor_name_and_its_warmup(glyph_run):
+    """What tensorflow_model_server does: a TF1 session, the `serve` tag, SignatureDefs
+    run by tensor names; and the warm-up requests it replays before serving."""
+    import io
+
+    from PIL import Image
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    model, run_dir, root = glyph_run
+    target = export_generator(model, root / "saved_models" / "serving", labels=list("abcd"))
+    z = sampling.noise_for_seeds([4, 5], 8).numpy()
+    labels = np.array([1, 2], np.int32)
+    eager = tf.saved_model.load(str(target)).signatures
+    expected = eager["serving_default"](z=tf.constant(z), labels=tf.constant(labels))[
+        "images"
+    ].numpy()
+    warmup = [
+        prediction_log_pb2.PredictionLog.FromString(record.numpy()).predict_log.request
+        for record in tf.data.TFRecordDataset(
+            str(target / "assets.extra/tf_serving_warmup_requests")
+        )
+    ]
+    assert [r.model_spec.signature_name for r in warmup] == ["serving_default", "generate"]
+    with tf.compat.v1.Session(graph=tf.Graph()) as session:
+        meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], str(target))
+        serving = meta.signature_def["serving_default"]
+        assert serving.outputs["images"].dtype == tf.uint8.as_datatype_enum
+        feed = {serving.inputs["z"].name: z, serving.inputs["labels"].name: labels}
+        np.testing.assert_array_equal(session.run(serving.outputs["images"].name, feed), expected)
+        generate = meta.signature_def["generate"]
+        png = session.run(
+            generate.outputs["png"].name,
+            {generate.inputs["seed"].name: [4, 5], generate.inputs["labels"].name: labels},
+        )
+        decoded = np.asarray(Image.open(io.BytesIO(png[0])))  # TF ops here would be graph ops
+        np.testing.assert_array_equal(decoded[..., None], expected[0])
+        for request in warmup:
+            signature = meta.signature_def[request.model_spec.signature_name]
+            feed = {
+                signature.inputs[key].name: tf.make_ndarray(tensor)
+                for key, tensor in request.inputs.items()
+            }
+            outputs = session.run([t.name for t in signature.outputs.values()], feed)
+            assert outputs[0].shape[0] == 1
