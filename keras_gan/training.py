@@ -213,8 +213,11 @@ def _clean_checkpoint_temps(directory: Path) -> None:
 def load_run(run_dir: str | os.PathLike, checkpoint: str | None = None):
     """(model, config, dataset info) from a run directory's latest (or given) checkpoint."""
     run_dir = Path(run_dir)
-    config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text(encoding="utf-8")))
-    info = json.loads((run_dir / "dataset.json").read_text(encoding="utf-8"))
+    try:
+        config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text("utf-8")))
+        info = json.loads((run_dir / "dataset.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:  # missing, unreadable or not JSON
+        raise ConfigError(f"run directory {str(run_dir)!r} is damaged: {e}") from None
     model = build_model(config, config.model_kwargs)
     path = checkpoint or tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     if path is None:

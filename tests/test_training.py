@@ -107,6 +107,16 @@ def test_resume_without_a_run_is_a_clear_error(tmp_path):
         training.fit(tiny(tmp_path), resume=True, log=lambda line: None)
 
 
+def test_a_damaged_run_directory_is_a_clear_error(tmp_path):
+    _, run_dir = training.fit(tiny(tmp_path), log=lambda line: None)
+    (run_dir / "dataset.json").write_text("{trunc")
+    with pytest.raises(ConfigError, match="is damaged: Expecting property name"):
+        training.load_run(run_dir)
+    (run_dir / "dataset.json").unlink()
+    with pytest.raises(ConfigError, match="is damaged: .*dataset.json"):
+        training.load_run(run_dir)
+
+
 def test_a_run_directory_is_never_overwritten(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text("{}")

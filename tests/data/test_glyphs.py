@@ -109,6 +109,9 @@ def test_cache_is_keyed_and_reused(test_font, tmp_path, monkeypatch):
     load_dataset(f"glyphs:chars=A?fonts={test_font}", image_size=16)
     assert len(list((tmp_path / "cache" / "glyphs").glob("*.npz"))) == 2
     assert not list((tmp_path / "cache" / "glyphs").glob("*.tmp*"))
+    cached[0].write_bytes(b"PK\x03\x04 truncated")  # a damaged entry is rebuilt, not trusted
+    again = load_dataset(f"glyphs:chars=A?fonts={test_font}", image_size=32)
+    np.testing.assert_array_equal(first.images, again.images)
 
 
 @pytest.mark.parametrize(
