@@ -21,6 +21,7 @@ class NumRange(click.ParamType):
     """`0-7`, `3`, `1,4,10-12` -> a list of non-negative ints (StyleGAN's --seeds)."""
 
     name = "range"
+    limit = 1_000_000  # a typo like 0-99999999999 must not fill the memory
 
     def convert(self, value, param, ctx):
         if isinstance(value, list):
@@ -33,6 +34,8 @@ class NumRange(click.ParamType):
                     start, stop = int(low), int(high)
                     if stop < start:
                         raise ValueError
+                    if stop - start + 1 + len(numbers) > self.limit:
+                        self.fail(f"{value!r} names more than {self.limit:,} seeds", param, ctx)
                     numbers.extend(range(start, stop + 1))
                 else:
                     numbers.append(int(low))

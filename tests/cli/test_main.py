@@ -157,6 +157,8 @@ def test_bad_input_is_one_line_and_exit_2(run, args, message):
 def test_bad_seeds_are_a_usage_error(run):
     result = run("sample", ".", "--seeds", "5-1", "--out", "x")
     assert result.exit_code == 2 and "is not a list of seeds" in result.output
+    result = run("sample", ".", "--seeds", "0-99999999999", "--out", "x")
+    assert result.exit_code == 2 and "names more than 1,000,000 seeds" in result.output
 
 
 def test_dry_run_writes_nothing(run, tmp_path):
