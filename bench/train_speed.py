@@ -45,9 +45,8 @@ def machine() -> str:
 
 def variant(config: RunConfig, jit: bool):
     data = load_dataset(config.data.spec, config.data.image_size, config.data.channels)
-    model = training.build_model(config, training.resolve_model_kwargs(config, data))
+    model, _ = training.build_for_data(config, data)
     model.compile(jit_compile=jit)
-    model.prepare(data)
     dataset = training.make_dataset(
         data,
         config.train.batch_size,

@@ -178,9 +178,7 @@ def _dry_run(config) -> None:
     from keras_gan import training
 
     data = data_lib.load_dataset(config.data.spec, config.data.image_size, config.data.channels)
-    kwargs = training.resolve_model_kwargs(config, data)
-    model = training.build_model(config, kwargs)
-    model.prepare(data)
+    model, kwargs = training.build_for_data(config, data)
     summary = {
         "config": config.merge({"model_kwargs": kwargs}).to_dict(),
         "data": {"images": len(data), "classes": data.num_classes, "report": data.report},

@@ -125,6 +125,14 @@ def build_model(config: RunConfig, model_kwargs: dict):
     return model
 
 
+def build_for_data(config: RunConfig, data: data_lib.ImageData):
+    """(model fitted to `data`, its resolved kwargs); call inside the strategy's scope."""
+    model_kwargs = resolve_model_kwargs(config, data)
+    model = build_model(config, model_kwargs)
+    model.prepare(data)
+    return model, model_kwargs
+
+
 def make_dataset(
     data: data_lib.ImageData,
     batch_size: int,
@@ -269,9 +277,7 @@ def fit(
             raise ConfigError(f"train.eval_extractor: {e}") from None
     strategy = get_strategy(config.train.strategy)
     with strategy.scope():
-        model_kwargs = resolve_model_kwargs(config, data)
-        model = build_model(config, model_kwargs)
-        model.prepare(data)
+        model, model_kwargs = build_for_data(config, data)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         checkpoint = checkpoint_for(model, step)
     config = config.merge({"model_kwargs": model_kwargs})

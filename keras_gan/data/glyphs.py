@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ from PIL import ImageFont
 
 from keras_gan.data.base import DataError
 from keras_gan.data.base import ImageData
+from keras_gan.files import atomic_write_bytes
 from keras_gan.files import cache_root
 from keras_gan.registry import DATASETS
 
@@ -69,7 +71,7 @@ class FontFace:
 
     @functools.cached_property
     def codepoints(self) -> frozenset[int]:
-        return _read_face(self.path, self.index)[1]
+        return _read_cmap(self.path, self.index)
 
     def covers(self, char: str) -> bool:
         return ord(char) in self.codepoints
@@ -182,7 +184,7 @@ def faces_of(path: str) -> list[FontFace]:
 
 
 @functools.lru_cache(maxsize=None)
-def _read_face(path: str, index: int) -> tuple[str, frozenset[int]]:
+def _read_cmap(path: str, index: int) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
     try:
@@ -191,7 +193,7 @@ def _read_face(path: str, index: int) -> tuple[str, frozenset[int]]:
         font.close()
     except Exception as e:
         raise DataError(f"font {path!r} (face {index}) has no readable cmap: {e}") from None
-    return path, frozenset(cmap)
+    return frozenset(cmap)
 
 
 def select_fonts(tokens: list[str] | None) -> list[FontFace]:
@@ -355,18 +357,17 @@ def _cache_path(chars: str, faces: list[FontFace], image_size: int) -> Path:
 
 
 def _save_cache(path: Path, data: ImageData) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
     meta = {k: getattr(data, k) for k in ("label_names", "style_names", "report")}
+    buffer = io.BytesIO()
     np.savez(
-        tmp,
+        buffer,
         images=data.images,
         labels=data.labels,
         reference_images=data.reference_images,
         styles=data.styles,
         meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8),
     )
-    os.replace(tmp, path)  # readers see the old file or the whole new one
+    atomic_write_bytes(path, buffer.getvalue())  # readers see the old file or the whole new one
 
 
 def _load_cache(path: Path) -> ImageData:
