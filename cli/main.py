@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from keras_gan_cli.options import Failure
 from keras_gan_cli.options import InputError
 from keras_gan_cli.options import NumRange
@@ -39,6 +40,7 @@ def cli():
       kgan fit                                  # default glyph GAN, ~10 min on 2 CPUs
       kgan sample runs/00000-glyph_gan --labels 永字八法Ab --grid --out grid.png
       kgan export runs/00000-glyph_gan --name glyphs
+      kgan serve & kgan predict --target 127.0.0.1:8500 --model glyphs --labels 永 --out out/
       kgan data fonts --charset gb2312-1
     """
 
@@ -435,6 +437,157 @@ def export(source, name, version, fmt, quantize, model_base_path):
                 err=True,
             )
     click.echo(str(target))
+
+
+# ----------------------------------------------------------------------------- serve, predict
+
+
+@cli.command()
+@click.option(
+    "--model-base-path",
+    default="saved_models",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder of model folders (NAME/VERSION/), or one model folder.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8500,
+    show_default=True,
+    help="gRPC port (0: any free port).",
+)
+@click.option(
+    "--rest-port",
+    type=click.IntRange(0, 65535),
+    default=8501,
+    show_default=True,
+    help="REST port (0: any free port).",
+)
+@click.option("--no-rest", is_flag=True, help="Serve gRPC only.")
+@click.option(
+    "--num-versions",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Newest versions served per model (0: all).",
+)
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="How often new versions are looked for.",
+)
+@click.option("--max-batch-size", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option(
+    "--max-message-mb",
+    type=click.FloatRange(min=0.001),
+    default=4.0,
+    show_default=True,
+    help="Largest request accepted.",
+)
+def serve(
+    model_base_path,
+    host,
+    port,
+    rest_port,
+    no_rest,
+    num_versions,
+    poll_seconds,
+    max_batch_size,
+    max_message_mb,
+):
+    """Serve exported generators over TF Serving's gRPC and REST APIs.
+
+    New versions written under the base path are loaded while serving; the old
+    version answers until the new one is ready. Stop with Ctrl-C or SIGTERM.
+
+    \b
+    Examples:
+      kgan serve                                   # saved_models/ on 127.0.0.1:8500/8501
+      kgan serve --model-base-path saved_models --num-versions 2
+      curl -d '{"signature_name": "generate", "instances": [{"seed": 7, "labels": 0}]}' \\
+          127.0.0.1:8501/v1/models/glyphs:predict
+    """
+    import logging
+    import signal
+    import threading
+
+    from keras_gan_serving.server import Limits
+    from keras_gan_serving.server import ModelServer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    limits = Limits(max_batch=max_batch_size, max_message_bytes=int(max_message_mb * (1 << 20)))
+    try:
+        server = ModelServer(
+            model_base_path,
+            host,
+            port,
+            None if no_rest else rest_port,
+            num_versions,
+            poll_seconds,
+            limits,
+        )
+    except (FileNotFoundError, ValueError) as e:
+        raise InputError(_message(e)) from None
+    except (OSError, RuntimeError) as e:
+        raise Failure(f"cannot listen on {host}:{port}/{rest_port}: {_message(e)}") from None
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    server.start()
+    rest = f", REST {host}:{server.rest_port}" if server.rest_port else ""
+    click.echo(f"serving {model_base_path} on gRPC {host}:{server.port}{rest}", err=True)
+    stopped.wait()
+    server.stop()
+
+
+@cli.command()
+@click.option("--target", required=True, help="HOST:PORT of a kgan serve or TF Serving server.")
+@click.option("--model", required=True, help="Model name on the server.")
+@click.option("--version", type=click.IntRange(min=1), help="Model version (default: newest).")
+@click.option(
+    "--seeds", type=NumRange(), default="0-7", show_default=True, help="Seeds, e.g. 0-15 or 1,5,9."
+)
+@click.option("--labels", help="Labels to draw; for glyph models the characters themselves.")
+@click.option("--grid", "as_grid", is_flag=True, help="Write one PNG grid instead of a folder.")
+@click.option("--out", required=True, type=click.Path(), help="Output folder (or PNG with --grid).")
+@click.option("--rest", is_flag=True, help="Use the REST API (TARGET is then the REST port).")
+@click.option(
+    "--metadata",
+    type=click.Path(dir_okay=False, exists=True),
+    help="The model's kgan.json, for servers that do not give it (tensorflow_model_server).",
+)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
+def predict(target, model, version, seeds, labels, as_grid, out, rest, metadata, timeout):
+    """Generate images on a server and write them as PNGs (like kgan sample).
+
+    \b
+    Examples:
+      kgan predict --target 127.0.0.1:8500 --model glyphs --labels 永字八法 --seeds 0-3 --out out/
+      kgan predict --target 127.0.0.1:8501 --rest --model glyphs --labels Ab --grid --out g.png
+    """
+    from keras_gan import sampling
+    from keras_gan_serving.client import GeneratorClient
+    from keras_gan_serving.client import RemoteSampler
+    from keras_gan_serving.client import ServingError
+
+    try:
+        meta = json.loads(Path(metadata).read_text(encoding="utf-8")) if metadata else None
+        with GeneratorClient(
+            target, model, version, "rest" if rest else "grpc", timeout=timeout
+        ) as client:
+            written = sampling.save_samples(
+                RemoteSampler(client, meta), seeds, out, labels, as_grid
+            )
+    except ServingError as e:
+        kind = InputError if e.code in ("INVALID_ARGUMENT", "NOT_FOUND") else Failure
+        raise kind(f"server {target}: {_message(e)}") from None
+    except _input_errors() as e:
+        raise InputError(_message(e)) from None
+    click.echo(f"wrote {len(written)} file(s) to {out}")
 
 
 # ----------------------------------------------------------------------------- data, models

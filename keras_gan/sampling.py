@@ -55,6 +55,7 @@ class Sampler:
 
     labels: list[str] | None
     model_name: str
+    max_batch = 256  # images per generate call
     latent_dim: int
     image_shape: tuple[int, int, int]
     training_config: dict | None
@@ -238,12 +239,13 @@ def save_samples(
     cols = len(label_ids) if label_ids is not None else 1
     all_seeds = [s for s in seeds for _ in range(cols)]
     all_labels = None if label_ids is None else [i for _ in seeds for i in label_ids]
+    step = sampler.max_batch
     images = np.concatenate(
         [
             sampler.generate(
-                all_seeds[i : i + 256], None if all_labels is None else all_labels[i : i + 256]
+                all_seeds[i : i + step], None if all_labels is None else all_labels[i : i + step]
             )
-            for i in range(0, len(all_seeds), 256)
+            for i in range(0, len(all_seeds), step)
         ]
     )
     out = Path(out)
@@ -325,9 +327,10 @@ def write_dataset(
     with atomic_directory(out) as tmp:
         writer, shard = None, -1
         shards = -(-num_samples // shard_size)
-        for start in range(0, num_samples, 256):
-            seeds = list(range(start, min(start + 256, num_samples)))
-            images = sampler.generate(seeds, None if ids is None else ids[start : start + 256])
+        step = sampler.max_batch
+        for start in range(0, num_samples, step):
+            seeds = list(range(start, min(start + step, num_samples)))
+            images = sampler.generate(seeds, None if ids is None else ids[start : start + step])
             for seed, image in zip(seeds, images):
                 label = None if ids is None else ids[seed]
                 name = "unlabelled" if label is None else label_filename(names[label])

@@ -4,8 +4,9 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from keras_gan_cli.main import cli
 from PIL import Image
+
+from keras_gan_cli.main import cli
 
 TINY = [
     "--set",

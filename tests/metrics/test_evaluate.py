@@ -3,7 +3,6 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from keras_gan_cli.main import cli
 
 from keras_gan import sampling
 from keras_gan import training
@@ -12,6 +11,7 @@ from keras_gan.data import load_dataset
 from keras_gan.metrics.evaluate import evaluate
 from keras_gan.metrics.extractors import GlyphClassifier
 from keras_gan.metrics.extractors import train_glyph_classifier
+from keras_gan_cli.main import cli
 from tests.tiny import TINY
 
 SPEC = "glyphs:chars=ABCD"

@@ -1,0 +1,322 @@
+"""Client for generators served by `kgan serve` or a real `tensorflow_model_server`.
+
+    client = GeneratorClient("127.0.0.1:8500", "glyphs")
+    images = client.generate(seeds=[0, 1], label_ids=[0, 0])   # uint8 (2, H, W, C)
+
+gRPC over the tensorflow-serving-api stubs by default (receive limit raised from
+gRPC's 4 MiB), REST with `protocol="rest"`. Busy or unreachable servers are retried
+with exponential backoff; other errors raise `ServingError` with the server's message.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+
+from keras_gan.sampling import Sampler
+
+RETRYABLE_HTTP = (429, 503)
+
+
+class ServingError(RuntimeError):
+    """The server answered an error; `code` is the gRPC status name (e.g. INVALID_ARGUMENT)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
+
+
+class GeneratorClient:
+    """Predict, metadata and status calls for one served model.
+
+    Args:
+        target: `HOST:PORT` of the gRPC (or, with protocol="rest", the REST) endpoint.
+        model: the model name (its folder under the server's base path).
+        version: a version number, or `None` for the newest the server has.
+        protocol: "grpc" or "rest".
+        timeout: seconds per call.
+        retries: retries of UNAVAILABLE / RESOURCE_EXHAUSTED (HTTP 429/503) answers.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        model: str,
+        version: int | None = None,
+        protocol: str = "grpc",
+        timeout: float = 30.0,
+        retries: int = 4,
+        max_message_bytes: int = 64 << 20,
+    ):
+        if protocol not in ("grpc", "rest"):
+            raise ValueError(f"protocol must be grpc or rest, got {protocol!r}")
+        host, sep, port = target.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"target {target!r} is not HOST:PORT (e.g. 127.0.0.1:8500)")
+        self.target, self.model, self.version = target, model, version
+        self.protocol, self.timeout, self.retries = protocol, timeout, retries
+        self._channel = None
+        self._dtypes: dict[str, dict] = {}
+        if protocol == "grpc":
+            import grpc
+            from tensorflow_serving.apis import model_service_pb2_grpc
+            from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+            self._channel = grpc.insecure_channel(
+                target,
+                options=[
+                    ("grpc.max_receive_message_length", max_message_bytes),
+                    ("grpc.max_send_message_length", max_message_bytes),
+                ],
+            )
+            self._predict_stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
+            self._model_stub = model_service_pb2_grpc.ModelServiceStub(self._channel)
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+
+    def __enter__(self) -> GeneratorClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- calls
+
+    def predict(
+        self, inputs: dict, signature: str = "serving_default", outputs: list[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Runs `signature` on `inputs` (name -> array); returns name -> array."""
+        if self.protocol == "rest":
+            body = {
+                "signature_name": signature,
+                "inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()},
+            }
+            answer = self._rest("POST", ":predict", body)["outputs"]
+            dtypes = self._output_dtypes(signature)
+            if not isinstance(answer, dict):  # a single output comes back bare
+                answer = {next(iter(dtypes)): answer}
+            return {
+                k: _decode_json_output(v, dtypes.get(k))
+                for k, v in answer.items()
+                if not outputs or k in outputs
+            }
+        import tensorflow as tf
+        from tensorflow_serving.apis import predict_pb2
+
+        request = predict_pb2.PredictRequest()
+        self._fill_spec(request.model_spec)
+        request.model_spec.signature_name = signature
+        for key, value in inputs.items():
+            request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+        request.output_filter.extend(outputs or [])
+        response = self._grpc(self._predict_stub.Predict, request)
+        return {k: tf.make_ndarray(v) for k, v in response.outputs.items()}
+
+    def generate(self, seeds, label_ids=None, pngs: bool = False):
+        """uint8 images for seeds (and label ids); with `pngs`, also the PNG bytes."""
+        inputs = {"seed": np.asarray(seeds, np.int64)}
+        if label_ids is not None:
+            inputs["labels"] = np.asarray(label_ids, np.int32)
+        wanted = ["images", "png"] if pngs else ["images"]
+        out = self.predict(inputs, "generate", wanted)
+        return (out["images"], list(out["png"])) if pngs else out["images"]
+
+    def metadata(self) -> dict:
+        """`{"signature_def": SignatureDefMap as a dict, "kgan": kgan.json or None}`."""
+        if self.protocol == "rest":
+            meta = self._rest("GET", "/metadata")["metadata"]
+            return {"signature_def": meta["signature_def"], "kgan": meta.get("kgan")}
+        from google.protobuf import json_format
+        from google.protobuf import wrappers_pb2
+        from tensorflow_serving.apis import get_model_metadata_pb2
+
+        def ask(fields):
+            request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=fields)
+            self._fill_spec(request.model_spec)
+            return self._grpc(self._predict_stub.GetModelMetadata, request).metadata
+
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        ask(["signature_def"])["signature_def"].Unpack(signature_map)
+        try:
+            text = wrappers_pb2.StringValue()
+            ask(["kgan"])["kgan"].Unpack(text)
+            kgan = json.loads(text.value)
+        except ServingError as e:  # a real tensorflow_model_server has no kgan field
+            if e.code not in ("INVALID_ARGUMENT", "NOT_FOUND"):
+                raise
+            kgan = None
+        return {
+            "signature_def": json_format.MessageToDict(
+                signature_map, preserving_proto_field_name=True
+            ),
+            "kgan": kgan,
+        }
+
+    def status(self) -> list[dict]:
+        """[{"version": N, "state": "AVAILABLE", "error": ""}, ...]."""
+        if self.protocol == "rest":
+            rows = self._rest("GET", "")["model_version_status"]
+            return [
+                {
+                    "version": int(r["version"]),
+                    "state": r["state"],
+                    "error": r.get("status", {}).get("error_message", ""),
+                }
+                for r in rows
+            ]
+        from tensorflow_serving.apis import get_model_status_pb2
+
+        request = get_model_status_pb2.GetModelStatusRequest()
+        self._fill_spec(request.model_spec)
+        response = self._grpc(self._model_stub.GetModelStatus, request)
+        return [
+            {
+                "version": s.version,
+                "state": get_model_status_pb2.ModelVersionStatus.State.Name(s.state),
+                "error": s.status.error_message,
+            }
+            for s in response.model_version_status
+        ]
+
+    def _output_dtypes(self, signature: str) -> dict:
+        """Output name -> numpy dtype, from the signature (JSON numbers carry no dtype)."""
+        if signature not in self._dtypes:
+            import tensorflow as tf
+            from tensorflow.core.framework import types_pb2
+
+            signatures = self.metadata()["signature_def"]["signature_def"]
+            if signature not in signatures:
+                raise ServingError(
+                    "NOT_FOUND", f"model {self.model!r} has no signature {signature!r}"
+                )
+            self._dtypes[signature] = {
+                name: tf.dtypes.as_dtype(types_pb2.DataType.Value(info["dtype"])).as_numpy_dtype
+                for name, info in signatures[signature]["outputs"].items()
+            }
+        return self._dtypes[signature]
+
+    # -- transport
+
+    def _fill_spec(self, spec) -> None:
+        spec.name = self.model
+        if self.version is not None:
+            spec.version.value = self.version
+
+    def _grpc(self, method, request):
+        import grpc
+
+        retry = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+        for attempt in range(self.retries + 1):
+            try:
+                return method(request, timeout=self.timeout)
+            except grpc.RpcError as e:
+                if e.code() in retry and attempt < self.retries:
+                    _backoff(attempt)
+                    continue
+                raise ServingError(e.code().name, e.details() or "") from None
+
+    def _rest(self, method: str, action: str, body: dict | None = None) -> dict:
+        path = f"/v1/models/{urllib.request.quote(self.model)}"
+        if self.version is not None:
+            path += f"/versions/{self.version}"
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        for attempt in range(self.retries + 1):
+            request = urllib.request.Request(
+                f"http://{self.target}{path}{action}",
+                data=data,
+                method=method,
+                headers={"Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                    return json.loads(answer.read())
+            except urllib.error.HTTPError as e:
+                if e.code in RETRYABLE_HTTP and attempt < self.retries:
+                    _backoff(attempt)
+                    continue
+                try:
+                    message = json.loads(e.read()).get("error", "")
+                except ValueError:
+                    message = e.reason
+                raise ServingError(_HTTP_CODES.get(e.code, f"HTTP {e.code}"), message) from None
+            except urllib.error.URLError as e:
+                if attempt < self.retries:
+                    _backoff(attempt)
+                    continue
+                raise ServingError("UNAVAILABLE", str(e.reason)) from None
+
+
+def _backoff(attempt: int) -> None:
+    """Exponential backoff with jitter, so clients turned away together do not return together."""
+    delay = 0.05 * 2**attempt
+    time.sleep(delay / 2 + random.uniform(0, delay / 2))
+
+
+_HTTP_CODES = {
+    400: "INVALID_ARGUMENT",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    500: "INTERNAL",
+}
+
+
+def _decode_json_output(value, dtype) -> np.ndarray:
+    def unwrap(v):
+        if isinstance(v, list):
+            return [unwrap(x) for x in v]
+        if isinstance(v, dict) and "b64" in v:
+            return base64.b64decode(v["b64"])
+        return v
+
+    if _is_bytes_column(value):
+        return np.array(unwrap(value), dtype=object)
+    return np.asarray(value, dtype)
+
+
+def _is_bytes_column(value) -> bool:
+    while isinstance(value, list) and value:
+        value = value[0]
+    return isinstance(value, dict)
+
+
+class RemoteSampler(Sampler):
+    """A `Sampler` over a served model, so `kgan predict` writes what `kgan sample` does.
+
+    The label vocabulary and sizes come from the server's kgan metadata, or from a
+    local `kgan.json` (`metadata`) when the server is a real tensorflow_model_server.
+    """
+
+    max_batch = 64
+
+    def __init__(self, client: GeneratorClient, metadata: dict | None = None):
+        self.client = client
+        meta = metadata or client.metadata()["kgan"]
+        if meta is None:
+            raise ValueError(
+                f"the server gives no kgan metadata for model {client.model!r} (a real "
+                "tensorflow_model_server): pass the model's assets.extra/kgan.json"
+            )
+        self.model_name = meta["model"]
+        self.latent_dim = meta["latent_dim"]
+        self.image_shape = (meta["image_size"], meta["image_size"], meta["channels"])
+        self.training_config = meta.get("config")
+        self.labels = meta.get("labels")
+
+    def generate(self, seeds, label_ids=None) -> np.ndarray:
+        return self.client.generate(seeds, label_ids)
+
+    def generate_from_noise(self, z, label_ids=None) -> np.ndarray:
+        inputs = {"z": np.asarray(z, np.float32)}
+        if label_ids is not None:
+            inputs["labels"] = np.asarray(label_ids, np.int32)
+        return self.client.predict(inputs, "serving_default", ["images"])["images"]

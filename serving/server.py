@@ -1,0 +1,106 @@
+"""`kgan serve`: TF Serving's gRPC and REST APIs over a `saved_models/` folder."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent import futures
+from dataclasses import dataclass
+
+import grpc
+
+from keras_gan_serving.grpc_service import add_services
+from keras_gan_serving.repository import ModelRepository
+from keras_gan_serving.rest import RestServer
+
+log = logging.getLogger("keras_gan_serving")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask for; beyond it the server answers an error, not a crash."""
+
+    max_batch: int = 256  # rows per request
+    max_message_bytes: int = 4 << 20  # request size (gRPC message, REST body)
+    max_response_bytes: int = 64 << 20
+    max_concurrent: int = 32  # more in flight -> RESOURCE_EXHAUSTED / HTTP 429
+    workers: int = 8
+
+
+class ModelServer:
+    """Holds a `ModelRepository` and serves it over gRPC and (optionally) REST.
+
+    Args:
+        model_base_path: folder of model folders (`saved_models/`) or one model folder.
+        host: interface to bind; 127.0.0.1 unless the server is meant to be reachable.
+        port: gRPC port; 0 picks a free one (see `.port` after `start()`).
+        rest_port: REST port; 0 picks a free one, `None` serves no REST.
+        num_versions: newest versions kept per model (0: all found).
+        poll_seconds: how often the base path is scanned for new versions.
+    """
+
+    def __init__(
+        self,
+        model_base_path,
+        host: str = "127.0.0.1",
+        port: int = 8500,
+        rest_port: int | None = 8501,
+        num_versions: int = 1,
+        poll_seconds: float = 1.0,
+        limits: Limits = Limits(),
+    ):
+        for name, value in (("max_batch", limits.max_batch), ("workers", limits.workers)):
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
+        self.repository = ModelRepository(model_base_path, num_versions, poll_seconds)
+        self.host, self.limits = host, limits
+        self._grpc = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=limits.workers, thread_name_prefix="grpc"),
+            maximum_concurrent_rpcs=limits.max_concurrent,
+            options=[
+                ("grpc.max_receive_message_length", limits.max_message_bytes),
+                ("grpc.max_send_message_length", limits.max_response_bytes),
+            ],
+        )
+        add_services(self._grpc, self.repository, limits.max_batch)
+        self.port = self._grpc.add_insecure_port(f"{host}:{port}")
+        if self.port == 0:
+            raise OSError(f"cannot bind gRPC to {host}:{port}")
+        self._rest = None
+        if rest_port is not None:
+            self._rest = RestServer(
+                (host, rest_port),
+                self.repository,
+                limits.max_batch,
+                limits.max_message_bytes,
+                limits.max_concurrent,
+            )
+        self.rest_port = self._rest.server_address[1] if self._rest else None
+
+    def start(self) -> ModelServer:
+        """Loads the models found now, then serves (non-blocking)."""
+        self.repository.start()
+        self._grpc.start()
+        if self._rest is not None:
+            threading.Thread(target=self._rest.serve_forever, name="rest", daemon=True).start()
+        log.info(
+            "serving %s over gRPC %s:%d%s",
+            ", ".join(self.repository.models()) or "no models yet",
+            self.host,
+            self.port,
+            f" and REST {self.host}:{self.rest_port}" if self._rest else "",
+        )
+        return self
+
+    def stop(self, grace: float = 2.0) -> None:
+        if self._rest is not None:
+            self._rest.shutdown()
+            self._rest.server_close()
+        self._grpc.stop(grace).wait()
+        self.repository.stop()
+
+    def __enter__(self) -> ModelServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,183 @@
+"""Request tensors in and out: TensorProto and TF Serving's JSON, checked before decoding.
+
+Every input is checked against the signature's declared dtype and shape, and its
+declared element count against what the message carries, *before* anything is
+allocated: a 22-byte TensorProto can declare a 64 GiB array. Problems raise
+`RequestError` with a gRPC status code and a message that names the input and
+what was expected (never a path).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import grpc
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import tensor_pb2
+from tensorflow.core.framework import types_pb2
+
+
+class RequestError(Exception):
+    """A request that cannot be served; `code` is the gRPC status to answer with."""
+
+    def __init__(self, code: grpc.StatusCode, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def invalid(message: str) -> RequestError:
+    return RequestError(grpc.StatusCode.INVALID_ARGUMENT, message)
+
+
+class InputSpec:
+    """One signature input: name, dtype and shape (-1 for any size) from its SignatureDef."""
+
+    def __init__(self, name: str, tensor_info):
+        self.name = name
+        self.dtype = tf.dtypes.as_dtype(tensor_info.dtype)
+        self.shape = (
+            None
+            if tensor_info.tensor_shape.unknown_rank
+            else [d.size for d in tensor_info.tensor_shape.dim]
+        )
+
+    def describe(self) -> str:
+        dims = (
+            "?"
+            if self.shape is None
+            else ", ".join("None" if d < 0 else str(d) for d in self.shape)
+        )
+        return f"{self.dtype.name}[{dims}]"
+
+    def check_shape(self, shape: list[int], max_batch: int) -> None:
+        """Rank, fixed dimensions and batch size against the signature and the server's cap."""
+        if any(d < 0 for d in shape):
+            raise invalid(f"input {self.name!r} has a negative dimension in shape {shape}")
+        if self.shape is not None:
+            if len(shape) != len(self.shape) or any(
+                want >= 0 and got != want for got, want in zip(shape, self.shape)
+            ):
+                raise invalid(
+                    f"input {self.name!r} has shape {shape}; the signature expects "
+                    f"{self.describe()}"
+                )
+        if shape and shape[0] > max_batch:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"input {self.name!r} has batch size {shape[0]}; this server serves at most "
+                f"{max_batch} per request (split the request)",
+            )
+
+
+# Repeated TensorProto fields by dtype, for counting the values a message carries.
+_VALUE_FIELDS = {
+    types_pb2.DT_FLOAT: "float_val",
+    types_pb2.DT_DOUBLE: "double_val",
+    types_pb2.DT_INT32: "int_val",
+    types_pb2.DT_INT16: "int_val",
+    types_pb2.DT_INT8: "int_val",
+    types_pb2.DT_UINT8: "int_val",
+    types_pb2.DT_UINT16: "int_val",
+    types_pb2.DT_INT64: "int64_val",
+    types_pb2.DT_UINT32: "uint32_val",
+    types_pb2.DT_UINT64: "uint64_val",
+    types_pb2.DT_BOOL: "bool_val",
+    types_pb2.DT_STRING: "string_val",
+    types_pb2.DT_HALF: "half_val",
+    types_pb2.DT_BFLOAT16: "half_val",
+}
+
+
+def from_proto(proto: tensor_pb2.TensorProto, spec: InputSpec, max_batch: int) -> np.ndarray:
+    """Checks a TensorProto against `spec`, then decodes it."""
+    if proto.dtype != spec.dtype.as_datatype_enum:
+        try:
+            got = tf.dtypes.as_dtype(proto.dtype).name
+        except TypeError:
+            got = f"unknown dtype {proto.dtype}"
+        raise invalid(f"input {spec.name!r} is {got}; the signature expects {spec.describe()}")
+    if proto.tensor_shape.unknown_rank:
+        raise invalid(f"input {spec.name!r} has no shape; expected {spec.describe()}")
+    shape = [d.size for d in proto.tensor_shape.dim]
+    spec.check_shape(shape, max_batch)
+    count = math.prod(shape)
+    if proto.tensor_content:
+        size = spec.dtype.size
+        if spec.dtype == tf.string or len(proto.tensor_content) != count * size:
+            raise invalid(
+                f"input {spec.name!r} declares shape {shape} ({count} values) but carries "
+                f"{len(proto.tensor_content)} bytes of content"
+            )
+    else:
+        field = _VALUE_FIELDS.get(proto.dtype)
+        carried = len(getattr(proto, field)) if field else 0
+        # TF accepts one value broadcast to the whole shape (tf.make_tensor_proto(0., [2, 3])).
+        if carried != count and not (carried == 1 and count > 0):
+            raise invalid(
+                f"input {spec.name!r} declares shape {shape} ({count} values) but carries "
+                f"{carried} value(s)"
+            )
+    try:
+        return tf.make_ndarray(proto)
+    except (ValueError, TypeError) as e:
+        raise invalid(f"input {spec.name!r} cannot be decoded: {e}") from None
+
+
+def from_json(value, spec: InputSpec, max_batch: int) -> np.ndarray:
+    """Decodes one input given as (nested) JSON lists, `{"b64": ...}` for bytes."""
+    if spec.dtype == tf.string:
+        array = np.array(_json_bytes(value, spec.name), dtype=object)
+    else:
+        try:
+            array = np.array(value)
+        except ValueError:
+            raise invalid(
+                f"input {spec.name!r} is a ragged list; expected {spec.describe()}"
+            ) from None
+        if array.dtype.kind == "b" or array.dtype.kind not in "iuf" and array.size:
+            raise invalid(f"input {spec.name!r} holds non-numbers; expected {spec.describe()}")
+        if spec.dtype.is_integer and array.dtype.kind == "f":
+            if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+                raise invalid(f"input {spec.name!r} holds fractions; expected integers")
+        if spec.dtype.is_integer and array.size:
+            info = np.iinfo(spec.dtype.as_numpy_dtype)
+            if array.min() < info.min or array.max() > info.max:
+                raise invalid(
+                    f"input {spec.name!r} holds values outside the {spec.dtype.name} range"
+                )
+        array = array.astype(spec.dtype.as_numpy_dtype)
+    spec.check_shape(list(array.shape), max_batch)
+    return array
+
+
+def _json_bytes(value, name: str):
+    if isinstance(value, list):
+        return [_json_bytes(v, name) for v in value]
+    if isinstance(value, dict) and set(value) == {"b64"}:
+        try:
+            return base64.b64decode(value["b64"], validate=True)
+        except (ValueError, TypeError):
+            raise invalid(f"input {name!r} has a b64 value that is not base64") from None
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise invalid(f"input {name!r} expects strings or {{'b64': ...}} objects")
+
+
+def to_proto(array: np.ndarray) -> tensor_pb2.TensorProto:
+    return tf.make_tensor_proto(array)
+
+
+def to_json(array: np.ndarray):
+    """Nested lists; bytes as `{"b64": ...}` (PNG bytes are not text)."""
+    if array.dtype == object or array.dtype.kind == "S":
+        return _bytes_json(array.tolist())
+    return array.tolist()
+
+
+def _bytes_json(value):
+    if isinstance(value, list):
+        return [_bytes_json(v) for v in value]
+    return {"b64": base64.b64encode(value).decode("ascii")}
