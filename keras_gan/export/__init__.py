@@ -1,5 +1,7 @@
-"""Export trained generators (SavedModel in TF Serving's layout)."""
+"""Exporting generators: SavedModel in TF Serving's layout, TFLite, publishing versions."""
 
 from keras_gan.export.saved_model import export_generator
+from keras_gan.export.saved_model import publish
+from keras_gan.export.saved_model import write_generator
 
-__all__ = ["export_generator"]
+__all__ = ["export_generator", "publish", "write_generator"]

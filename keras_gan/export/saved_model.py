@@ -60,6 +60,22 @@ def export_generator(
             `assets.extra/generator_<quantization>.tflite` (TF Serving ignores them),
             each checked against the SavedModel by the LiteRT interpreter.
     """
+    return write_generator(model, _version_folder(root, version), labels, config, tflite)
+
+
+def publish(saved_model_dir: str | os.PathLike, root: str | os.PathLike, version=None) -> Path:
+    """Copies an exported SavedModel to `root/<version>/` atomically (as TFX's Pusher does),
+    so a running server picks it up whole."""
+    source = Path(saved_model_dir)
+    if not (source / "saved_model.pb").is_file():
+        raise FileNotFoundError(f"{source} holds no saved_model.pb: not an exported SavedModel")
+    target = _version_folder(root, version)
+    with atomic_directory(target) as tmp:
+        shutil.copytree(source, tmp, dirs_exist_ok=True)
+    return target
+
+
+def _version_folder(root: str | os.PathLike, version: int | None) -> Path:
     root = Path(root)
     version = next_version(root) if version is None else int(version)
     if version <= 0:
@@ -67,6 +83,18 @@ def export_generator(
     target = root / str(version)
     if target.exists():
         raise FileExistsError(f"{target} already exists; pick another --version")
+    return target
+
+
+def write_generator(
+    model,
+    target: str | os.PathLike,
+    labels: list[str] | None = None,
+    config: dict | None = None,
+    tflite: tuple[str, ...] = (),
+) -> Path:
+    """Writes the generator's SavedModel to the folder `target` (new), atomically."""
+    target = Path(target)
     if model.conditional and labels is not None and len(labels) != model.num_classes:
         raise ValueError(f"{len(labels)} labels given for a model with {model.num_classes} classes")
 

@@ -23,12 +23,12 @@ from tensorflow_serving.apis import predict_pb2
 from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from keras_gan import sampling
+from keras_gan.export import publish
 from keras_gan_serving.client import GeneratorClient
 from keras_gan_serving.client import RemoteSampler
 from keras_gan_serving.client import ServingError
 from keras_gan_serving.server import Limits
 from keras_gan_serving.server import ModelServer
-from tests.serving.conftest import publish
 
 
 @pytest.fixture(scope="module")
