@@ -121,7 +121,8 @@ def main():
 
     base = pct(times["in process"], 50)
     lines = [
-        f"\n## Serving the shipped glyph model (bench/serving_speed.py, {time.strftime('%Y-%m-%d')})\n",
+        "\n## Serving the shipped glyph model "
+        f"(bench/serving_speed.py, {time.strftime('%Y-%m-%d')})\n",
         f"{cpu_name()}, {os.cpu_count()} cores; `kgan serve` in a "
         "child process on the same cores as the clients. `generate` signature, one seed and "
         f"label per request (32x32 image + PNG). {args.rounds} alternating rounds of "

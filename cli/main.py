@@ -636,8 +636,9 @@ def data_fonts(charset, as_json):
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 def models(as_json):
-    """List registered models and losses."""
+    """List registered models, losses and presets (with their references)."""
     import keras_gan.models  # noqa: F401  (registers the models)
+    from keras_gan.presets import PRESETS
     from keras_gan.registry import LOSSES
     from keras_gan.registry import MODELS
 
@@ -647,6 +648,10 @@ def models(as_json):
             for name in MODELS.names()
         },
         "losses": LOSSES.names(),
+        "presets": {
+            name: {"config": preset.config, "reference": preset.reference}
+            for name, preset in PRESETS.items()
+        },
     }
     if as_json:
         click.echo(json.dumps(rows))
@@ -654,6 +659,9 @@ def models(as_json):
     for name, doc in rows["models"].items():
         click.echo(f"{name:12} {doc}")
     click.echo("losses: " + ", ".join(rows["losses"]))
+    click.echo("presets:")
+    for name, preset in rows["presets"].items():
+        click.echo(f"  {name:20} {preset['reference']}")
 
 
 if __name__ == "__main__":  # python -m keras_gan_cli.main

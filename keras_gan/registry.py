@@ -38,7 +38,7 @@ class Registry:
             return self._entries[name]
         except KeyError:
             raise KeyError(
-                f"unknown {self.kind} {name!r}; valid {self.kind}s: {', '.join(self.names())}"
+                f"unknown {self.kind} {name!r}; valid names: {', '.join(self.names())}"
             ) from None
 
     def names(self) -> list[str]:

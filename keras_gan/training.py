@@ -14,6 +14,7 @@ same result on one device or N replicas.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import json
 import os
@@ -33,6 +34,7 @@ from keras_gan.callbacks.monitor import RunMonitor
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.files import atomic_write_json
+from keras_gan.models.base import Regularization
 from keras_gan.registry import MODELS
 
 
@@ -108,6 +110,10 @@ def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData) -> dict:
     return kwargs
 
 
+# train.* keys that go to GAN.compile (one definition: the Regularization fields).
+REGULARIZATION = tuple(f.name for f in dataclasses.fields(Regularization))
+
+
 def build_model(config: RunConfig, model_kwargs: dict):
     """Constructs and compiles the model (call inside the strategy's scope)."""
     keras.utils.set_random_seed(config.train.seed)
@@ -115,7 +121,12 @@ def build_model(config: RunConfig, model_kwargs: dict):
         model = MODELS.get(config.model)(**model_kwargs)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"model {config.model!r}: {e}") from None
-    model.compile(loss=config.train.loss)
+    try:
+        model.compile(
+            loss=config.train.loss, **{key: getattr(config.train, key) for key in REGULARIZATION}
+        )
+    except ValueError as e:
+        raise ConfigError(f"train: {e}") from None
     for optimizer, rate in (
         (model.d_optimizer, config.train.d_learning_rate),
         (model.g_optimizer, config.train.g_learning_rate),
@@ -202,13 +213,15 @@ def total_steps(config: RunConfig, data_size: int) -> int:
 
 
 def checkpoint_for(model, step: tf.Variable) -> tf.train.Checkpoint:
-    """What a checkpoint holds: both networks, both optimizers, the step."""
+    """What a checkpoint holds: both networks, both optimizers, the EMA generator, the step."""
+    parts = {"ema_generator": model.ema_generator} if model.ema_generator is not None else {}
     return tf.train.Checkpoint(
         generator=model.generator,
         discriminator=model.discriminator,
         d_optimizer=model.d_optimizer,
         g_optimizer=model.g_optimizer,
         step=step,
+        **parts,
     )
 
 

@@ -96,12 +96,37 @@ def test_presets_are_valid_configs():
         presets.get("x")
 
 
+def test_literature_presets_build_their_papers_models():
+    from keras_gan import training
+    from keras_gan.data import load_dataset
+
+    built = {}
+    for name in ("dcgan-32", "lsgan-32", "wgan-gp-32", "sngan-32", "cgan-pd-32", "acgan-32"):
+        config = RunConfig().merge(presets.get(name))
+        data = load_dataset("synthetic:32x32x1?n=8&classes=4", 32, 1)
+        model, _ = training.build_for_data(config.validate(), data)
+        built[name] = model
+        assert "arXiv:" in presets.PRESETS[name].reference
+    assert built["wgan-gp-32"].regularization.gradient_penalty == 10.0
+    assert built["wgan-gp-32"].regularization.n_critic == 5
+    assert built["sngan-32"].adversarial_loss.name == "hinge"
+    assert built["lsgan-32"].adversarial_loss.name == "least_squares"
+    assert built["acgan-32"].latent_dim == 110 and built["cgan-pd-32"].num_classes == 4
+    # train.* settings override the paper's: one flag away.
+    config = RunConfig().merge(presets.get("wgan-gp-32")).override(["train.n_critic=2"])
+    data = load_dataset("synthetic:32x32x1?n=8", 32, 1)
+    assert training.build_for_data(config, data)[0].regularization.n_critic == 2
+    bad = RunConfig().merge(presets.get("wgan-gp-32")).override(["train.r1_interval=0"])
+    with pytest.raises(ConfigError, match="train: r1_interval must be a positive integer"):
+        training.build_for_data(bad, data)
+
+
 def test_registry_lists_valid_names():
     registry = Registry("widget")
     registry.register("b")(object)
     registry.register("a")(int)
     assert registry.get("a") is int
-    with pytest.raises(KeyError, match="unknown widget 'c'; valid widgets: a, b"):
+    with pytest.raises(KeyError, match="unknown widget 'c'; valid names: a, b"):
         registry.get("c")
     with pytest.raises(ValueError, match="already registered"):
         registry.register("a")(str)

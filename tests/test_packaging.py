@@ -1,7 +1,8 @@
 """A wheel holds every package: editable installs hide a package missing from pyproject."""
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).parents[1]
 

@@ -101,7 +101,9 @@ def _records(path: str):
         for record in tf.data.TFRecordDataset(path, compression_type=compression):
             yield record.numpy()
     except tf.errors.OpError as e:
-        raise DataError(f"{path}: not a readable TFRecord file ({e.message.splitlines()[0]})") from None
+        raise DataError(
+            f"{path}: not a readable TFRecord file ({e.message.splitlines()[0]})"
+        ) from None
 
 
 def _decode(data: bytes, image_size: int, channels: int) -> np.ndarray | None:

@@ -98,7 +98,7 @@ def write_generator(
     if model.conditional and labels is not None and len(labels) != model.num_classes:
         raise ValueError(f"{len(labels)} labels given for a model with {model.num_classes} classes")
 
-    generator, latent_dim = model.generator, model.latent_dim
+    generator, latent_dim = model.sampling_generator, model.latent_dim
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
     seed_spec = tf.TensorSpec([None], tf.int64, name="seed")
     label_spec = tf.TensorSpec([None], tf.int32, name="labels")

@@ -49,6 +49,20 @@ class NonSaturating(AdversarialLoss):
         return _per_example(real) + _per_example(fake)
 
 
+@LOSSES.register("minimax")
+class Minimax(NonSaturating):
+    """The original minimax game (Goodfellow et al. 2014): G minimises `log(1 - D(G(z)))`.
+
+    Its gradient vanishes when D is confident, which is why `non_saturating` is the
+    default; kept for comparison with the literature.
+    """
+
+    name = "minimax"
+
+    def generator_loss(self, fake_logits):
+        return -_per_example(ops.softplus(ops.convert_to_tensor(fake_logits, "float32")))
+
+
 @LOSSES.register("least_squares")
 class LeastSquares(AdversarialLoss):
     """LSGAN (Mao et al. 2017) with targets real=1, fake=0, both halves weighted 1/2."""

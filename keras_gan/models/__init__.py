@@ -1,8 +1,13 @@
 """GAN variants, registered by name in `MODELS`."""
 
+from keras_gan.models.acgan import ACGAN
 from keras_gan.models.base import GAN
 from keras_gan.models.cdcgan import CDCGAN
+from keras_gan.models.cgan_pd import CGANPD
 from keras_gan.models.dcgan import DCGAN
 from keras_gan.models.glyph_gan import GlyphGAN
+from keras_gan.models.lsgan import LSGAN
+from keras_gan.models.sngan import SNGAN
+from keras_gan.models.wgan_gp import WGANGP
 
-__all__ = ["GAN", "CDCGAN", "DCGAN", "GlyphGAN"]
+__all__ = ["ACGAN", "CDCGAN", "CGANPD", "DCGAN", "GAN", "GlyphGAN", "LSGAN", "SNGAN", "WGANGP"]

@@ -8,11 +8,42 @@ override at most `discriminator_step`, `generator_step`, `default_loss` or
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import tensorflow as tf
 from keras import ops
 
 from keras_gan import losses as losses_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class Regularization:
+    """Stabilisers of the discriminator step and the generator average (see `GAN.compile`)."""
+
+    gradient_penalty: float = 0.0
+    r1_gamma: float = 0.0
+    r2_gamma: float = 0.0
+    r1_interval: int = 1
+    n_critic: int = 1
+    ema_kimg: float = 0.0
+
+    def __post_init__(self):
+        for name in ("gradient_penalty", "r1_gamma", "r2_gamma", "ema_kimg"):
+            if not float(getattr(self, name)) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("r1_interval", "n_critic"):
+            value = getattr(self, name)
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value}")
+
+    def log_names(self) -> tuple[str, ...]:
+        active = {"gp": self.gradient_penalty, "r1": self.r1_gamma, "r2": self.r2_gamma}
+        return tuple(name for name, weight in active.items() if weight)
+
+    def d_noise_draws(self) -> int:
+        """One z per critic step, plus one draw for the interpolation weights of WGAN-GP."""
+        return 2 if self.gradient_penalty else 1
 
 
 class GAN(keras.Model):
@@ -33,9 +64,11 @@ class GAN(keras.Model):
     """
 
     default_loss = "non_saturating"
-    loss_names = ("d_loss", "g_loss")
-    # Independent z draws per example and step: one for the D step, the rest for the G step.
-    noise_draws = 2
+    # Compile settings a variant prefers (e.g. WGAN-GP: a gradient penalty and 5 critic steps).
+    default_compile: dict = {}
+    base_loss_names = ("d_loss", "g_loss")
+    # Independent z draws per example the generator step uses (GlyphGAN: two, for diversity).
+    g_noise_draws = 1
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=0, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -45,8 +78,8 @@ class GAN(keras.Model):
         self.num_classes = int(num_classes)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
-        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.regularization = Regularization()
+        self.ema_generator = None
         self._check_shapes()
         # The networks are built at construction. Marking the GAN built stops Keras
         # from calling self(images) on it under tf.distribute (KERAS_NOTES.md).
@@ -78,12 +111,14 @@ class GAN(keras.Model):
         return self.generate(inputs, training=training)
 
     def generate(self, z, labels=None, training=False):
+        """Images from the trained generator (`training`) or else the sampling one (EMA)."""
+        generator = self.generator if training else self.sampling_generator
         if self.conditional:
             if labels is None:
                 raise ValueError(f"{type(self).__name__} is conditional: pass labels")
             z, labels = ops.convert_to_tensor(z, "float32"), ops.convert_to_tensor(labels, "int32")
-            return self.generator([z, labels], training=training)
-        return self.generator(z, training=training)
+            return generator([z, labels], training=training)
+        return generator(z, training=training)
 
     def discriminate(self, images, labels=None, training=False):
         if self.conditional:
@@ -117,30 +152,92 @@ class GAN(keras.Model):
             keras.optimizers.Adam(2e-4, beta_1=0.5, name="g_adam"),
         )
 
-    def compile(self, d_optimizer="auto", g_optimizer="auto", loss="auto", **kwargs):
-        """`"auto"` picks the model's defaults; optimizers may be names or instances."""
+    def compile(
+        self,
+        d_optimizer="auto",
+        g_optimizer="auto",
+        loss="auto",
+        gradient_penalty=None,
+        r1_gamma=None,
+        r2_gamma=None,
+        r1_interval=None,
+        n_critic=None,
+        ema_kimg=None,
+        **kwargs,
+    ):
+        """`"auto"`/`None` pick the model's defaults; optimizers may be names or instances.
+
+        Args:
+            loss: a registered adversarial loss (`kgan models`).
+            gradient_penalty: WGAN-GP weight of `(|grad D(x_hat)| - 1)^2` on random
+                interpolates of real and fake images (Gulrajani et al. 2017); 0 = off.
+            r1_gamma, r2_gamma: weights of the zero-centred penalties `gamma/2 |grad D|^2`
+                on real (R1) and fake (R2) images (Mescheder et al. 2018); 0 = off.
+            r1_interval: lazy regularisation (Karras et al. 2020): the R1/R2 terms are
+                computed every N discriminator steps, weighted by N.
+            n_critic: discriminator steps per generator step.
+            ema_kimg: half-life, in thousands of images, of an exponential moving
+                average of the generator's weights (StyleGAN2-ADA's G_ema), used for
+                sampling and export; 0 = off.
+        """
         # optimizer=None: a default optimizer would be saved and then fail to load.
         super().compile(optimizer=None, **kwargs)
         default_d, default_g = self.default_optimizers()
         self.d_optimizer = default_d if d_optimizer == "auto" else keras.optimizers.get(d_optimizer)
         self.g_optimizer = default_g if g_optimizer == "auto" else keras.optimizers.get(g_optimizer)
         self.adversarial_loss = losses_lib.get(self.default_loss if loss == "auto" else loss)
+        given = {
+            "gradient_penalty": gradient_penalty,
+            "r1_gamma": r1_gamma,
+            "r2_gamma": r2_gamma,
+            "r1_interval": r1_interval,
+            "n_critic": n_critic,
+            "ema_kimg": ema_kimg,
+        }
+        self.regularization = Regularization(
+            **{**self.default_compile, **{k: v for k, v in given.items() if v is not None}}
+        )
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
+        self.loss_tracker = keras.metrics.Mean(name="loss")
         # Built now, so that restoring a checkpoint restores the slots too.
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
+        if self.regularization.ema_kimg > 0 and self.ema_generator is None:
+            self.ema_generator = keras.models.clone_model(self.generator)
+            self.ema_generator.set_weights(self.generator.get_weights())
+            self.ema_generator.trainable = False
+
+    @property
+    def loss_names(self) -> tuple[str, ...]:
+        """What `train_step` logs, besides `loss`: the losses, then active penalties."""
+        return self.base_loss_names + self.regularization.log_names()
+
+    @property
+    def noise_draws(self) -> int:
+        """z draws per example and step: per critic step z (+ interpolation), then G's."""
+        return self.regularization.n_critic * self.regularization.d_noise_draws() + (
+            self.g_noise_draws
+        )
+
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The generator to sample and export: the EMA one when there is one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
 
     def get_compile_config(self):
         return {
             "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
             "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
             "loss": self.adversarial_loss.name,
+            **dataclasses.asdict(self.regularization),
         }
 
     def compile_from_config(self, config):
+        config = dict(config)
         self.compile(
-            d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
-            g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
-            loss=config["loss"],
+            d_optimizer=keras.optimizers.deserialize(config.pop("d_optimizer")),
+            g_optimizer=keras.optimizers.deserialize(config.pop("g_optimizer")),
+            **config,
         )
 
     # ----------------------------------------------------------------- training
@@ -169,35 +266,81 @@ class GAN(keras.Model):
         batch = ops.cast(ops.shape(per_example)[0], "float32")
         return ops.sum(per_example) / (batch * replicas)
 
-    def discriminator_step(self, images, labels, z):
+    def discriminator_step(self, images, labels, noise):
+        """One D update; `noise` is this step's `(batch, d_noise_draws, latent_dim)`."""
+        reg = self.regularization
         with tf.GradientTape() as tape:
-            fake = self.generate(z, labels, training=True)
-            real_logits = self.discriminate(images, labels, training=True)
-            # G is not updated here: only D's variables are watched by this update.
-            fake_logits = self.discriminate(ops.stop_gradient(fake), labels, training=True)
-            per_example = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
-            loss = self.global_mean(per_example)
+            # G is not updated here: its output is a constant for D's update.
+            fake = ops.stop_gradient(self.generate(noise[:, 0], labels, training=True))
+            logs = self.discriminator_terms(images, fake, labels)
+            total = sum(logs.values())
+            if reg.gradient_penalty:
+                # Interpolation weights: the normal CDF of a noise draw is uniform on [0, 1],
+                # so they come from (seed, step) like everything else.
+                u = 0.5 * (1.0 + tf.math.erf(noise[:, 1, :1] / 2**0.5))
+                mix = ops.reshape(u, (-1, 1, 1, 1))
+                mixed = mix * images + (1 - mix) * fake
+                gp = ops.square(self.input_gradient_norm(mixed, labels) - 1)
+                logs["gp"], total = gp, total + reg.gradient_penalty * gp
+            for name, gamma, batch in (("r1", reg.r1_gamma, images), ("r2", reg.r2_gamma, fake)):
+                if gamma:
+                    penalty = self.lazy(
+                        lambda x=batch: ops.square(self.input_gradient_norm(x, labels)), batch
+                    )
+                    logs[name], total = penalty, total + 0.5 * gamma * reg.r1_interval * penalty
+            loss = self.global_mean(total)
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(loss, variables), variables)
-        return {"d_loss": per_example}
+        return logs
+
+    def input_gradient_norm(self, images, labels):
+        """Per-example `|d D(x) / d x|_2`; differentiable (for penalties on it)."""
+        images = ops.convert_to_tensor(images, "float32")
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            total = ops.sum(self.discriminate(images, labels, training=True))
+        grads = tape.gradient(total, images)
+        return ops.sqrt(ops.sum(ops.square(grads), axis=(1, 2, 3)) + 1e-12)
+
+    def lazy(self, penalty, batch):
+        """`penalty()` on every `r1_interval`-th D step, else zeros (lazy regularisation)."""
+        interval = self.regularization.r1_interval
+        if interval == 1:
+            return penalty()
+        due = ops.equal(self.d_optimizer.iterations % interval, 0)
+        return tf.cond(due, penalty, lambda: tf.zeros(ops.shape(batch)[:1]))
+
+    def discriminator_terms(self, images, fake, labels) -> dict:
+        """Per-example terms of D's loss, by log name (summed for the update)."""
+        real_logits = self.discriminate(images, labels, training=True)
+        fake_logits = self.discriminate(fake, labels, training=True)
+        return {"d_loss": self.adversarial_loss.discriminator_loss(real_logits, fake_logits)}
+
+    def generator_terms(self, fake, labels) -> dict:
+        """Per-example terms of G's loss, by log name (summed for the update)."""
+        fake_logits = self.discriminate(fake, labels, training=True)
+        return {"g_loss": self.adversarial_loss.generator_loss(fake_logits)}
 
     def generator_step(self, labels, noise):
-        z = noise[:, 0]
         # A fresh forward pass through G *and then* D: G learns from D's judgement of
         # generated images, never from noise fed to D, and never from D's loss graph.
         with tf.GradientTape() as tape:
-            fake = self.generate(z, labels, training=True)
-            fake_logits = self.discriminate(fake, labels, training=True)
-            per_example = self.adversarial_loss.generator_loss(fake_logits)
-            loss = self.global_mean(per_example)
+            logs = self.generator_terms(self.generate(noise[:, 0], labels, training=True), labels)
+            loss = self.global_mean(sum(logs.values()))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(loss, variables), variables)
-        return {"g_loss": per_example}
+        return logs
 
     def train_step(self, data):
         images, labels, noise = self.unpack(data)
-        logs = self.discriminator_step(images, labels, noise[:, 0])
-        logs.update(self.generator_step(labels, noise[:, 1:]))
+        reg, draws = self.regularization, self.regularization.d_noise_draws()
+        for critic_step in range(reg.n_critic):  # the same real batch, fresh z each time
+            logs = self.discriminator_step(
+                images, labels, noise[:, critic_step * draws : (critic_step + 1) * draws]
+            )
+        logs.update(self.generator_step(labels, noise[:, reg.n_critic * draws :]))
+        if self.ema_generator is not None:
+            self.update_ema(ops.shape(images)[0])
         for name, per_example in logs.items():
             # Trackers sum over replicas, so logged values are true global means.
             self.trackers[name].update_state(per_example)
@@ -205,6 +348,17 @@ class GAN(keras.Model):
         total = ops.mean(logs["d_loss"]) + ops.mean(logs["g_loss"])
         self.loss_tracker.update_state(total, sample_weight=ops.shape(images)[0])
         return {m.name: m.result() for m in self.metrics}
+
+    def update_ema(self, replica_batch):
+        """G_ema <- G + beta (G_ema - G), beta = 0.5 ** (global batch / half-life in images)."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        images_per_step = ops.cast(replica_batch * replicas, "float32")
+        beta = ops.power(0.5, images_per_step / (self.regularization.ema_kimg * 1000.0))
+        for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+            if weight.trainable:
+                average.assign(weight + beta * (average - weight))
+            else:  # batch-norm statistics are copied, as StyleGAN2-ADA copies buffers
+                average.assign(weight)
 
     def test_step(self, data):
         raise NotImplementedError("use keras_gan.metrics to evaluate a GAN")

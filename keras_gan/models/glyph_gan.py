@@ -43,8 +43,8 @@ class GlyphGAN(GAN):
     >>> gan.set_reference_images(np.full((4, 32, 32, 1), 255, np.uint8))
     """
 
-    loss_names = ("d_loss", "g_loss", "diversity")
-    noise_draws = 3
+    base_loss_names = ("d_loss", "g_loss", "diversity")
+    g_noise_draws = 2
 
     def __init__(
         self,

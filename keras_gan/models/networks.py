@@ -68,6 +68,8 @@ def dcgan_discriminator(
     filters: int,
     num_classes: int = 0,
     extra_channels: keras.layers.Layer | None = None,
+    normalization: str = "batch",
+    aux_classes: int = 0,
     name: str = "discriminator",
 ) -> keras.Model:
     """DCGAN discriminator: stride-2 convolutions down to 4x4, then one logit.
@@ -75,8 +77,13 @@ def dcgan_discriminator(
     With `num_classes`, the logit gains a projection term `<embed(y), features>`
     (Miyato & Koyama 2018), so the discriminator judges image *and* class.
     `extra_channels`, if given, maps the label to an image concatenated to the input
-    (e.g. the rendered reference glyph of the class).
+    (e.g. the rendered reference glyph of the class). `normalization` is "batch" or
+    "layer" (a gradient penalty is per example, so WGAN-GP's critic must not mix the
+    batch: Gulrajani et al. 2017, section 4). With `aux_classes`, the model has a
+    second output: class logits from the same features (AC-GAN).
     """
+    if normalization not in ("batch", "layer"):
+        raise ValueError(f"normalization must be batch or layer, got {normalization!r}")
     stages = num_doublings(image_size)
     images = keras.Input((image_size, image_size, channels), name="images")
     inputs, x = [images], images
@@ -88,7 +95,9 @@ def dcgan_discriminator(
     width = filters
     for stage in range(stages):
         x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
-        x = layers.LeakyReLU(0.2)(x if stage == 0 else _norm()(x))
+        if stage:
+            x = _norm()(x) if normalization == "batch" else layers.LayerNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
         width *= 2
     features = layers.Flatten()(x)
     logits = layers.Dense(1)(features)
@@ -97,7 +106,14 @@ def dcgan_discriminator(
         projection = layers.Dot(axes=1)([class_vectors, features])
         logits = layers.Add()([logits, projection])
     logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
-    return keras.Model(inputs if num_classes else images, logits, name=name)
+    outputs = logits
+    if aux_classes:
+        class_logits = layers.Dense(aux_classes)(features)
+        outputs = [
+            logits,
+            layers.Activation("linear", dtype="float32", name="classes")(class_logits),
+        ]
+    return keras.Model(inputs if num_classes else images, outputs, name=name)
 
 
 class ReferenceImages(layers.Layer):
@@ -161,7 +177,9 @@ def glyph_generator(
     skips, width = [], filters
     for stage in range(stages):
         x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
-        x = layers.LeakyReLU(0.2)(x if stage == 0 else _norm()(x))
+        if stage:
+            x = _norm()(x)
+        x = layers.LeakyReLU(0.2)(x)
         skips.append(x)
         width = min(width * 2, filters * 8)
     size = 4

@@ -129,7 +129,7 @@ def test_glyph_fit_sample_labels_and_errors(run, tmp_path):
     [
         (
             ["fit", "--model", "gan9000"],
-            "unknown model 'gan9000'; valid models: cdcgan, dcgan, glyph_gan",
+            "unknown model 'gan9000'; valid names: acgan, cdcgan, cgan_pd, dcgan",
         ),
         (
             ["fit", "--set", "train.stpes=3"],
@@ -173,7 +173,9 @@ def test_dry_run_writes_nothing(run, tmp_path):
 
 def test_models_and_fonts_json(run):
     models = json.loads(run("models", "--json").output)
-    assert {"dcgan", "cdcgan", "glyph_gan"} <= set(models["models"])
+    assert {"dcgan", "cdcgan", "glyph_gan", "wgan_gp", "sngan", "acgan"} <= set(models["models"])
+    assert "FID 21.7" in models["presets"]["sngan-32"]["reference"]
+    assert "minimax" in models["losses"]
     fonts = json.loads(run("data", "fonts", "--charset", "latin", "--json").output)
     assert fonts["size"] == 62 and all(
         row["total"] == 62 for row in fonts["fonts"] if "error" not in row

@@ -10,6 +10,7 @@ FAKE = np.array([[0.5], [-3.0]], np.float32)
 # Per-example (discriminator, generator) losses for REAL/FAKE, worked out by hand.
 GOLDEN = {
     "non_saturating": ([1.1010050, 1.3618490], [0.4740770, 3.0485874]),
+    "minimax": ([1.1010050, 1.3618490], [-0.9740770, -0.0485874]),
     "least_squares": ([0.625, 6.5], [0.125, 8.0]),
     "hinge": ([1.5, 2.0], [-0.5, 3.0]),
     "wasserstein": ([-1.5, -2.0], [-0.5, 3.0]),
@@ -52,5 +53,7 @@ def test_discriminator_prefers_separated_logits(name):
 
 
 def test_unknown_loss_lists_valid_names():
-    with pytest.raises(KeyError, match="unknown loss 'bce'; valid losss: hinge, least_squares"):
+    with pytest.raises(
+        KeyError, match="unknown loss 'bce'; valid names: hinge, least_squares, minimax"
+    ):
         losses.get("bce")

@@ -11,16 +11,17 @@ from keras_gan.training import mirrored_strategy
 
 
 class GANContract:
-    """Set `name`, `model_cls` and small, non-default `init_kwargs`."""
+    """Set `name`, `model_cls`, small non-default `init_kwargs` (and `compile_kwargs`)."""
 
     name: str
     model_cls: type
     init_kwargs: dict
+    compile_kwargs: dict = {}  # e.g. penalties or EMA, so the contract covers them too
     batch = 4
 
     def make(self, **overrides):
         model = self.model_cls(**{**self.init_kwargs, **overrides})
-        model.compile()
+        model.compile(**self.compile_kwargs)
         return model
 
     def data(self, model, batch=None):
@@ -73,7 +74,9 @@ class GANContract:
         history = model.fit(self.dataset(model), epochs=1, verbose=0, shuffle=False)
         assert sorted(history.history) == sorted(["loss", *model.loss_names])
         assert all(np.isfinite(v[-1]) for v in history.history.values())
-        assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 2
+        n_critic = model.regularization.n_critic
+        assert int(model.d_optimizer.iterations) == 2 * n_critic
+        assert int(model.g_optimizer.iterations) == 2
 
     def test_steps_update_only_their_own_network(self):
         model = self.make()
@@ -89,11 +92,12 @@ class GANContract:
             )
 
         g_before, d_before = snapshot(model.generator), snapshot(model.discriminator)
-        model.discriminator_step(images, labels, noise[:, 0])
+        d_draws = model.regularization.d_noise_draws()
+        model.discriminator_step(images, labels, noise[:, :d_draws])
         assert unchanged(g_before, model.generator)
         assert not unchanged(d_before, model.discriminator)
         d_after = snapshot(model.discriminator)
-        model.generator_step(labels, noise[:, 1:])
+        model.generator_step(labels, noise[:, d_draws * model.regularization.n_critic :])
         assert unchanged(d_after, model.discriminator)
         assert not unchanged(g_before, model.generator)
 
@@ -118,6 +122,8 @@ class GANContract:
             assert config[key] == value, key
         clone = self.model_cls.from_config(config)
         assert clone.get_config() == config
+        clone.compile_from_config(model.get_compile_config())
+        assert clone.regularization == model.regularization
         assert clone.count_params() == model.count_params()
 
     def test_save_load_restores_outputs_and_optimizer_state(self, tmp_path):
@@ -128,7 +134,9 @@ class GANContract:
         loaded = keras.saving.load_model(path)
         inputs = self.inputs(model)
         np.testing.assert_array_equal(model(inputs), loaded(inputs))
-        assert int(loaded.d_optimizer.iterations) == int(loaded.g_optimizer.iterations) == 3
+        assert int(loaded.g_optimizer.iterations) == 3
+        assert int(loaded.d_optimizer.iterations) == 3 * model.regularization.n_critic
+        assert loaded.regularization == model.regularization
         for a, b in zip(model.d_optimizer.variables, loaded.d_optimizer.variables):
             np.testing.assert_array_equal(a, b)
         loaded.fit(self.dataset(loaded, steps=1), epochs=1, verbose=0, shuffle=False)
