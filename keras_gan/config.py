@@ -47,10 +47,11 @@ class TrainConfig:
         strategy: `auto`, `one` or `mirrored`.
         loss: adversarial loss name, or `auto` for the model's default.
         d_learning_rate, g_learning_rate: `None` keeps the model's defaults.
-        gradient_penalty, r1_gamma, r2_gamma, r1_interval, n_critic, ema_kimg: the
-            discriminator's penalties, critic steps per generator step and the EMA
-            generator's half-life (see `keras_gan.models.GAN.compile`); `None` keeps
-            the model's defaults (e.g. wgan_gp: gradient_penalty=10, n_critic=5).
+        gradient_penalty, r1_gamma, r2_gamma, r1_interval, n_critic, ema_kimg,
+            augment, ada_target, ada_kimg: the discriminator's penalties, critic steps
+            per generator step, the EMA generator's half-life and the (adaptive)
+            augmentation (see `keras_gan.models.GAN.compile`); `None` keeps the
+            model's defaults (e.g. wgan_gp: gradient_penalty=10, n_critic=5).
         log_every: steps between progress lines, `log.csv` rows and TensorBoard points.
         sample_every: steps between sample grids (a multiple of `log_every`).
         checkpoint_every: steps between checkpoints (a multiple of `log_every`).
@@ -80,6 +81,9 @@ class TrainConfig:
     r1_interval: int | None = None
     n_critic: int | None = None
     ema_kimg: float | None = None
+    augment: str | None = None
+    ada_target: float | None = None
+    ada_kimg: float | None = None
     log_every: int = 50
     sample_every: int = 200
     checkpoint_every: int = 200

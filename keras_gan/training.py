@@ -213,8 +213,9 @@ def total_steps(config: RunConfig, data_size: int) -> int:
 
 
 def checkpoint_for(model, step: tf.Variable) -> tf.train.Checkpoint:
-    """What a checkpoint holds: both networks, both optimizers, the EMA generator, the step."""
-    parts = {"ema_generator": model.ema_generator} if model.ema_generator is not None else {}
+    """What a checkpoint holds: networks, optimizers, EMA generator, ADA probability, step."""
+    parts = {"ema_generator": model.ema_generator, "augment_p": model.augment_p}
+    parts = {name: part for name, part in parts.items() if part is not None}
     return tf.train.Checkpoint(
         generator=model.generator,
         discriminator=model.discriminator,

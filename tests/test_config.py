@@ -137,3 +137,12 @@ def test_shipped_config_files_are_valid():
 
     for path in sorted(Path(__file__).parent.parent.joinpath("configs").glob("*.json")):
         RunConfig().merge(load_config_file(path)).validate()
+
+
+def test_every_compile_setting_is_a_train_key():
+    import dataclasses
+
+    from keras_gan.config import TrainConfig
+    from keras_gan.training import REGULARIZATION
+
+    assert set(REGULARIZATION) <= {f.name for f in dataclasses.fields(TrainConfig)}

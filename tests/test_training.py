@@ -192,7 +192,7 @@ def zoo_config(root, *extra):
     return RunConfig(runs_root=str(root / "runs")).override(TINY_BASE + list(extra))
 
 
-def test_resume_is_exact_with_penalties_critic_steps_and_ema(tmp_path):
+def test_resume_is_exact_with_penalties_critic_steps_ema_and_ada(tmp_path):
     extra = [
         "model=wgan_gp",
         "data.spec=synthetic:16x16x1?n=40",
@@ -200,6 +200,10 @@ def test_resume_is_exact_with_penalties_critic_steps_and_ema(tmp_path):
         "train.r1_gamma=0.5",
         "train.r1_interval=2",
         "train.ema_kimg=0.02",
+        "model_kwargs.latent_dim=12",
+        "train.augment=translation,cutout,color",
+        "train.ada_target=0.6",
+        "train.ada_kimg=0.1",
     ]
     quiet = lambda line: None  # noqa: E731
     straight, run_a = training.fit(zoo_config(tmp_path / "a", "train.steps=4", *extra), log=quiet)
@@ -213,7 +217,8 @@ def test_resume_is_exact_with_penalties_critic_steps_and_ema(tmp_path):
         np.testing.assert_array_equal(a, b)
     with open(run_a / "log.csv") as f:
         row = next(csv.DictReader(f))
-    assert {"gp", "r1"} <= set(row) and float(row["gp"]) > 0
+    assert {"gp", "r1", "augment_p"} <= set(row) and float(row["gp"]) > 0
+    assert float(straight.augment_p.value) == float(resumed.augment_p.value) > 0
 
 
 @pytest.mark.parametrize("name", ["lsgan", "wgan_gp", "sngan", "cgan_pd", "acgan"])

@@ -72,11 +72,12 @@ class ACGAN(GAN):
     def discriminator_terms(self, images, fake, labels):
         real_logits, real_classes = self.discriminator(images, training=True)
         fake_logits, fake_classes = self.discriminator(fake, training=True)
-        return {
+        terms = {
             "d_loss": self.adversarial_loss.discriminator_loss(real_logits, fake_logits),
             "d_class": self._cross_entropy(real_classes, labels)
             + self._cross_entropy(fake_classes, labels),
         }
+        return terms, real_logits
 
     def generator_terms(self, fake, labels):
         fake_logits, fake_classes = self.discriminator(fake, training=True)

@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_gan import augment as augment_lib
 from keras_gan import losses as losses_lib
 
 
@@ -27,6 +28,9 @@ class Regularization:
     r1_interval: int = 1
     n_critic: int = 1
     ema_kimg: float = 0.0
+    augment: str = ""
+    ada_target: float = 0.0
+    ada_kimg: float = 100.0
 
     def __post_init__(self):
         for name in ("gradient_penalty", "r1_gamma", "r2_gamma", "ema_kimg"):
@@ -36,14 +40,29 @@ class Regularization:
             value = getattr(self, name)
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value}")
+        self.operations()  # checks the policy
+        if not 0 <= self.ada_target < 1:
+            raise ValueError(f"ada_target must be in [0, 1) (0: no ADA), got {self.ada_target}")
+        if self.ada_target and not self.augment:
+            raise ValueError("ada_target needs an augment policy, e.g. translation,cutout,color")
+        if not self.ada_kimg > 0:
+            raise ValueError(f"ada_kimg must be > 0, got {self.ada_kimg}")
+
+    def operations(self) -> tuple[str, ...]:
+        return augment_lib.parse_policy(self.augment)
 
     def log_names(self) -> tuple[str, ...]:
-        active = {"gp": self.gradient_penalty, "r1": self.r1_gamma, "r2": self.r2_gamma}
+        active = {
+            "gp": self.gradient_penalty,
+            "r1": self.r1_gamma,
+            "r2": self.r2_gamma,
+            "augment_p": self.ada_target,
+        }
         return tuple(name for name, weight in active.items() if weight)
 
     def d_noise_draws(self) -> int:
-        """One z per critic step, plus one draw for the interpolation weights of WGAN-GP."""
-        return 2 if self.gradient_penalty else 1
+        """Per critic step: z, the WGAN-GP interpolation draw, augmentation of real and fake."""
+        return 1 + bool(self.gradient_penalty) + 2 * bool(self.augment)
 
 
 class GAN(keras.Model):
@@ -80,6 +99,7 @@ class GAN(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.regularization = Regularization()
         self.ema_generator = None
+        self.augment_p = None
         self._check_shapes()
         # The networks are built at construction. Marking the GAN built stops Keras
         # from calling self(images) on it under tf.distribute (KERAS_NOTES.md).
@@ -163,6 +183,9 @@ class GAN(keras.Model):
         r1_interval=None,
         n_critic=None,
         ema_kimg=None,
+        augment=None,
+        ada_target=None,
+        ada_kimg=None,
         **kwargs,
     ):
         """`"auto"`/`None` pick the model's defaults; optimizers may be names or instances.
@@ -179,6 +202,11 @@ class GAN(keras.Model):
             ema_kimg: half-life, in thousands of images, of an exponential moving
                 average of the generator's weights (StyleGAN2-ADA's G_ema), used for
                 sampling and export; 0 = off.
+            augment: DiffAugment policy for everything D sees, e.g.
+                "translation,cutout,color" (see `keras_gan.augment`); "" = off.
+            ada_target: with `augment`, adapt the probability of each operation so
+                that `E[sign(D(real))]` stays near this target (ADA uses 0.6); 0 = always.
+            ada_kimg: images (in thousands) for the probability to move from 0 to 1.
         """
         # optimizer=None: a default optimizer would be saved and then fail to load.
         super().compile(optimizer=None, **kwargs)
@@ -193,6 +221,9 @@ class GAN(keras.Model):
             "r1_interval": r1_interval,
             "n_critic": n_critic,
             "ema_kimg": ema_kimg,
+            "augment": augment,
+            "ada_target": ada_target,
+            "ada_kimg": ada_kimg,
         }
         self.regularization = Regularization(
             **{**self.default_compile, **{k: v for k, v in given.items() if v is not None}}
@@ -206,6 +237,20 @@ class GAN(keras.Model):
             self.ema_generator = keras.models.clone_model(self.generator)
             self.ema_generator.set_weights(self.generator.get_weights())
             self.ema_generator.trainable = False
+        if self.regularization.augment and self.latent_dim < augment_lib.UNIFORMS:
+            raise ValueError(
+                f"augment draws {augment_lib.UNIFORMS} numbers per image from a noise row: "
+                f"latent_dim must be at least {augment_lib.UNIFORMS}, got {self.latent_dim}"
+            )
+        if self.regularization.ada_target and self.augment_p is None:
+            # Each replica keeps its copy (no cross-replica call); all apply the same update.
+            self.augment_p = keras.Variable(
+                0.0,
+                trainable=False,
+                synchronization="on_read",
+                aggregation="mean",
+                name="augment_p",
+            )
 
     @property
     def loss_names(self) -> tuple[str, ...]:
@@ -215,9 +260,8 @@ class GAN(keras.Model):
     @property
     def noise_draws(self) -> int:
         """z draws per example and step: per critic step z (+ interpolation), then G's."""
-        return self.regularization.n_critic * self.regularization.d_noise_draws() + (
-            self.g_noise_draws
-        )
+        reg = self.regularization
+        return reg.n_critic * reg.d_noise_draws() + self.g_noise_draws + bool(reg.augment)
 
     @property
     def sampling_generator(self) -> keras.Model:
@@ -272,12 +316,15 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             # G is not updated here: its output is a constant for D's update.
             fake = ops.stop_gradient(self.generate(noise[:, 0], labels, training=True))
-            logs = self.discriminator_terms(images, fake, labels)
+            if reg.augment:  # D sees real and fake through the same kind of transforms
+                images = self.augment_images(images, noise[:, -2])
+                fake = self.augment_images(fake, noise[:, -1])
+            logs, real_logits = self.discriminator_terms(images, fake, labels)
             total = sum(logs.values())
             if reg.gradient_penalty:
                 # Interpolation weights: the normal CDF of a noise draw is uniform on [0, 1],
                 # so they come from (seed, step) like everything else.
-                u = 0.5 * (1.0 + tf.math.erf(noise[:, 1, :1] / 2**0.5))
+                u = augment_lib.uniforms(noise[:, 1])[:, :1]
                 mix = ops.reshape(u, (-1, 1, 1, 1))
                 mixed = mix * images + (1 - mix) * fake
                 gp = ops.square(self.input_gradient_norm(mixed, labels) - 1)
@@ -291,7 +338,27 @@ class GAN(keras.Model):
             loss = self.global_mean(total)
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(loss, variables), variables)
+        if reg.ada_target:
+            logs["augment_p"] = self.adapt_augmentation(real_logits)
         return logs
+
+    def augment_images(self, images, noise_row):
+        probability = 1.0 if self.augment_p is None else self.augment_p.value
+        return augment_lib.augment(
+            images, augment_lib.uniforms(noise_row), self.regularization.operations(), probability
+        )
+
+    def adapt_augmentation(self, real_logits):
+        """ADA: p moves towards more augmentation while E[sign(D(real))] > target."""
+        reg = self.regularization
+        context = tf.distribute.get_replica_context()
+        signs = ops.sum(ops.sign(ops.reshape(real_logits, (-1,))))
+        count = ops.cast(ops.shape(real_logits)[0], "float32")
+        if context is not None:  # the signal of the global batch, on every replica
+            signs, count = context.all_reduce("sum", signs), context.all_reduce("sum", count)
+        step = ops.sign(signs / count - reg.ada_target) * count / (reg.ada_kimg * 1000.0)
+        self.augment_p.assign(ops.clip(self.augment_p.value + step, 0.0, 1.0))
+        return ops.full(ops.shape(real_logits)[:1], self.augment_p.value)
 
     def input_gradient_norm(self, images, labels):
         """Per-example `|d D(x) / d x|_2`; differentiable (for penalties on it)."""
@@ -310,11 +377,12 @@ class GAN(keras.Model):
         due = ops.equal(self.d_optimizer.iterations % interval, 0)
         return tf.cond(due, penalty, lambda: tf.zeros(ops.shape(batch)[:1]))
 
-    def discriminator_terms(self, images, fake, labels) -> dict:
-        """Per-example terms of D's loss, by log name (summed for the update)."""
+    def discriminator_terms(self, images, fake, labels):
+        """(per-example terms of D's loss by log name, D's real/fake logits on `images`)."""
         real_logits = self.discriminate(images, labels, training=True)
         fake_logits = self.discriminate(fake, labels, training=True)
-        return {"d_loss": self.adversarial_loss.discriminator_loss(real_logits, fake_logits)}
+        loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
+        return {"d_loss": loss}, real_logits
 
     def generator_terms(self, fake, labels) -> dict:
         """Per-example terms of G's loss, by log name (summed for the update)."""
@@ -325,7 +393,10 @@ class GAN(keras.Model):
         # A fresh forward pass through G *and then* D: G learns from D's judgement of
         # generated images, never from noise fed to D, and never from D's loss graph.
         with tf.GradientTape() as tape:
-            logs = self.generator_terms(self.generate(noise[:, 0], labels, training=True), labels)
+            fake = self.generate(noise[:, 0], labels, training=True)
+            if self.regularization.augment:
+                fake = self.augment_images(fake, noise[:, -1])
+            logs = self.generator_terms(fake, labels)
             loss = self.global_mean(sum(logs.values()))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(loss, variables), variables)

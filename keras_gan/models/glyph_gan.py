@@ -84,7 +84,10 @@ class GlyphGAN(GAN):
             # One batched pass for both draws: the same FLOPs, better use of the cores.
             both = self.generate(ops.concatenate([z1, z2]), ops.concatenate([labels, labels]), True)
             fake1, fake2 = ops.split(both, 2)
-            logits = self.discriminate(fake1, labels, training=True)
+            seen = (
+                self.augment_images(fake1, noise[:, -1]) if self.regularization.augment else fake1
+            )
+            logits = self.discriminate(seen, labels, training=True)
             adversarial = self.adversarial_loss.generator_loss(logits)
             image_distance = ops.mean(ops.abs(fake1 - fake2), axis=(1, 2, 3))
             diversity = image_distance / (ops.mean(ops.abs(z1 - z2), axis=1) + 1e-8)

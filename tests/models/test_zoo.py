@@ -49,7 +49,14 @@ class TestCGANPD(GANContract):
 class TestACGAN(GANContract):
     name = "acgan"
     model_cls = ACGAN
-    init_kwargs = {**SMALL, "num_classes": 3, "embedding_dim": 5, "class_weight": 0.5}
+    init_kwargs = {
+        **SMALL,
+        "latent_dim": 10,
+        "num_classes": 3,
+        "embedding_dim": 5,
+        "class_weight": 0.5,
+    }
+    compile_kwargs = {"augment": "translation,cutout,color", "ada_target": 0.6}
 
 
 def test_variants_bring_the_papers_settings():
