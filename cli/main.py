@@ -598,6 +598,41 @@ def data():
     """Inspect fonts and data sets."""
 
 
+@data.command("prepare")
+@click.option("--dataset", "spec", required=True, help="Data spec, e.g. folder:photos/.")
+@click.option("--out", required=True, type=click.Path(), help="New folder for the TFRecords.")
+@click.option("--image-size", type=click.IntRange(min=4), default=32, show_default=True)
+@click.option("--channels", type=click.Choice(["1", "3"]), default="1", show_default=True)
+@click.option("--shard-size", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def data_prepare(spec, out, image_size, channels, shard_size, as_json):
+    """Check a data set once and write it as sharded TFRecords with a manifest.
+
+    Unusable files are skipped and counted by reason in manifest.json; train on the
+    result with --dataset "tfrecord:OUT/*.tfrecord".
+
+    \b
+    Examples:
+      kgan data prepare --dataset folder:photos/ --image-size 64 --channels 3 --out photos64/
+      kgan data prepare --dataset glyphs:gb2312-1 --out gb2312/
+    """
+    from keras_gan.data.tfrecord import prepare
+
+    try:
+        folder = prepare(spec, out, image_size, int(channels), shard_size)
+    except _input_errors() as e:
+        raise InputError(_message(e)) from None
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    if as_json:
+        click.echo(json.dumps(manifest, ensure_ascii=False))
+    else:
+        skipped = manifest["report"].get("skipped", {})
+        click.echo(
+            f"wrote {manifest['num_examples']} images in {len(manifest['files'])} file(s) "
+            f"to {folder}; skipped {sum(skipped.values()) if skipped else 0} {skipped or ''}"
+        )
+
+
 @data.command("fonts")
 @click.option(
     "--charset",

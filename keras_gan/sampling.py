@@ -310,6 +310,7 @@ def write_dataset(
     {image_raw: PNG bytes, label: int64, seed: int64}. Both with `manifest.json`.
     The folder appears whole or not at all.
     """
+    from keras_gan.data.tfrecord import encode_example
     from keras_gan.files import atomic_directory
     from keras_gan.files import atomic_write_json
 
@@ -350,7 +351,7 @@ def write_dataset(
                         shard = seed // shard_size
                         relative = f"data-{shard:05d}-of-{shards:05d}.tfrecord"
                         writer = tf.io.TFRecordWriter(str(tmp / relative))
-                    writer.write(_example(data, -1 if label is None else label, seed))
+                    writer.write(encode_example(data, -1 if label is None else label, seed))
                 records.append({"file": relative, "seed": seed, "label": label})
         if writer is not None:
             writer.close()
@@ -366,14 +367,3 @@ def write_dataset(
             },
         )
     return out
-
-
-def _example(png: bytes, label: int, seed: int) -> bytes:
-    import tensorflow as tf
-
-    feature = {
-        "image_raw": tf.train.Feature(bytes_list=tf.train.BytesList(value=[png])),
-        "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
-        "seed": tf.train.Feature(int64_list=tf.train.Int64List(value=[seed])),
-    }
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()

@@ -1,7 +1,10 @@
-"""Data sets: every spec (`glyphs:...`, `synthetic:...`, `tfrecord:...`) becomes an `ImageData`."""
+"""Data sets: every spec (`glyphs:`, `folder:`, `synthetic:`, `tfds:`, `tfrecord:`) is an
+`ImageData`."""
 
+from keras_gan.data import folder  # noqa: F401  (registers folder:)
 from keras_gan.data import glyphs  # noqa: F401  (registers glyphs:)
 from keras_gan.data import synthetic  # noqa: F401  (registers synthetic:)
+from keras_gan.data import tfds  # noqa: F401  (registers tfds:)
 from keras_gan.data import tfrecord  # noqa: F401  (registers tfrecord:)
 from keras_gan.data.base import DataError
 from keras_gan.data.base import ImageData

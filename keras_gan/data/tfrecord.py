@@ -136,3 +136,68 @@ def _label_names(files: list[str]) -> list[str] | None:
                 raise DataError(f"{manifest}: 'labels' must be a list of strings")
             return names
     return None
+
+
+def encode_example(png: bytes, label: int = -1, seed: int | None = None) -> bytes:
+    """A serialized tf.Example {image_raw, label (-1: none)[, seed]}, as this loader reads."""
+    import tensorflow as tf
+
+    feature = {
+        IMAGE_FEATURE: tf.train.Feature(bytes_list=tf.train.BytesList(value=[png])),
+        LABEL_FEATURE: tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+    }
+    if seed is not None:
+        feature["seed"] = tf.train.Feature(int64_list=tf.train.Int64List(value=[seed]))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def prepare(spec: str, out, image_size: int, channels: int, shard_size: int = 4096) -> Path:
+    """Loads any data spec, checks it, and writes it as sharded TFRecords plus a
+    `manifest.json` (counts, labels, what was skipped and why). The folder appears
+    whole or not at all; read it back with `tfrecord:OUT/*.tfrecord`."""
+    import tensorflow as tf
+    from PIL import Image
+
+    from keras_gan.data.base import load_dataset
+    from keras_gan.files import atomic_directory
+    from keras_gan.files import atomic_write_json
+
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be positive, got {shard_size}")
+    out = Path(out)
+    if out.exists():
+        raise FileExistsError(f"{out} already exists; pick a new folder")
+    data = load_dataset(spec, image_size, channels)
+    shards = -(-len(data) // shard_size)
+    files = []
+    with atomic_directory(out) as tmp:
+        for shard in range(shards):
+            files.append(f"data-{shard:05d}-of-{shards:05d}.tfrecord")
+            with tf.io.TFRecordWriter(str(tmp / files[-1])) as writer:
+                for i in range(shard * shard_size, min((shard + 1) * shard_size, len(data))):
+                    buffer = io.BytesIO()
+                    pixels = data.images[i]
+                    Image.fromarray(pixels[..., 0] if channels == 1 else pixels).save(
+                        buffer, format="PNG"
+                    )
+                    label = -1 if data.labels is None else int(data.labels[i])
+                    writer.write(encode_example(buffer.getvalue(), label))
+        counts = (
+            {}
+            if data.labels is None
+            else dict(zip(data.label_names, np.bincount(data.labels).tolist()))
+        )
+        atomic_write_json(
+            tmp / "manifest.json",
+            {
+                "source": spec,
+                "image_size": image_size,
+                "channels": channels,
+                "num_examples": len(data),
+                "files": files,
+                "labels": data.label_names or None,
+                "counts": counts,
+                "report": data.report,
+            },
+        )
+    return out

@@ -1,0 +1,78 @@
+"""`tfds:NAME[?data_dir=DIR&split=train&image=image&label=label]`: a prepared TFDS data set.
+
+Offline only: the data set must already be in `data_dir` (TFDS's default folder if
+not given); nothing is downloaded. The image feature is resized like folder images;
+a `ClassLabel` label feature gives the class names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from keras_gan.data.base import DataError
+from keras_gan.data.base import ImageData
+from keras_gan.registry import DATASETS
+
+OPTIONS = ("data_dir", "split", "image", "label")
+
+
+@DATASETS.register("tfds")
+def load_tfds(rest: str, image_size: int, channels: int) -> ImageData:
+    import tensorflow_datasets as tfds
+    from PIL import Image
+
+    from keras_gan.data.folder import to_mode
+
+    name, _, query = rest.partition("?")
+    options = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise DataError(f"tfds:{rest}: unknown option(s) {', '.join(unknown)}; valid: {OPTIONS}")
+    split = options.get("split", "train")
+    image_key, label_key = options.get("image", "image"), options.get("label", "label")
+    try:
+        builder = tfds.builder(name, data_dir=options.get("data_dir"))
+        dataset = builder.as_dataset(split=split)
+    except Exception as e:  # noqa: BLE001  (tfds raises many types; the message matters)
+        raise DataError(
+            f"tfds:{rest}: cannot read split {split!r} of {name!r} without downloading "
+            f"({type(e).__name__}: {str(e).splitlines()[0][:200]}); prepare it first, e.g. "
+            f"tfds build {name} --data_dir DIR, then pass ?data_dir=DIR"
+        ) from None
+    features = builder.info.features
+    if image_key not in features:
+        raise DataError(f"tfds:{rest}: no feature {image_key!r}; it has {', '.join(features)}")
+    label_names = None
+    if label_key in features and hasattr(features[label_key], "names"):
+        label_names = list(features[label_key].names)
+    images, labels = [], []
+    for example in tfds.as_numpy(dataset):
+        array = np.asarray(example[image_key])
+        image = Image.fromarray(
+            array[..., 0] if array.ndim == 3 and array.shape[-1] == 1 else array
+        )
+        image = to_mode(image, "L" if channels == 1 else "RGB")
+        image = image.resize((image_size, image_size), Image.Resampling.LANCZOS)
+        image = np.asarray(image, np.uint8)
+        images.append(image[..., None] if channels == 1 else image)
+        if label_names is not None:
+            labels.append(int(example[label_key]))
+    if not images:
+        raise DataError(f"tfds:{rest}: split {split!r} is empty")
+    images = np.stack(images)
+    report = {"split": split, "size": len(images)}
+    if label_names is None:
+        return ImageData(images=images, report=report)
+    labels = np.asarray(labels, np.int32)
+    missing = sorted(set(range(len(label_names))) - set(labels.tolist()))
+    first = [
+        int(np.argmax(labels == k)) if k not in missing else 0 for k in range(len(label_names))
+    ]
+    report["classes_without_images"] = len(missing)
+    return ImageData(
+        images=images,
+        labels=labels,
+        label_names=label_names,
+        reference_images=images[first].copy(),
+        report=report,
+    )

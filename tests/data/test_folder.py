@@ -1,0 +1,148 @@
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_gan.data import DataError
+from keras_gan.data import folder as folder_lib
+from keras_gan.data import load_dataset
+
+
+def save(path, image):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+
+
+@pytest.fixture
+def messy(tmp_path, monkeypatch):
+    """Two classes of good images in every colour mode, plus every kind of bad file."""
+    root = tmp_path / "images"
+    rng = np.random.default_rng(0)
+    gray = Image.fromarray(rng.integers(0, 256, (20, 30), dtype=np.uint8))
+    save(root / "cat" / "gray.png", gray)
+    save(root / "cat" / "rgb.jpg", gray.convert("RGB"))
+    save(root / "cat" / "cmyk.jpg", gray.convert("CMYK"))
+    save(root / "dog" / "palette.png", gray.convert("P"))
+    sixteen = Image.fromarray(np.full((8, 8), 65535, np.uint16))  # white in 16 bits
+    save(root / "dog" / "sixteen.png", sixteen)
+    ink = Image.new("LA", (8, 8), (0, 0))  # fully transparent: white once composed
+    save(root / "dog" / "alpha.png", ink)
+    (root / "dog" / "empty.png").write_bytes(b"")
+    (root / "dog" / "fake.png").write_bytes(b"this is text, not a PNG")
+    good = (root / "cat" / "gray.png").read_bytes()
+    (root / "dog" / "truncated.png").write_bytes(good[: len(good) // 2])
+    (root / "dog" / "notes.txt").write_text("hello")
+    (root / "loose.png").write_bytes(good)
+    os.mkdir(os.fsencode(root / "dog") + b"/sub")
+    with open(os.fsencode(root / "dog" / "sub") + b"/caf\xe9.png", "wb") as f:
+        f.write(good)  # a non-UTF-8 file name
+    monkeypatch.setattr(folder_lib, "MAX_PIXELS", 1000)
+    save(root / "dog" / "huge.png", Image.new("L", (40, 40)))  # over the (patched) cap
+    return root
+
+
+def test_every_bad_file_is_counted_and_no_good_one_lost(messy):
+    data = load_dataset(f"folder:{messy}", image_size=16, channels=1)
+    assert data.label_names == ["cat", "dog"]
+    assert data.labels.tolist() == [0, 0, 0, 1, 1, 1, 1]
+    assert data.images.shape == (7, 16, 16, 1)
+    skipped = data.report["skipped"]
+    assert skipped == {
+        "empty file": 1,
+        "not a readable image": 1,
+        "truncated or corrupt image": 1,
+        "not an image file name": 1,
+        "outside a class folder": 1,
+        "over 1,000 pixels": 1,
+    }
+    assert data.report["skipped_examples"]["empty file"] == ["dog/empty.png"]
+    by_name = dict(zip(["alpha", "palette", "sixteen"], data.images[[3, 4, 5]]))
+    assert (by_name["sixteen"] == 255).all()  # scaled, not clipped to 255 by accident
+    assert (by_name["alpha"] == 255).all()  # transparent is paper, not ink
+
+
+def test_rgb_and_unlabelled(tmp_path):
+    save(tmp_path / "a.png", Image.new("RGB", (40, 20), (255, 0, 0)))
+    data = load_dataset(f"folder:{tmp_path}", image_size=8, channels=3)
+    assert data.labels is None and data.images.shape == (1, 8, 8, 3)
+    assert data.images[0, 0, 0].tolist() == [255, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "layout, message",
+    [
+        ({}, "no usable image"),
+        ({"a/x.png": b"", "b/y.png": None}, "class folder(s) a hold no usable image"),
+    ],
+)
+def test_unusable_folders_are_clear_errors(tmp_path, layout, message):
+    for name, content in layout.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            Image.new("L", (8, 8)).save(path)
+        else:
+            path.write_bytes(content)
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_dataset(f"folder:{tmp_path}", image_size=8, channels=1)
+    with pytest.raises(DataError, match="is not a folder"):
+        load_dataset(f"folder:{tmp_path}/nope", image_size=8, channels=1)
+
+
+def test_tfds_offline_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=12):
+        data = load_dataset("tfds:mnist", image_size=16, channels=1)
+    assert data.images.shape == (12, 16, 16, 1) and data.images.dtype == np.uint8
+    assert data.label_names == [str(i) for i in range(10)]
+    assert data.labels.shape == (12,)
+
+
+def test_tfds_never_downloads(tmp_path):
+    with pytest.raises(DataError, match="without downloading.*tfds build mnist"):
+        load_dataset(f"tfds:mnist?data_dir={tmp_path}", image_size=16, channels=1)
+    with pytest.raises(DataError, match="unknown option.s. colour"):
+        load_dataset("tfds:mnist?colour=1", image_size=16, channels=1)
+
+
+def test_prepare_writes_tfrecords_that_load_back(messy, tmp_path):
+    from click.testing import CliRunner
+
+    from keras_gan_cli.main import cli
+
+    out = tmp_path / "prepared"
+    result = CliRunner().invoke(
+        cli,
+        ["data", "prepare", "--dataset", f"folder:{messy}", "--image-size", "16",
+         "--shard-size", "4", "--out", str(out), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(result.output)
+    assert manifest["num_examples"] == 7 and len(manifest["files"]) == 2
+    assert manifest["counts"] == {"cat": 3, "dog": 4}
+    assert manifest["report"]["skipped"]["empty file"] == 1
+    original = load_dataset(f"folder:{messy}", image_size=16, channels=1)
+    back = load_dataset(f"tfrecord:{out}/*.tfrecord", image_size=16, channels=1)
+    np.testing.assert_array_equal(back.images, original.images)
+    assert back.labels.tolist() == original.labels.tolist()
+    assert back.label_names == ["cat", "dog"]
+    again = CliRunner().invoke(cli, ["data", "prepare", "--dataset", f"folder:{messy}",
+                                     "--out", str(out)])  # fmt: skip
+    assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_a_zoo_model_trains_on_folder_data(messy, tmp_path):
+    from keras_gan import training
+    from keras_gan.config import RunConfig
+    from tests.tiny import TINY
+
+    config = RunConfig(runs_root=str(tmp_path / "runs")).override(
+        TINY + ["model=acgan", f"data.spec=folder:{messy}", "model_kwargs.embedding_dim=4"]
+    )
+    model, run_dir = training.fit(config, log=lambda line: None)
+    dataset = json.loads((run_dir / "dataset.json").read_text())
+    assert dataset["label_names"] == ["cat", "dog"] and dataset["size"] == 7
+    assert int(model.g_optimizer.iterations) == 2
