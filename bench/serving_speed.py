@@ -11,7 +11,6 @@ Appends to bench/RESULTS.md.
 
 import argparse
 import os
-import platform
 import re
 import signal
 import statistics
@@ -23,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from results import machine
+from results import publish
 
 from keras_gan_serving.client import GeneratorClient
 
@@ -41,13 +42,6 @@ def start_server():
             threading.Thread(target=server.stderr.read, daemon=True).start()  # keep draining
             return server, int(match[1]), int(match[2])
     raise RuntimeError("kgan serve did not start")
-
-
-def cpu_name():
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.machine()
 
 
 def latencies(call, count):
@@ -123,7 +117,7 @@ def main():
     lines = [
         "\n## Serving the shipped glyph model "
         f"(bench/serving_speed.py, {time.strftime('%Y-%m-%d')})\n",
-        f"{cpu_name()}, {os.cpu_count()} cores; `kgan serve` in a "
+        f"{machine()}; `kgan serve` in a "
         "child process on the same cores as the clients. `generate` signature, one seed and "
         f"label per request (32x32 image + PNG). {args.rounds} alternating rounds of "
         f"{args.calls} calls; throughput over {args.seconds:.0f} s per round, median of rounds.\n",
@@ -142,10 +136,7 @@ def main():
     for clients, values in rates.items():
         rate = statistics.median(values)
         lines.append(f"| {clients} | {rate:.0f} | {rate / one:.2f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as results:
-        results.write(text)
+    publish(lines)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
+from results import publish
 
 from keras_gan.export.tflite import QUANTIZATIONS
 from keras_gan.export.tflite import compare_with_saved_model
@@ -63,10 +64,7 @@ def main():
             f"| tflite {quantize} | {check['bytes']} | {check['max_abs_diff']} | "
             f"{check['mean_abs_diff']} | {ms:.2f} | {ms / base:.2f} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(Path(__file__).parent / "RESULTS.md", "a", encoding="utf-8") as f:
-        f.write(text)
+    publish(lines)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ import platform
 import statistics
 import subprocess
 import time
-from pathlib import Path
 
 import keras
 import tensorflow as tf
+from results import publish
 
 from keras_gan import training
 from keras_gan.config import RunConfig
@@ -90,15 +90,7 @@ def main():
         median = statistics.median(values)
         shown = ", ".join(f"{v:.0f}" for v in values)
         lines.append(f"| {name} | {median:.0f} | {shown} | {median / base:.2f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    results = Path(__file__).parent / "RESULTS.md"
-    if not results.exists():
-        results.write_text(
-            "# Benchmark results\n\nEach section: what was run, on what machine, and the numbers.\n"
-        )
-    with open(results, "a", encoding="utf-8") as f:
-        f.write(text)
+    publish(lines)
 
 
 if __name__ == "__main__":

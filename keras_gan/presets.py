@@ -83,6 +83,31 @@ PRESETS: dict[str, Preset] = {
         "Odena et al. 2017, arXiv:1610.09585: auxiliary classifier, z 110, batch 100; "
         "reported CIFAR-10 Inception score 8.25",
     ),
+    "stylegan2-32": Preset(
+        {"model": "stylegan2", "model_kwargs": {"latent_dim": 128, "filters": 128}},
+        "Karras et al. 2020, arXiv:1912.04958 and arXiv:2006.06676 (StyleGAN2-ADA's cifar "
+        "setting): mapping 2 layers, R1 gamma 0.01 lazy every 16, Adam 2.5e-3 betas (0, 0.99), "
+        "EMA 10k images, style mixing 0.9, batch 64",
+    ),
+    "stylegan2-64": Preset(
+        {
+            "model": "stylegan2",
+            "data": {"image_size": 64},
+            "model_kwargs": {"latent_dim": 128, "filters": 64},
+            "train": {"batch_size": 32},
+        },
+        "as stylegan2-32 at 64 px (narrower, batch 32)",
+    ),
+    "glyphs-stylegan2-64": Preset(
+        {
+            "model": "stylegan2",
+            "data": {"image_size": 64},
+            "model_kwargs": {"latent_dim": 64, "filters": 32},
+            "train": {"batch_size": 32, "augment": "translation,cutout", "ada_target": 0.6},
+        },
+        "keras-gan: class-conditional StyleGAN2 on the default glyphs at 64 px with ADA "
+        "(translation and cutout only: glyph-safe)",
+    ),
 }
 
 

@@ -72,6 +72,13 @@ class Sampler:
     def generate_from_noise(self, z, label_ids=None) -> np.ndarray:
         raise NotImplementedError
 
+    def interpolate(self, z_a, z_b, steps: int, label_id=None) -> np.ndarray:
+        """`steps` images from z_a to z_b: spherical in z (keeps |z| Gaussian-typical)."""
+        path = np.stack([slerp(z_a, z_b, t) for t in np.linspace(0.0, 1.0, steps)])
+        return self.generate_from_noise(
+            path.astype(np.float32), None if label_id is None else [label_id] * steps
+        )
+
     def label_ids(self, text: str | None) -> list[int] | None:
         """Ids of the labels in `text` (characters, spaces ignored); all labels if None."""
         if self.labels is None:
@@ -120,6 +127,12 @@ class ModelSampler(Sampler):
 
         labels = None if label_ids is None else tf.constant(label_ids, tf.int32)
         return to_uint8(self.model.generate(tf.constant(z), labels, training=False)).numpy()
+
+    def interpolate(self, z_a, z_b, steps: int, label_id=None) -> np.ndarray:
+        """Style-based models interpolate in W (their own `interpolate_w`), others in z."""
+        if not hasattr(self.model, "interpolate_w"):
+            return super().interpolate(z_a, z_b, steps, label_id)
+        return to_uint8(self.model.interpolate_w(z_a, z_b, steps, label_id)).numpy()
 
 
 class RunSampler(ModelSampler):
@@ -279,16 +292,14 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
 def save_interpolation(
     sampler: Sampler, seeds: list[int], steps: int, labels: str | None, out: str | os.PathLike
 ) -> Path:
-    """A grid: one row per label, `steps` columns from seeds[0] to seeds[1]."""
+    """A grid: one row per label, `steps` columns from seeds[0] to seeds[1] (slerp in z,
+    or lerp in W for style-based models sampled from a run directory)."""
     label_ids = sampler.label_ids(labels)
     if label_ids is not None and labels is None:
         label_ids = label_ids[:1]
     a, b = (np.asarray(z) for z in noise_for_seeds(seeds, sampler.latent_dim))
-    path = np.stack([slerp(a, b, t) for t in np.linspace(0.0, 1.0, steps)]).astype(np.float32)
     rows = [None] if label_ids is None else label_ids
-    images = np.concatenate(
-        [sampler.generate_from_noise(path, None if row is None else [row] * steps) for row in rows]
-    )
+    images = np.concatenate([sampler.interpolate(a, b, steps, row) for row in rows])
     out = Path(out)
     description = f"model {sampler.model_name}, interpolation seed {seeds[0]} -> {seeds[1]}"
     atomic_write_bytes(out, png_bytes(grid(images, len(rows), steps), description))

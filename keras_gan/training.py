@@ -84,7 +84,8 @@ def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData) -> dict:
     accepted = inspect.signature(model_cls.__init__).parameters
     from_data = {"image_size": config.data.image_size, "channels": config.data.channels}
     if "num_classes" in accepted:
-        if not data.num_classes:
+        optional = accepted["num_classes"].default == 0  # conditional only if data has labels
+        if not data.num_classes and not optional:
             raise ConfigError(f"model {config.model!r} is conditional but the data has no labels")
         from_data["num_classes"] = data.num_classes
     kwargs = dict(config.model_kwargs)

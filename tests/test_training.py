@@ -221,7 +221,7 @@ def test_resume_is_exact_with_penalties_critic_steps_ema_and_ada(tmp_path):
     assert float(straight.augment_p.value) == float(resumed.augment_p.value) > 0
 
 
-@pytest.mark.parametrize("name", ["lsgan", "wgan_gp", "sngan", "cgan_pd", "acgan"])
+@pytest.mark.parametrize("name", ["lsgan", "wgan_gp", "sngan", "cgan_pd", "acgan", "stylegan2"])
 def test_every_zoo_model_fits_exports_and_samples(tmp_path, name):
     from keras_gan import sampling
     from keras_gan.export import export_generator

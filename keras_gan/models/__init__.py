@@ -8,6 +8,18 @@ from keras_gan.models.dcgan import DCGAN
 from keras_gan.models.glyph_gan import GlyphGAN
 from keras_gan.models.lsgan import LSGAN
 from keras_gan.models.sngan import SNGAN
+from keras_gan.models.stylegan2 import StyleGAN2
 from keras_gan.models.wgan_gp import WGANGP
 
-__all__ = ["ACGAN", "CDCGAN", "CGANPD", "DCGAN", "GAN", "GlyphGAN", "LSGAN", "SNGAN", "WGANGP"]
+__all__ = [
+    "ACGAN",
+    "CDCGAN",
+    "CGANPD",
+    "DCGAN",
+    "GAN",
+    "GlyphGAN",
+    "LSGAN",
+    "SNGAN",
+    "StyleGAN2",
+    "WGANGP",
+]

@@ -87,14 +87,13 @@ class ACGAN(GAN):
         }
 
     def get_config(self):
-        return {
-            **keras.Model.get_config(self),
-            "num_classes": self.num_classes,
-            "latent_dim": self.latent_dim,
-            "image_size": self.image_size,
-            "channels": self.channels,
-            "filters": self.filters,
-            "embedding_dim": self.embedding_dim,
-            "class_weight": self.class_weight,
-            "seed": self.seed,
-        }
+        return self.config_of(
+            "num_classes",
+            "latent_dim",
+            "image_size",
+            "channels",
+            "filters",
+            "embedding_dim",
+            "class_weight",
+            "seed",
+        )

@@ -1,9 +1,10 @@
-"""`GAN`: a Keras model whose `train_step` is one discriminator and one generator step.
+"""`GAN`: a Keras model whose `train_step` is `n_critic` discriminator steps and one
+generator step, with the stabilisers of `Regularization` around them.
 
 Keras owns the loop (`fit`, callbacks, distribution); a GAN owns only its step.
 Variants subclass `GAN`, build their networks from plain hyperparameters and
-override at most `discriminator_step`, `generator_step`, `default_loss` or
-`default_optimizers`.
+override at most `discriminator_terms`/`generator_terms` (extra loss terms),
+`generate`, `default_loss`, `default_compile` or `default_optimizers`.
 """
 
 from __future__ import annotations
@@ -259,7 +260,8 @@ class GAN(keras.Model):
 
     @property
     def noise_draws(self) -> int:
-        """z draws per example and step: per critic step z (+ interpolation), then G's."""
+        """Noise rows per example and step: per critic step z (+ GP interpolation, + real
+        and fake augmentation), then G's z draws (+ its augmentation)."""
         reg = self.regularization
         return reg.n_critic * reg.d_noise_draws() + self.g_noise_draws + bool(reg.augment)
 
@@ -433,6 +435,10 @@ class GAN(keras.Model):
 
     def test_step(self, data):
         raise NotImplementedError("use keras_gan.metrics to evaluate a GAN")
+
+    def config_of(self, *names) -> dict:
+        """`get_config()` from the attributes named like the constructor's arguments."""
+        return {**keras.Model.get_config(self), **{name: getattr(self, name) for name in names}}
 
     def get_config(self):
         raise NotImplementedError(

@@ -53,13 +53,12 @@ class CDCGAN(GAN):
         )
 
     def get_config(self):
-        return {
-            **keras.Model.get_config(self),
-            "num_classes": self.num_classes,
-            "latent_dim": self.latent_dim,
-            "image_size": self.image_size,
-            "channels": self.channels,
-            "filters": self.filters,
-            "embedding_dim": self.embedding_dim,
-            "seed": self.seed,
-        }
+        return self.config_of(
+            "num_classes",
+            "latent_dim",
+            "image_size",
+            "channels",
+            "filters",
+            "embedding_dim",
+            "seed",
+        )

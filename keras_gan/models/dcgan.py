@@ -37,11 +37,4 @@ class DCGAN(GAN):
         )
 
     def get_config(self):
-        return {
-            **keras.Model.get_config(self),
-            "latent_dim": self.latent_dim,
-            "image_size": self.image_size,
-            "channels": self.channels,
-            "filters": self.filters,
-            "seed": self.seed,
-        }
+        return self.config_of("latent_dim", "image_size", "channels", "filters", "seed")

@@ -111,14 +111,13 @@ class GlyphGAN(GAN):
         self.set_reference_images(data.reference_images)
 
     def get_config(self):
-        return {
-            **keras.Model.get_config(self),
-            "num_classes": self.num_classes,
-            "latent_dim": self.latent_dim,
-            "image_size": self.image_size,
-            "channels": self.channels,
-            "filters": self.filters,
-            "diversity_weight": self.diversity_weight,
-            "diversity_clip": self.diversity_clip,
-            "seed": self.seed,
-        }
+        return self.config_of(
+            "num_classes",
+            "latent_dim",
+            "image_size",
+            "channels",
+            "filters",
+            "diversity_weight",
+            "diversity_clip",
+            "seed",
+        )

@@ -11,6 +11,7 @@ from keras_gan.models import GAN
 from keras_gan.models import LSGAN
 from keras_gan.models import SNGAN
 from keras_gan.models import WGANGP
+from keras_gan.models import StyleGAN2
 from keras_gan.models.base import Regularization
 from keras_gan.models.layers import SNConv2D
 from tests.models.gan_contract import GANContract
@@ -57,6 +58,36 @@ class TestACGAN(GANContract):
         "class_weight": 0.5,
     }
     compile_kwargs = {"augment": "translation,cutout,color", "ada_target": 0.6}
+
+
+class TestStyleGAN2(GANContract):
+    name = "stylegan2"
+    model_cls = StyleGAN2
+    init_kwargs = {**SMALL, "mapping_layers": 1, "mixing_prob": 0.5, "truncation_psi": 0.7}
+    compile_kwargs = {"r1_interval": 2}
+
+
+class TestConditionalStyleGAN2(TestStyleGAN2):
+    init_kwargs = {**SMALL, "num_classes": 3, "channels": 1}
+    compile_kwargs = {}
+
+
+def test_stylegan2_truncation_noise_and_mixing():
+    gan = StyleGAN2(**{**SMALL, "truncation_psi": 0.0, "mixing_prob": 1.0})
+    gan.compile(ema_kimg=0)
+    z = np.random.default_rng(0).normal(size=(3, 8)).astype("float32")
+    truncation = gan.generator.get_layer("truncation")
+    truncation.w_avg.assign(np.full(8, 0.3, "float32"))
+    images = gan.generate(z).numpy()
+    # psi = 0: every z maps to the average w, and inference noise is a fixed buffer.
+    np.testing.assert_array_equal(images[0], images[1])
+    np.testing.assert_array_equal(gan.generate(z), images)
+    # Training draws noise from each z, and mixes in the styles of a second z.
+    mixed = gan.generate(z, training=True).numpy()
+    plain = gan.generator(z, training=True).numpy()
+    assert not np.allclose(mixed, plain)
+    np.testing.assert_array_equal(gan.generate(z, training=True), mixed)  # a function of z
+    assert not np.array_equal(truncation.w_avg.numpy(), np.full(8, 0.3, "float32"))  # tracked
 
 
 def test_variants_bring_the_papers_settings():
@@ -179,3 +210,17 @@ def test_acgan_discriminator_learns_the_classes():
     predicted = np.argmax(gan.classify(images.astype("float32")), axis=1)
     assert (predicted == labels).mean() == 1.0
     assert np.isfinite(history.history["d_class"][-1])
+
+
+def test_stylegan2_interpolates_in_w_between_its_samples():
+    from keras_gan.sampling import ModelSampler
+
+    gan = StyleGAN2(**{**SMALL, "num_classes": 2, "truncation_psi": 0.5})
+    gan.compile()
+    z = np.random.default_rng(2).normal(size=(2, 8)).astype("float32")
+    path = gan.interpolate_w(z[0], z[1], 5, label=1).numpy()
+    ends = gan.generate(z, np.int32([1, 1])).numpy()
+    np.testing.assert_allclose(path[[0, -1]], ends, atol=1e-5)
+    assert not np.allclose(path[2], ends[0], atol=1e-3)  # the middle is somewhere else
+    images = ModelSampler(gan, ["a", "b"], "stylegan2").interpolate(z[0], z[1], 5, 1)
+    assert images.shape == (5, 16, 16, 3) and images.dtype == np.uint8

@@ -1,0 +1,102 @@
+"""Every zoo model on the same glyph set with the same CPU budget, scored the same way.
+
+Each model trains on glyphs:default (120 hanzi + A-Z a-z from the fonts found, 32 px)
+for `--seconds` of wall time (steps counted, batch 64), with its own defaults (loss,
+optimizer, n_critic) at a CPU-sized width, then is scored with the glyph classifier
+(FID, KID and, for conditional models, CAS: the classifier's accuracy on generated
+glyphs against the label asked for) on 1,000 samples. Models run one after another
+in one process, so they share the machine's conditions. Appends to bench/RESULTS.md.
+
+    .venv/bin/python bench/zoo_quality.py [--seconds 150] [--models dcgan,sngan]
+"""
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import keras
+from results import publish
+
+from keras_gan import training
+from keras_gan.config import RunConfig
+from keras_gan.data import load_dataset
+from keras_gan.metrics.evaluate import evaluate
+from keras_gan.metrics.extractors import GlyphClassifier
+from keras_gan.sampling import ModelSampler
+
+ROOT = Path(__file__).parents[1]
+# CPU-sized widths; everything else is the model's default (the paper's settings).
+MODELS = {
+    "glyph_gan": {},
+    "dcgan": {"filters": 32, "latent_dim": 64},
+    "lsgan": {"filters": 32, "latent_dim": 64},
+    "wgan_gp": {"filters": 32, "latent_dim": 64},
+    "sngan": {"filters": 32, "latent_dim": 64},
+    "cdcgan": {"filters": 32, "latent_dim": 64},
+    "cgan_pd": {"filters": 32, "latent_dim": 64},
+    "acgan": {"filters": 32, "latent_dim": 64},
+    "stylegan2": {"filters": 32, "latent_dim": 64},
+}
+
+
+class TimeBudget(keras.callbacks.Callback):
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds, self.steps = seconds, 0
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = True
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=150.0)
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--num-samples", type=int, default=1000)
+    args = parser.parse_args()
+    extractor = GlyphClassifier.load(ROOT / "saved_models" / "glyph_classifier")
+    data = load_dataset("glyphs:default", 32, 1)
+    rows = []
+    for name in args.models.split(","):
+        config = RunConfig(model=name, model_kwargs=MODELS[name])
+        model, _ = training.build_for_data(config, data)
+        dataset = training.make_dataset(
+            data, 64, (model.noise_draws, model.latent_dim), 0, 0, model.conditional
+        )
+        budget = TimeBudget(args.seconds)
+        model.fit(
+            dataset, epochs=1, steps_per_epoch=10**6, verbose=0, shuffle=False, callbacks=[budget]
+        )
+        sampler = ModelSampler(model, data.label_names, name)
+        metrics = ("fid", "kid", "cas") if model.conditional else ("fid", "kid")
+        result = evaluate(sampler, data, extractor, metrics, args.num_samples, log=lambda x: None)
+        scores = result["scores"]
+        rows.append((name, budget.steps, model.regularization.n_critic, scores))
+        print(name, budget.steps, scores, flush=True)
+    lines = [
+        f"\n## Zoo on one glyph set, {args.seconds:.0f} s of training each "
+        f"(bench/zoo_quality.py, {time.strftime('%Y-%m-%d')})\n",
+        f"{os.cpu_count()} cores, glyphs:default at 32 px ({len(data)} images, "
+        f"{data.num_classes} classes), batch 64, models' default losses/optimizers at "
+        "CPU-sized widths (filters 32, z 64; glyph_gan as shipped), scored on "
+        f"{args.num_samples} samples with the glyph classifier "
+        "(real vs real: FID 1.13, accuracy 0.80).\n",
+        "| model | G steps in budget | D steps per G step | FID | KID | CAS |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, steps, n_critic, scores in rows:
+        cas = f"{scores['cas']:.3f}" if "cas" in scores else "-"
+        lines.append(
+            f"| {name} | {steps} | {n_critic} | {scores['fid']:.1f} | {scores['kid']:.3f} | {cas} |"
+        )
+    publish(lines)
+
+
+if __name__ == "__main__":
+    main()
