@@ -11,11 +11,11 @@ in one process, so they share the machine's conditions. Appends to bench/RESULTS
 """
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 import keras
+from results import machine
 from results import publish
 
 from keras_gan import training
@@ -82,7 +82,7 @@ def main():
     lines = [
         f"\n## Zoo on one glyph set, {args.seconds:.0f} s of training each "
         f"(bench/zoo_quality.py, {time.strftime('%Y-%m-%d')})\n",
-        f"{os.cpu_count()} cores, glyphs:default at 32 px ({len(data)} images, "
+        f"{machine()}, glyphs:default at 32 px ({len(data)} images, "
         f"{data.num_classes} classes), batch 64, models' default losses/optimizers at "
         "CPU-sized widths (filters 32, z 64; glyph_gan as shipped), scored on "
         f"{args.num_samples} samples with the glyph classifier "

@@ -67,11 +67,6 @@ class TestStyleGAN2(GANContract):
     compile_kwargs = {"r1_interval": 2}
 
 
-class TestConditionalStyleGAN2(TestStyleGAN2):
-    init_kwargs = {**SMALL, "num_classes": 3, "channels": 1}
-    compile_kwargs = {}
-
-
 def test_stylegan2_truncation_noise_and_mixing():
     gan = StyleGAN2(**{**SMALL, "truncation_psi": 0.0, "mixing_prob": 1.0})
     gan.compile(ema_kimg=0)
