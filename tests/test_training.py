@@ -204,6 +204,7 @@ def test_resume_is_exact_with_penalties_critic_steps_ema_and_ada(tmp_path):
         "train.augment=translation,cutout,color",
         "train.ada_target=0.6",
         "train.ada_kimg=0.1",
+        "train.run_eagerly=true",  # exactness in graph mode: test_resume_equals_...
     ]
     quiet = lambda line: None  # noqa: E731
     straight, run_a = training.fit(zoo_config(tmp_path / "a", "train.steps=4", *extra), log=quiet)
@@ -221,7 +222,7 @@ def test_resume_is_exact_with_penalties_critic_steps_ema_and_ada(tmp_path):
     assert float(straight.augment_p.value) == float(resumed.augment_p.value) > 0
 
 
-@pytest.mark.parametrize("name", ["lsgan", "wgan_gp", "cgan_pd", "acgan", "stylegan2"])
+@pytest.mark.parametrize("name", ["acgan", "stylegan2"])  # the others: contract tests
 def test_every_zoo_model_fits_exports_and_samples(tmp_path, name):
     from keras_gan import sampling
     from keras_gan.export import export_generator
@@ -234,6 +235,7 @@ def test_every_zoo_model_fits_exports_and_samples(tmp_path, name):
         f"data.spec=synthetic:16x16x1?n=40{classes}",
         "train.n_critic=1",
         "train.ema_kimg=0.01",
+        "train.run_eagerly=true",  # graph mode is the contract tests' job
     )
     model, run_dir = training.fit(config, log=lambda line: None)
     labels = [0, 2] if model.conditional else None
