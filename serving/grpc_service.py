@@ -102,10 +102,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         response.model_spec.name = servable.name
         response.model_spec.version.value = servable.version
         if SIGNATURE_DEF_FIELD in fields:
-            signature_map = get_model_metadata_pb2.SignatureDefMap()
-            for key, signature_def in servable.signature_defs.items():
-                signature_map.signature_def[key].CopyFrom(signature_def)
-            response.metadata[SIGNATURE_DEF_FIELD].Pack(signature_map)
+            response.metadata[SIGNATURE_DEF_FIELD].Pack(servable.signature_def_map())
         if KGAN_FIELD in fields:
             if servable.metadata is None:
                 raise RequestError(

@@ -19,13 +19,13 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from keras_gan.sampling import KGAN_METADATA
 from keras_gan_serving.tensors import InputSpec
 from keras_gan_serving.tensors import RequestError
 from keras_gan_serving.tensors import invalid
 
 log = logging.getLogger("keras_gan_serving")
 
-KGAN_METADATA = "assets.extra/kgan.json"
 DEFAULT_SIGNATURE = "serving_default"
 
 
@@ -56,6 +56,15 @@ class Servable:
         self.num_classes = (self.metadata or {}).get("num_classes") or 0
         self._loaded = tf.saved_model.load(str(path), tags=["serve"])
         self.signatures = self._loaded.signatures
+
+    def signature_def_map(self):
+        """The SignatureDefMap GetModelMetadata answers (as TF Serving does)."""
+        from tensorflow_serving.apis import get_model_metadata_pb2
+
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for key, signature_def in self.signature_defs.items():
+            signature_map.signature_def[key].CopyFrom(signature_def)
+        return signature_map
 
     def predict(
         self,

@@ -20,7 +20,6 @@ from http.server import ThreadingHTTPServer
 
 import grpc
 from google.protobuf import json_format
-from tensorflow_serving.apis import get_model_metadata_pb2
 
 from keras_gan_serving import tensors
 from keras_gan_serving.repository import DEFAULT_SIGNATURE
@@ -122,12 +121,9 @@ class RestHandler(BaseHTTPRequestHandler):
             raise RequestError(grpc.StatusCode.UNIMPLEMENTED, "predict takes POST")
         if action == "/metadata":
             servable = repository.get(name, version)
-            signature_map = get_model_metadata_pb2.SignatureDefMap()
-            for key, signature_def in servable.signature_defs.items():
-                signature_map.signature_def[key].CopyFrom(signature_def)
             metadata = {
                 "signature_def": json_format.MessageToDict(
-                    signature_map, preserving_proto_field_name=True
+                    servable.signature_def_map(), preserving_proto_field_name=True
                 )
             }
             if servable.metadata is not None:

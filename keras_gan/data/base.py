@@ -37,6 +37,20 @@ class ImageData:
     style_names: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)
 
+    @classmethod
+    def labelled(cls, images, labels, label_names, report) -> "ImageData":
+        """Labelled data whose reference image of each class is its first image (the
+        first image overall for a class without any)."""
+        labels = np.asarray(labels, np.int32)
+        first = [int(np.argmax(labels == k)) for k in range(len(label_names))]
+        return cls(
+            images=images,
+            labels=labels,
+            label_names=list(label_names),
+            reference_images=images[first].copy(),
+            report=report,
+        )
+
     @property
     def num_classes(self) -> int:
         return len(self.label_names)

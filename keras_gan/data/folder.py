@@ -77,15 +77,7 @@ def load_folder(rest: str, image_size: int, channels: int) -> ImageData:
     images = np.stack(images)
     if not classes:
         return ImageData(images=images, report=report)
-    labels = np.asarray(labels, np.int32)
-    first = [int(np.argmax(labels == k)) for k in range(len(classes))]
-    return ImageData(
-        images=images,
-        labels=labels,
-        label_names=names,
-        reference_images=images[first].copy(),
-        report=report,
-    )
+    return ImageData.labelled(images, labels, names, report)
 
 
 def printable(name) -> str:

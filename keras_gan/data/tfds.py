@@ -63,16 +63,5 @@ def load_tfds(rest: str, image_size: int, channels: int) -> ImageData:
     report = {"split": split, "size": len(images)}
     if label_names is None:
         return ImageData(images=images, report=report)
-    labels = np.asarray(labels, np.int32)
-    missing = sorted(set(range(len(label_names))) - set(labels.tolist()))
-    first = [
-        int(np.argmax(labels == k)) if k not in missing else 0 for k in range(len(label_names))
-    ]
-    report["classes_without_images"] = len(missing)
-    return ImageData(
-        images=images,
-        labels=labels,
-        label_names=label_names,
-        reference_images=images[first].copy(),
-        report=report,
-    )
+    report["classes_without_images"] = len(set(range(len(label_names))) - set(labels))
+    return ImageData.labelled(images, labels, label_names, report)

@@ -82,14 +82,7 @@ def load_tfrecord(rest: str, image_size: int, channels: int) -> ImageData:
             f"tfrecord:{rest}: no image for label id(s) {missing[:10]}; every class "
             "needs at least one"
         )
-    first = [int(np.argmax(labels == k)) for k in range(num_classes)]
-    return ImageData(
-        images=images,
-        labels=labels.astype(np.int32),
-        label_names=names,
-        reference_images=images[first].copy(),
-        report=report,
-    )
+    return ImageData.labelled(images, labels, names, report)
 
 
 def _records(path: str):

@@ -4,7 +4,7 @@ generator step, with the stabilisers of `Regularization` around them.
 Keras owns the loop (`fit`, callbacks, distribution); a GAN owns only its step.
 Variants subclass `GAN`, build their networks from plain hyperparameters and
 override at most `discriminator_terms`/`generator_terms` (extra loss terms),
-`generate`, `default_loss`, `default_compile` or `default_optimizers`.
+`generate`, `default_loss`, `default_compile` or `default_adam`.
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ class GAN(keras.Model):
     """
 
     default_loss = "non_saturating"
+    # Adam settings of both optimizers (Radford et al. 2016 unless a variant says otherwise).
+    default_adam: dict = {"learning_rate": 2e-4, "beta_1": 0.5}
     # Compile settings a variant prefers (e.g. WGAN-GP: a gradient penalty and 5 critic steps).
     default_compile: dict = {}
     base_loss_names = ("d_loss", "g_loss")
@@ -167,10 +169,10 @@ class GAN(keras.Model):
     # ----------------------------------------------------------------- compile
 
     def default_optimizers(self):
-        """(d_optimizer, g_optimizer): Adam 2e-4, beta_1 0.5 (Radford et al. 2016)."""
+        """(d_optimizer, g_optimizer): two Adams with `default_adam`."""
         return (
-            keras.optimizers.Adam(2e-4, beta_1=0.5, name="d_adam"),
-            keras.optimizers.Adam(2e-4, beta_1=0.5, name="g_adam"),
+            keras.optimizers.Adam(**self.default_adam, name="d_adam"),
+            keras.optimizers.Adam(**self.default_adam, name="g_adam"),
         )
 
     def compile(

@@ -24,6 +24,7 @@ class SNGAN(GAN):
 
     default_loss = "hinge"
     default_compile = {"n_critic": 5}
+    default_adam = {"learning_rate": 2e-4, "beta_1": 0.0, "beta_2": 0.9}
 
     def __init__(self, latent_dim=128, image_size=32, channels=3, filters=128, seed=None, **kwargs):
         self.image_size, self.channels, self.filters = image_size, channels, filters
@@ -33,12 +34,6 @@ class SNGAN(GAN):
             latent_dim=latent_dim,
             seed=seed,
             **kwargs,
-        )
-
-    def default_optimizers(self):
-        return (
-            keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9, name="d_adam"),
-            keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9, name="g_adam"),
         )
 
     def get_config(self):

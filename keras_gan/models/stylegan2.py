@@ -37,6 +37,7 @@ class StyleGAN2(GAN):
     """
 
     default_compile = {"r1_gamma": 0.01, "r1_interval": 16, "ema_kimg": 10.0}
+    default_adam = {"learning_rate": 2.5e-3, "beta_1": 0.0, "beta_2": 0.99, "epsilon": 1e-8}
 
     def __init__(
         self,
@@ -70,12 +71,6 @@ class StyleGAN2(GAN):
             num_classes=num_classes,
             seed=seed,
             **kwargs,
-        )
-
-    def default_optimizers(self):
-        return (
-            keras.optimizers.Adam(2.5e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8, name="d_adam"),
-            keras.optimizers.Adam(2.5e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8, name="g_adam"),
         )
 
     def generate(self, z, labels=None, training=False):

@@ -26,6 +26,7 @@ class WGANGP(GAN):
 
     default_loss = "wasserstein"
     default_compile = {"gradient_penalty": 10.0, "n_critic": 5}
+    default_adam = {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9}
 
     def __init__(self, latent_dim=128, image_size=32, channels=3, filters=64, seed=None, **kwargs):
         self.image_size, self.channels, self.filters = image_size, channels, filters
@@ -37,12 +38,6 @@ class WGANGP(GAN):
             latent_dim=latent_dim,
             seed=seed,
             **kwargs,
-        )
-
-    def default_optimizers(self):
-        return (
-            keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9, name="d_adam"),
-            keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9, name="g_adam"),
         )
 
     def get_config(self):
