@@ -65,6 +65,9 @@ class TrainConfig:
             `checkpoints/best/`; lower is better except for cas, is, precision,
             recall, density and coverage.
         run_eagerly: run `train_step` eagerly (debugging).
+        init_from: warm start (fine-tuning): a folder holding a trained `model.keras`
+            and its `dataset.json` (a finished run directory, or a shipped base
+            model such as `saved_models/font2font-zh`); see `training.warm_start`.
     """
 
     steps: int = 800
@@ -95,6 +98,7 @@ class TrainConfig:
     eval_extractor: str = "saved_models/glyph_classifier"
     keep_best: str | None = None
     run_eagerly: bool = False
+    init_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,12 @@ from keras_gan.files import atomic_write_bytes
 KGAN_METADATA = "assets.extra/kgan.json"
 
 
+TRANSLATES = (
+    "translates images and has no noise input to sample from: complete a font with "
+    "`kgan font complete` (font2font), or call keras_gan.fonts.complete.translate"
+)
+
+
 class SourceError(ValueError):
     """A SOURCE is not a run directory, a SavedModel version or a saved_models/NAME folder."""
 
@@ -113,6 +119,8 @@ class ModelSampler(Sampler):
     """Samples from a GAN in memory (e.g. during training)."""
 
     def __init__(self, model, labels: list[str] | None, model_name: str, training_config=None):
+        if model.translates:
+            raise SourceError(f"{model_name} {TRANSLATES}")
         self.model, self.model_name = model, model_name
         self.latent_dim = model.latent_dim
         self.image_shape = model.image_shape

@@ -145,6 +145,74 @@ def build_for_data(config: RunConfig, data: data_lib.ImageData):
     return model, model_kwargs
 
 
+def warm_start(model, source: str | os.PathLike, label_names: list[str]) -> dict:
+    """Copies the networks' weights of a trained model into `model` (fine-tuning).
+
+    `source` holds `model.keras` and `dataset.json`. Class tables (embeddings, class
+    heads: the one axis whose size is the number of classes) are matched by label
+    name: a label both models know keeps its trained row; a new label starts from
+    the mean of the old rows (for a new font style: the average style). Returns
+    {"kept": labels kept, "new": labels started from the mean}.
+    """
+    source = Path(source)
+    try:
+        info = json.loads((source / "dataset.json").read_text(encoding="utf-8"))
+        trained = keras.saving.load_model(source / "model.keras", compile=False)
+    except (OSError, ValueError) as e:
+        raise ConfigError(
+            f"train.init_from: {str(source)!r} must hold a trained model.keras and its "
+            f"dataset.json: {e}"
+        ) from None
+    old_names = list(info.get("label_names") or [])
+    rows = [old_names.index(n) if n in old_names else -1 for n in label_names]
+    for network in ("generator", "discriminator"):
+        new_weights = getattr(model, network).weights
+        old_weights = getattr(trained, network, None)
+        old_weights = old_weights.weights if old_weights is not None else []
+        if len(old_weights) != len(new_weights):
+            raise ConfigError(
+                f"train.init_from: {str(source)!r} holds a {type(trained).__name__} whose "
+                f"{network} has {len(old_weights)} weights; this model's has {len(new_weights)}"
+            )
+        for new, old in zip(new_weights, old_weights):
+            new.assign(_match_classes(old.numpy(), new.shape, rows, len(old_names), new.path))
+    if model.ema_generator is not None:
+        model.ema_generator.set_weights(model.generator.get_weights())
+    return {
+        "kept": [n for n, r in zip(label_names, rows) if r >= 0],
+        "new": [n for n, r in zip(label_names, rows) if r < 0],
+    }
+
+
+def _match_classes(old: np.ndarray, shape: tuple, rows: list[int], old_count: int, name: str):
+    """`old` reshaped to `shape` by picking class rows (see `warm_start`)."""
+    shape = tuple(shape)
+    same_labels = rows == list(range(old_count))
+    # A class table: its shape changed along the classes, or it is an embedding or a
+    # class head (by layer name) whose labels moved.
+    is_table = old.shape != shape or (
+        not same_labels and ("embedding" in name or "classes" in name)
+    )
+    if not is_table:
+        return old
+    axes = [
+        a
+        for a in range(old.ndim)
+        if old.ndim == len(shape)
+        and old.shape[a] == old_count
+        and shape[a] == len(rows)
+        and all(old.shape[b] == shape[b] for b in range(old.ndim) if b != a)
+    ]
+    if not axes:
+        raise ConfigError(
+            f"train.init_from: weight {name} has shape {old.shape}, this model needs {shape}"
+        )
+    axis = 0 if "embedding" in name else axes[-1]  # embeddings: rows; heads: last axis
+    mean = old.mean(axis=axis, keepdims=True)
+    picked = [np.take(old, [r], axis=axis) if r >= 0 else mean for r in rows]
+    return np.concatenate(picked, axis=axis)
+
+
 def make_dataset(
     data: data_lib.ImageData,
     batch_size: int,
@@ -159,31 +227,42 @@ def make_dataset(
     seeded permutation of the data per epoch, and noise drawn from (seed, s).
     """
     images = tf.constant(data.images)
+    sources = None if data.sources is None else tf.constant(data.sources)
     labels = tf.constant(data.labels if data.labels is not None else np.zeros(len(data), np.int32))
     count = len(data)
 
-    def permutation(epoch):
-        return tf.random.experimental.stateless_shuffle(
-            tf.range(count, dtype=tf.int64), seed=tf.stack([tf.cast(seed, tf.int64), epoch])
-        )
-
-    def batch_for(step):
+    def order(step, count, stream):
+        """Indices of step's batch in the stream of seeded per-epoch permutations."""
         positions = step * batch_size + tf.range(batch_size, dtype=tf.int64)
         first_epoch = positions[0] // count
+
+        def permutation(epoch):
+            key = tf.stack([tf.cast(seed, tf.int64) + stream, epoch])
+            return tf.random.experimental.stateless_shuffle(tf.range(count, dtype=tf.int64), key)
+
         # A batch spans at most two epochs when batch_size <= count, more otherwise.
         epochs = tf.range(first_epoch, positions[-1] // count + 1)
         orders = tf.map_fn(permutation, epochs)
-        index = tf.gather_nd(
+        return tf.gather_nd(
             orders, tf.stack([positions // count - first_epoch, positions % count], 1)
         )
+
+    def scaled(pixels):
+        return tf.cast(pixels, tf.float32) / 127.5 - 1.0
+
+    def batch_for(step):
+        index = order(step, count, 0)
         batch = {
-            "images": tf.cast(tf.gather(images, index), tf.float32) / 127.5 - 1.0,
+            "images": scaled(tf.gather(images, index)),
             "noise": tf.random.stateless_normal(
                 [batch_size, *noise_shape], seed=tf.stack([tf.cast(seed, tf.int64) + 1, step])
             ),
         }
         if conditional:
             batch["labels"] = tf.gather(labels, index)
+        if sources is not None:  # unpaired domains: the sources' own order (stream 2)
+            source_index = index if data.paired else order(step, len(data.sources), 2)
+            batch["sources"] = scaled(tf.gather(sources, source_index))
         return batch
 
     dataset = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)
@@ -295,6 +374,17 @@ def fit(
         model, model_kwargs = build_for_data(config, data)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         checkpoint = checkpoint_for(model, step)
+        if model.translates and (config.export_name or config.train.eval_every):
+            raise ConfigError(
+                f"{config.model} translates images: --export and train.eval_every need a "
+                "noise-to-image model (complete fonts with `kgan font complete`)"
+            )
+        if config.train.init_from and not resume:
+            started = warm_start(model, config.train.init_from, data.label_names)
+            log(
+                f"warm start from {config.train.init_from}: {len(started['kept'])} labels kept, "
+                f"new: {', '.join(started['new']) or 'none'}"
+            )
     config = config.merge({"model_kwargs": model_kwargs})
     steps = total_steps(config, len(data))
 

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FONTS=(fontconfig fonts-wqy-microhei fonts-wqy-zenhei fonts-arphic-uming fonts-arphic-ukai
+       fonts-droid-fallback fonts-arphic-gkai00mp fonts-arphic-gbsn00lp
        fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf)
 
 if command -v apt-get >/dev/null; then

@@ -141,7 +141,9 @@ class RunMonitor(keras.callbacks.Callback):
 
     def save_grid(self, step):
         seeds = list(range(self.train.sample_seeds))
-        if self.grid_labels is None:
+        if self.data.sources is not None:
+            picture = self.translation_grid()
+        elif self.grid_labels is None:
             z = noise_for_seeds(seeds * 8, self.model.latent_dim)
             images = to_uint8(self.model.generate(z, training=False)).numpy()
             picture = grid(images, len(seeds), 8)
@@ -155,6 +157,15 @@ class RunMonitor(keras.callbacks.Callback):
         atomic_write_bytes(path, png_bytes(picture, f"model {self.config.model}, step {step}"))
         with self.writer.as_default(step=step):
             tf.summary.image("samples", picture[None], step=step)
+
+    def translation_grid(self) -> np.ndarray:
+        """Rows: sources, their translations, the real targets, for fixed examples."""
+        rows = np.array(_spread(len(self.data), GRID_LABELS))
+        sources = self.data.sources[rows % len(self.data.sources)]
+        labels = None if self.data.labels is None else tf.constant(self.data.labels[rows])
+        fake = self.model.generate(sources.astype("float32") / 127.5 - 1.0, labels, training=False)
+        picture = np.concatenate([sources, to_uint8(fake).numpy(), self.data.images[rows]])
+        return grid(picture, 3, len(rows))
 
     def _eval_columns(self) -> list[str]:
         from keras_gan.metrics.evaluate import score_names

@@ -1,5 +1,5 @@
-"""Data sets: every spec (`glyphs:`, `folder:`, `synthetic:`, `tfds:`, `tfrecord:`) is an
-`ImageData`."""
+"""Data sets: every spec (`glyphs:`, `folder:`, `pairs:`, `fontpairs:`, `synthetic:`,
+`tfds:`, `tfrecord:`) is an `ImageData`."""
 
 from keras_gan.data import folder  # noqa: F401  (registers folder:)
 from keras_gan.data import glyphs  # noqa: F401  (registers glyphs:)
@@ -9,5 +9,6 @@ from keras_gan.data import tfrecord  # noqa: F401  (registers tfrecord:)
 from keras_gan.data.base import DataError
 from keras_gan.data.base import ImageData
 from keras_gan.data.base import load_dataset
+from keras_gan.fonts import pairs  # noqa: F401,E402  (registers fontpairs:; needs the above)
 
 __all__ = ["DataError", "ImageData", "load_dataset"]

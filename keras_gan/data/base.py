@@ -27,6 +27,10 @@ class ImageData:
         styles: int32 `(N,)` style ids (for glyphs: the font face), or `None`.
         style_names: style names in id order.
         report: what was skipped and why (reason -> count), and other facts.
+        sources: uint8 like `images`: the inputs of a translation model (`images`
+            are its targets), or `None`.
+        paired: `sources[i]` is the input whose target is `images[i]` (pix2pix);
+            False: two unpaired domains, shuffled independently (CycleGAN).
     """
 
     images: np.ndarray
@@ -36,6 +40,8 @@ class ImageData:
     styles: np.ndarray | None = None
     style_names: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)
+    sources: np.ndarray | None = None
+    paired: bool = True
 
     @classmethod
     def labelled(cls, images, labels, label_names, report) -> "ImageData":

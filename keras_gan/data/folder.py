@@ -11,6 +11,7 @@ are centre-cropped to a square and resized to the run's image size.
 from __future__ import annotations
 
 import os
+import urllib.parse
 import warnings
 from collections import Counter
 from collections import defaultdict
@@ -35,34 +36,19 @@ def load_folder(rest: str, image_size: int, channels: int) -> ImageData:
         (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
         key=lambda p: os.fsencode(p.name),
     )
-    skipped: Counter = Counter()
-    examples: dict[str, list[str]] = defaultdict(list)
+    skips = Skips(root)
     images, labels, names = [], [], []
-
-    def skip(path: Path, reason: str) -> None:
-        skipped[reason] += 1
-        if len(examples[reason]) < 3:
-            examples[reason].append(printable(path.relative_to(root)))
-
     sources = [(root, None)] if not classes else [(c, i) for i, c in enumerate(classes)]
     for folder, label in sources:
-        for path in sorted(folder.rglob("*"), key=lambda p: os.fsencode(str(p))):
-            if path.is_dir() or path.name.startswith("."):
-                continue
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                skip(path, "not an image file name")
-                continue
-            image, reason = read_image(path, image_size, channels)
-            if image is None:
-                skip(path, reason)
-                continue
+        for _, image in read_tree(folder, image_size, channels, skips):
             images.append(image)
             if label is not None:
                 labels.append(label)
+    skipped = skips.counts
     if classes:
         loose = [p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")]
         for path in loose:
-            skip(path, "outside a class folder")
+            skips(path, "outside a class folder")
         names = [printable(c.name) for c in classes]
         present = set(labels)
         empty = [names[k] for k in range(len(classes)) if k not in present]
@@ -71,13 +57,85 @@ def load_folder(rest: str, image_size: int, channels: int) -> ImageData:
                 f"folder:{rest}: class folder(s) {', '.join(empty[:5])} hold no usable image "
                 f"(skipped: {dict(skipped)})"
             )
-    report = {"skipped": dict(skipped), "skipped_examples": dict(examples)}
+    report = skips.report()
     if not images:
         raise DataError(f"folder:{rest}: no usable image (skipped: {dict(skipped)})")
     images = np.stack(images)
     if not classes:
         return ImageData(images=images, report=report)
     return ImageData.labelled(images, labels, names, report)
+
+
+@DATASETS.register("pairs")
+def load_pairs(rest: str, image_size: int, channels: int) -> ImageData:
+    """`pairs:A_DIR,B_DIR[?unpaired=1]`: translation data, A (sources) -> B (targets).
+
+    Paired (pix2pix): images with the same path relative to A_DIR and B_DIR form a
+    pair; an image without its partner is skipped and counted. Unpaired (CycleGAN):
+    every usable image of each folder, in any number.
+    """
+    folders, _, query = rest.partition("?")
+    params = urllib.parse.parse_qs(query, keep_blank_values=True)
+    if set(params) - {"unpaired"} or params.get("unpaired", ["1"])[0] not in ("0", "1"):
+        raise DataError(f"pairs:{rest}: the only option is unpaired=0|1")
+    parts = folders.split(",")
+    if len(parts) != 2 or not all(parts):
+        raise DataError(f"pairs:{rest}: expected pairs:A_DIR,B_DIR (two folders)")
+    paired = params.get("unpaired", ["0"])[0] == "0"
+    roots = [Path(p).expanduser() for p in parts]
+    for root in roots:
+        if not root.is_dir():
+            raise DataError(f"pairs:{rest}: {root} is not a folder")
+    skips = Skips(roots[0].parent)
+    a_images, b_images = (dict(read_tree(root, image_size, channels, skips)) for root in roots)
+    if paired:
+        for only, other in ((a_images, b_images), (b_images, a_images)):
+            for name in sorted(set(only) - set(other)):
+                skips(roots[only is b_images] / name, "no partner of the same name")
+        names = sorted(set(a_images) & set(b_images))
+        a_images = {n: a_images[n] for n in names}
+        b_images = {n: b_images[n] for n in names}
+    if not a_images or not b_images:
+        raise DataError(
+            f"pairs:{rest}: no usable {'pair' if paired else 'image in both folders'} "
+            f"(skipped: {skips.counts})"
+        )
+    return ImageData(
+        images=np.stack(list(b_images.values())),
+        sources=np.stack(list(a_images.values())),
+        paired=paired,
+        report={**skips.report(), "sources": len(a_images), "targets": len(b_images)},
+    )
+
+
+class Skips:
+    """Counts skipped files by reason, with a few example paths (relative to `root`)."""
+
+    def __init__(self, root: Path):
+        self.root, self.counts, self.examples = root, Counter(), defaultdict(list)
+
+    def __call__(self, path: Path, reason: str) -> None:
+        self.counts[reason] += 1
+        if len(self.examples[reason]) < 3:
+            self.examples[reason].append(printable(os.path.relpath(path, self.root)))
+
+    def report(self) -> dict:
+        return {"skipped": dict(self.counts), "skipped_examples": dict(self.examples)}
+
+
+def read_tree(folder: Path, image_size: int, channels: int, skips: Skips):
+    """Yields (path relative to `folder`, image) for every usable image below `folder`."""
+    for path in sorted(folder.rglob("*"), key=lambda p: os.fsencode(str(p))):
+        if path.is_dir() or path.name.startswith("."):
+            continue
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            skips(path, "not an image file name")
+            continue
+        image, reason = read_image(path, image_size, channels)
+        if image is None:
+            skips(path, reason)
+            continue
+        yield str(path.relative_to(folder)), image
 
 
 def printable(name) -> str:
@@ -89,6 +147,19 @@ def read_image(path: Path, image_size: int, channels: int):
     """(uint8 array (size, size, channels), None) or (None, reason it cannot be used)."""
     from PIL import Image
     from PIL import ImageOps
+
+    image, reason = decode_image(path, "L" if channels == 1 else "RGB")
+    if image is None:
+        return None, reason
+    image = ImageOps.fit(image, (image_size, image_size), Image.Resampling.LANCZOS)
+    array = np.asarray(image, np.uint8)
+    return (array[..., None] if channels == 1 else array), None
+
+
+def decode_image(path: Path, mode: str):
+    """(PIL image in `mode` ("L" or "RGB"), None) or (None, reason it cannot be used);
+    sizes are checked from the header before any pixel is decoded."""
+    from PIL import Image
     from PIL import UnidentifiedImageError
 
     try:
@@ -101,16 +172,13 @@ def read_image(path: Path, image_size: int, channels: int):
                 if width * height > MAX_PIXELS:
                     return None, f"over {MAX_PIXELS:,} pixels"
                 image.load()
-                image = to_mode(image, "L" if channels == 1 else "RGB")
+                return to_mode(image, mode), None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return None, f"over {MAX_PIXELS:,} pixels"
     except UnidentifiedImageError:
         return None, "not a readable image"
     except (OSError, ValueError, SyntaxError):  # PIL's truncated/corrupt-data errors
         return None, "truncated or corrupt image"
-    image = ImageOps.fit(image, (image_size, image_size), Image.Resampling.LANCZOS)
-    array = np.asarray(image, np.uint8)
-    return (array[..., None] if channels == 1 else array), None
 
 
 def to_mode(image, mode: str):

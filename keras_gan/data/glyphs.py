@@ -100,8 +100,15 @@ def common_hanzi(count: int = 120) -> str:
     return "".join(dict.fromkeys(text))[:count]
 
 
+def latin1() -> str:
+    """Printable ASCII and Latin-1 letters and signs (no spaces, no soft hyphen)."""
+    codes = [*range(0x21, 0x7F), *range(0xA1, 0x100)]
+    return "".join(chr(c) for c in codes if c != 0xAD)
+
+
 CHARSETS = {
     "latin": lambda: LATIN,
+    "latin-1": latin1,
     "letters": lambda: LATIN[:52],
     "gb2312-1": gb2312_level1,
     "common": common_hanzi,
@@ -111,7 +118,8 @@ CHARSETS = {
 
 
 def parse_charset(spec: str) -> str:
-    """`latin`, `gb2312-1`, `common`, `default` or `chars=永字八法`, in order, deduplicated."""
+    """`latin`, `latin-1`, `gb2312-1`, `common`, `default` or `chars=永字八法`, in order,
+    deduplicated."""
     if spec.startswith("chars="):
         chars = spec[len("chars=") :]
     elif spec in CHARSETS:
@@ -207,7 +215,10 @@ def select_fonts(tokens: list[str] | None) -> list[FontFace]:
             selected.extend(faces_of(os.path.realpath(os.path.expanduser(token))))
             continue
         available = available if available is not None else find_fonts()
-        matches = [f for f in available if token.lower() in f.name.lower()]
+        # An exact face name picks that face alone ("WenQuanYi Micro Hei", not its Mono).
+        matches = [f for f in available if token.lower() == f.name.lower()] or [
+            f for f in available if token.lower() in f.name.lower()
+        ]
         if not matches:
             names = sorted({f.name for f in available})
             raise DataError(

@@ -95,6 +95,11 @@ def write_generator(
 ) -> Path:
     """Writes the generator's SavedModel to the folder `target` (new), atomically."""
     target = Path(target)
+    if model.translates:
+        raise ValueError(
+            f"{type(model).__name__} translates images: the export contract (z or seed in, "
+            "images out) does not fit it; font2font ships fonts through `kgan font complete`"
+        )
     if model.conditional and labels is not None and len(labels) != model.num_classes:
         raise ValueError(f"{len(labels)} labels given for a model with {model.num_classes} classes")
 

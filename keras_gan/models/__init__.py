@@ -4,21 +4,27 @@ from keras_gan.models.acgan import ACGAN
 from keras_gan.models.base import GAN
 from keras_gan.models.cdcgan import CDCGAN
 from keras_gan.models.cgan_pd import CGANPD
+from keras_gan.models.cyclegan import CycleGAN
 from keras_gan.models.dcgan import DCGAN
 from keras_gan.models.glyph_gan import GlyphGAN
 from keras_gan.models.lsgan import LSGAN
 from keras_gan.models.sngan import SNGAN
 from keras_gan.models.stylegan2 import StyleGAN2
+from keras_gan.models.translation import Font2Font
+from keras_gan.models.translation import Pix2Pix
 from keras_gan.models.wgan_gp import WGANGP
 
 __all__ = [
     "ACGAN",
     "CDCGAN",
     "CGANPD",
+    "CycleGAN",
     "DCGAN",
+    "Font2Font",
     "GAN",
     "GlyphGAN",
     "LSGAN",
+    "Pix2Pix",
     "SNGAN",
     "StyleGAN2",
     "WGANGP",

@@ -91,6 +91,8 @@ class GAN(keras.Model):
     base_loss_names = ("d_loss", "g_loss")
     # Independent z draws per example the generator step uses (GlyphGAN: two, for diversity).
     g_noise_draws = 1
+    # Image-to-image models (keras_gan.models.translation) map images, not noise.
+    translates = False
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=0, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -273,6 +275,8 @@ class GAN(keras.Model):
         return self.ema_generator if self.ema_generator is not None else self.generator
 
     def get_compile_config(self):
+        if not self.compiled:  # e.g. a model saved for inference or fine-tuning only
+            return None
         return {
             "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
             "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
@@ -414,14 +418,18 @@ class GAN(keras.Model):
                 images, labels, noise[:, critic_step * draws : (critic_step + 1) * draws]
             )
         logs.update(self.generator_step(labels, noise[:, reg.n_critic * draws :]))
+        return self.finish_step(logs, ops.shape(images)[0])
+
+    def finish_step(self, logs, replica_batch):
+        """EMA update, then the logged means (`logs` holds per-example terms)."""
         if self.ema_generator is not None:
-            self.update_ema(ops.shape(images)[0])
+            self.update_ema(replica_batch)
         for name, per_example in logs.items():
             # Trackers sum over replicas, so logged values are true global means.
             self.trackers[name].update_state(per_example)
         # "loss" (for TerminateOnNaN and progress bars) is d_loss + g_loss.
         total = ops.mean(logs["d_loss"]) + ops.mean(logs["g_loss"])
-        self.loss_tracker.update_state(total, sample_weight=ops.shape(images)[0])
+        self.loss_tracker.update_state(total, sample_weight=replica_batch)
         return {m.name: m.result() for m in self.metrics}
 
     def update_ema(self, replica_batch):

@@ -129,7 +129,7 @@ def test_glyph_fit_sample_labels_and_errors(run, tmp_path):
     [
         (
             ["fit", "--model", "gan9000"],
-            "unknown model 'gan9000'; valid names: acgan, cdcgan, cgan_pd, dcgan",
+            "unknown model 'gan9000'; valid names: acgan, cdcgan, cgan_pd, cyclegan, dcgan",
         ),
         (
             ["fit", "--set", "train.stpes=3"],

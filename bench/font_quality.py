@@ -1,0 +1,249 @@
+"""Font translation on held-out characters: a multi-style base, then few-shot new styles.
+
+For each script (Chinese: GB 2312 level 1; Latin: printable ASCII + Latin-1):
+
+1. base: font2font from a source font to three styles (a kai, a song, a hei or
+   their Latin counterparts), trained on the training characters only
+   (`keras_gan.fonts.pairs.held_out`); or an existing run with `--zh-base DIR`.
+2. few-shot: for each of three *other* fonts (a kai, a song/ming, a hei; Latin:
+   italic, serif, sans), N glyphs of training characters are written as image files
+   named by character, and `kgan font fit` (the same code: `fit_config` +
+   `training.fit`) fine-tunes the base on that folder.
+3. scores on every held-out character both fonts have: L1 and SSIM against the
+   real font's rendering, content and style accuracy (classifiers trained on real
+   glyphs, `keras_gan.fonts.evaluate`), next to "copy the source glyph" and the
+   real glyphs. CPU seconds (process time, both cores) per phase.
+
+    .venv/bin/python bench/font_quality.py [--scripts zh,latin] [--zh-base DIR]
+"""
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from results import machine
+from results import publish
+
+from keras_gan import training
+from keras_gan.config import RunConfig
+from keras_gan.data.glyphs import parse_charset
+from keras_gan.data.glyphs import select_fonts
+from keras_gan.fonts import evaluate
+from keras_gan.fonts.complete import fit_config
+from keras_gan.fonts.complete import translate
+from keras_gan.fonts.pairs import face_style
+from keras_gan.fonts.pairs import source_style
+from keras_gan.fonts.pairs import split_chars
+from keras_gan.metrics.extractors import GlyphClassifier
+
+SCRIPTS = {
+    "zh": {
+        "charset": "gb2312-1",
+        "source": "Droid Sans Fallback",
+        "base": ["AR PL KaitiM GB", "AR PL SungtiL GB", "WenQuanYi Micro Hei"],
+        "targets": {
+            "kai": "AR PL UKai CN Book",
+            "song": "AR PL UMing CN Light",
+            "hei": "WenQuanYi Zen Hei",
+        },
+        "base_steps": 5000,
+        "reader_train_chars": 600,
+    },
+    "latin": {
+        "charset": "latin-1",
+        "source": "DejaVu Sans Book",
+        "base": ["DejaVu Serif Book", "FreeSans", "DejaVu Serif Italic", "DejaVu Sans Mono Book"],
+        "targets": {
+            "italic": "FreeSerif Italic",
+            "serif": "Liberation Serif",
+            "sans": "Liberation Sans",
+        },
+        "base_steps": 2000,
+        "reader_train_chars": 170,
+    },
+}
+SIZE = 64
+CONTENT = Path(__file__).parents[1] / "saved_models" / "content_classifier"
+BASE_KWARGS = {"filters": 16, "max_filters": 128}
+
+
+class Clock:
+    def __enter__(self):
+        self.cpu, self.wall = time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.cpu, self.wall = time.process_time() - self.cpu, time.perf_counter() - self.wall
+
+
+def train_base(script, setup, root, steps):
+    from keras_gan.fonts.complete import pairs_spec
+
+    config = (
+        RunConfig()
+        .merge(
+            {
+                "model": "font2font",
+                "model_kwargs": BASE_KWARGS,
+                "data": {
+                    "spec": pairs_spec(setup["charset"], setup["source"], setup["base"], "train"),
+                    "image_size": SIZE,
+                },
+                "train": {
+                    "steps": steps,
+                    "batch_size": 16,
+                    "log_every": 100,
+                    "sample_every": 500,
+                    "checkpoint_every": 500,
+                },
+            }
+        )
+        .validate()
+    )
+    _, run_dir = training.fit(config, run_dir=root / f"{script}-base", log=print)
+    return run_dir
+
+
+def write_samples(style, chars, folder):
+    """The style's glyphs as the em-box cells a user would draw (what `to_cell` expects)."""
+    folder.mkdir(parents=True)
+    em = int(round(SIZE * 0.8))
+    offset = (SIZE - em) // 2
+    for char in chars:
+        cell = style.glyphs[char][offset : offset + em, offset : offset + em]
+        Image.fromarray(cell).save(folder / f"U+{ord(char):04X}.png")
+
+
+def styles_of(setup) -> list[str]:
+    return [setup["source"], *setup["base"], *setup["targets"].values()]
+
+
+def run_script(script, setup, root, base_dir, shots, fewshot_steps):
+    chars = parse_charset(setup["charset"])
+    train_chars, test_chars = split_chars(chars, "train"), split_chars(chars, "heldout")
+    times = {}
+    if base_dir is None:
+        with Clock() as clock:
+            base_dir = train_base(script, setup, root, setup["base_steps"])
+        times["base"] = clock
+    source = source_style(setup["source"], chars, SIZE)
+    targets = {
+        kind: face_style(select_fonts([name])[0], chars, SIZE)
+        for kind, name in setup["targets"].items()
+    }
+    bases = [face_style(select_fonts([name])[0], chars, SIZE) for name in setup["base"]]
+    styles = [source, *bases, *targets.values()]
+    rng = np.random.default_rng(0)
+    reader_chars = "".join(rng.permutation(list(train_chars))[: setup["reader_train_chars"]])
+    with Clock() as clock:
+        style_reader, reader_info = evaluate.train_style_reader(styles, reader_chars)
+    times["style reader"] = clock
+    content = GlyphClassifier.load(CONTENT)
+    rows = []
+    model, _, info = training.load_run(base_dir)
+    for style_id, style in enumerate(bases):
+        held = [c for c in test_chars if c in style.glyphs and c in source.glyphs]
+        generated = translate(
+            model, np.stack([source.glyphs[c] for c in held]), info["label_names"].index(style.name)
+        )
+        scores = evaluate.compare(
+            generated, source, style, held, styles.index(style), content, style_reader
+        )
+        rows.append(("base (all training chars)", style.name, scores))
+    for kind, target in targets.items():
+        samples = "".join(
+            rng.permutation([c for c in train_chars if c in target.glyphs and c in source.glyphs])[
+                :shots
+            ]
+        )
+        folder = root / script / kind / target.name
+        write_samples(target, samples, folder)
+        config = fit_config(
+            str(folder),
+            charset=setup["charset"],
+            base=str(base_dir),
+            steps=fewshot_steps,
+            holdout=True,
+        )
+        with Clock() as clock:
+            fine_model, run_dir = training.fit(
+                config, run_dir=root / script / kind / "run", log=print
+            )
+        times[f"few-shot {kind}"] = clock
+        held = [c for c in test_chars if c in target.glyphs and c in source.glyphs]
+        generated = translate(fine_model, np.stack([source.glyphs[c] for c in held]), 0)
+        scores = evaluate.compare(
+            generated, source, target, held, styles.index(target), content, style_reader
+        )
+        rows.append((f"few-shot {kind} ({len(samples)} glyphs)", target.name, scores))
+    return (
+        rows,
+        times,
+        reader_info,
+        {"train": len(train_chars), "held_out": len(test_chars)},
+        base_dir,
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scripts", default="zh,latin")
+    parser.add_argument("--zh-base", help="an existing zh base run directory")
+    parser.add_argument("--latin-base", help="an existing Latin base run directory")
+    parser.add_argument("--shots", type=int, default=200)
+    parser.add_argument("--fewshot-steps", type=int, default=600)
+    parser.add_argument("--work", help="where runs go (default: a temporary folder)")
+    args = parser.parse_args()
+    root = Path(args.work or tempfile.mkdtemp(prefix="kgan-font-bench-"))
+    lines = [
+        f"\n## Font translation on held-out characters ({time.strftime('%Y-%m-%d')})\n",
+        f"Machine: {machine()}. Command: `.venv/bin/python bench/font_quality.py` "
+        f"(--shots {args.shots}, --fewshot-steps {args.fewshot_steps}, batch 16, 64 px, "
+        f"font2font filters {BASE_KWARGS['filters']}, max {BASE_KWARGS['max_filters']}).",
+        "Scores are means over every held-out character the source and target fonts both "
+        "have (characters no model trained on). L1 in [0, 1]; SSIM 11x11 Gaussian; content: "
+        "saved_models/content_classifier (real GB 2312-1 + Latin-1 glyphs of every font "
+        "found) reads the intended character; "
+        "style: a font classifier trained on real glyphs of training characters picks the "
+        'target font. "copy source" is the source glyph unchanged; "real" is the target '
+        "font itself (what the classifiers reach at best).",
+    ]
+    for script in args.scripts.split(","):
+        setup = SCRIPTS[script]
+        base = getattr(args, f"{script}_base")
+        rows, times, reader_info, split, base_dir = run_script(
+            script, setup, root, Path(base) if base else None, args.shots, args.fewshot_steps
+        )
+        lines += [
+            f"\n### {script}: source {setup['source']}, {setup['charset']} "
+            f"({split['train']} training / {split['held_out']} held-out characters)\n",
+            f"Base model: {base_dir} (styles {', '.join(setup['base'])}). Style reader: "
+            f"{len(styles_of(setup))} fonts, accuracy {reader_info['held_out_accuracy']} on "
+            "held-out images of training characters.\n",
+            "| model | target | glyphs | L1 gen / copy | SSIM gen / copy "
+            "| content gen / copy / real | style gen / copy / real |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, target, scores in rows:
+            g, c, r = scores["generated"], scores["copy source"], scores["real target"]
+            lines.append(
+                f"| {name} | {target} | {g['glyphs']} | {g['l1']:.3f} / {c['l1']:.3f} | "
+                f"{g['ssim']:.3f} / {c['ssim']:.3f} | {g['content_accuracy']:.2f} / "
+                f"{c['content_accuracy']:.2f} / {r['content_accuracy']:.2f} | "
+                f"{g['style_accuracy']:.2f} / {c['style_accuracy']:.2f} / "
+                f"{r['style_accuracy']:.2f} |"
+            )
+        lines.append(
+            "\nCPU time (process, seconds; wall in brackets): "
+            + ", ".join(f"{k} {v.cpu:.0f} ({v.wall:.0f})" for k, v in times.items())
+        )
+        print(json.dumps({"rows": [(n, t, s) for n, t, s in rows]}, indent=1))
+    publish(lines)
+
+
+if __name__ == "__main__":
+    main()

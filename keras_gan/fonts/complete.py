@@ -1,0 +1,273 @@
+"""`kgan font fit` and `kgan font complete`: learn a style, then write a whole font.
+
+fit: fine-tune a multi-style font2font model (the shipped base, trained on the
+fonts setup installs) on the target's glyphs, a font or a folder of images named
+by character; the target becomes a new style (its embedding starts at the mean
+of the known ones). complete: every character of a charset, the target's own
+glyphs where it has them (outlines copied from a font, or traced from the
+images), generated and traced where it does not; written as a TrueType font.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from keras_gan.config import ConfigError
+from keras_gan.config import RunConfig
+from keras_gan.data.glyphs import parse_charset
+from keras_gan.files import atomic_write_bytes
+from keras_gan.fonts import outline
+from keras_gan.fonts.pairs import load_style
+from keras_gan.fonts.pairs import parse_spec
+from keras_gan.fonts.pairs import source_style
+
+DEFAULT_BASE = "saved_models/font2font-zh"
+# A fine-tuned model takes its base's hyperparameters except these (the data decides).
+FROM_DATA = ("num_classes", "image_size", "channels", "seed")
+
+
+def pairs_spec(charset: str, source: str, targets: list[str], split: str) -> str:
+    query = urllib.parse.urlencode({"source": source, "targets": ",".join(targets), "split": split})
+    return f"fontpairs:{urllib.parse.quote(charset, safe='=-_.')}?{query}"
+
+
+def base_info(base: str | os.PathLike) -> tuple[RunConfig, dict]:
+    base = Path(base)
+    try:
+        config = RunConfig.from_dict(json.loads((base / "config.json").read_text("utf-8")))
+        info = json.loads((base / "dataset.json").read_text("utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError(
+            f"base model {str(base)!r} needs config.json and dataset.json ({e}); run from "
+            "the repository (saved_models/ is relative), pass --base PATH, or --base none"
+        ) from None
+    if config.model != "font2font":
+        raise ConfigError(f"base model {str(base)!r} is a {config.model}, not a font2font model")
+    return config, info
+
+
+def fit_config(
+    target: str,
+    source_font: str | None = None,
+    charset: str = "gb2312-1",
+    base: str | None = DEFAULT_BASE,
+    steps: int = 1000,
+    batch_size: int = 16,
+    holdout: bool = False,
+    overrides: list[str] = (),
+) -> RunConfig:
+    """The run config of `kgan font fit` (see the module doc).
+
+    Args:
+        target: a font (path or face name) or a folder of glyph images.
+        source_font: the font translated from; by default the base model's source.
+        base: folder of the multi-style base model to fine-tune; None: train from scratch.
+        holdout: leave the held-out characters out (to evaluate on them afterwards).
+    """
+    model_kwargs, image_size, train = {}, 64, {}
+    if base:
+        base_config, info = base_info(base)
+        model_kwargs = {k: v for k, v in base_config.model_kwargs.items() if k not in FROM_DATA}
+        image_size = base_config.data.image_size
+        source_font = source_font or parse_spec(info["spec"].partition(":")[2])["source"]
+        train = {"init_from": str(base)}
+    if not source_font:
+        raise ConfigError("--source-font is needed when there is no base model")
+    config = RunConfig().merge(
+        {
+            "model": "font2font",
+            "model_kwargs": model_kwargs,
+            "data": {
+                "spec": pairs_spec(charset, source_font, [target], "train" if holdout else "all"),
+                "image_size": image_size,
+                "channels": 1,
+            },
+            "train": {
+                "steps": steps,
+                "batch_size": batch_size,
+                "log_every": 50,
+                "sample_every": 250,
+                "checkpoint_every": 250,
+                **train,
+            },
+        }
+    )
+    return config.override(list(overrides)).validate()
+
+
+@dataclass
+class Completion:
+    """What `complete_font` wrote, and the bitmaps it generated (char -> uint8)."""
+
+    report: dict
+    generated: dict
+
+
+def _target_token(spec_params: dict, style: str) -> str:
+    """The target token (font name or folder) of a style name of a run."""
+    for token in spec_params["targets"] or []:
+        if os.path.isdir(os.path.expanduser(token)) and Path(token).resolve().name == style:
+            return token
+    return style
+
+
+def load_font_model(path: str | os.PathLike):
+    """(model, config, dataset info) from a run directory (its latest checkpoint) or a
+    folder holding model.keras, config.json and dataset.json (a shipped base)."""
+    import keras
+
+    from keras_gan.training import load_run
+
+    path = Path(path)
+    if (path / "checkpoints").is_dir():
+        return load_run(path)
+    config, info = base_info(path)
+    try:
+        model = keras.saving.load_model(path / "model.keras", compile=False)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{str(path)!r}: cannot load model.keras: {e}") from None
+    return model, config, info
+
+
+def translate(model, source_images: np.ndarray, style_id: int, batch: int = 64) -> np.ndarray:
+    """uint8 paper glyphs (N, S, S) in the model's style `style_id`."""
+    out = []
+    for start in range(0, len(source_images), batch):
+        x = source_images[start : start + batch, ..., None].astype("float32") / 127.5 - 1.0
+        labels = np.full(len(x), style_id, np.int32)
+        images = np.asarray(model.generate(x, labels, training=False))
+        out.append(np.clip(np.round((images[..., 0] + 1.0) * 127.5), 0, 255).astype(np.uint8))
+    return np.concatenate(out) if out else np.zeros((0,) + source_images.shape[1:], np.uint8)
+
+
+def complete_font(
+    run_dir: str | os.PathLike,
+    charset: str,
+    out: str | os.PathLike,
+    style: str | None = None,
+    family: str | None = None,
+    log: Callable[[str], None] = print,
+) -> Completion:
+    """Writes `out` (TrueType) and `out` with `.png` (a specimen sheet); see module doc."""
+    out = Path(out)
+    if out.suffix.lower() not in (".ttf",):
+        raise ConfigError(f"--out must name a .ttf file, got {str(out)!r}")
+    model, config, info = load_font_model(run_dir)
+    if config.model != "font2font":
+        raise ConfigError(
+            f"{str(run_dir)!r} holds a {config.model} run; font complete needs font2font"
+        )
+    styles = list(info["label_names"])
+    if style is None:
+        if len(styles) != 1:
+            raise ConfigError(
+                f"the run knows {len(styles)} styles; pick one with --style: {', '.join(styles)}"
+            )
+        style = styles[0]
+    if style not in styles:
+        raise ConfigError(f"unknown style {style!r}; the run knows: {', '.join(styles)}")
+    params = parse_spec(config.data.spec.partition(":")[2])
+    size = config.data.image_size
+    chars = parse_charset(charset)
+    target = load_style(_target_token(params, style), chars, size)[0]
+    source = source_style(params["source"], chars, size)
+    missing = [c for c in chars if c not in target.glyphs]
+    to_generate = [c for c in missing if c in source.glyphs]
+    lacking = [c for c in missing if c not in source.glyphs]
+    log(
+        f"{len(chars)} characters: {len(chars) - len(missing)} from the target, "
+        f"{len(to_generate)} to generate, {len(lacking)} the source font lacks (left out)"
+    )
+    bitmaps = translate(
+        model,
+        np.stack([source.glyphs[c] for c in to_generate])
+        if to_generate
+        else np.zeros((0, size, size), np.uint8),
+        styles.index(style),
+    )
+    generated = dict(zip(to_generate, bitmaps))
+    glyphs = {}
+    for i, char in enumerate(to_generate):
+        glyphs[char] = outline.trace(generated[char], target.em_pixels, outline.is_full_width(char))
+        if (i + 1) % 500 == 0:
+            log(f"traced {i + 1}/{len(to_generate)}")
+    copier, copied = None, ""
+    if target.face is not None:
+        copier = outline.FontGlyphCopier(target.face.path, target.face.index)
+        copied = "".join(c for c in chars if c in target.glyphs)
+    else:
+        for char in (c for c in chars if c in target.glyphs):
+            glyph = outline.trace(
+                target.glyphs[char], target.em_pixels, outline.is_full_width(char)
+            )
+            glyph.source = "traced sample"
+            glyphs[char] = glyph
+    family = family or out.stem
+    counts = outline.build_font(out, family, glyphs, copier, copied)
+    specimen = out.with_suffix(".png")
+    atomic_write_bytes(specimen, specimen_png(out, chars, set(generated)))
+    report = {
+        "font": str(out),
+        "specimen": str(specimen),
+        "family": family,
+        "style": style,
+        "characters": len(chars) - len(lacking),
+        "by_source": counts,
+        "skipped": {"source font lacks the character": len(lacking)} if lacking else {},
+    }
+    return Completion(report, generated)
+
+
+def specimen_png(
+    font_path: Path, chars: str, generated: set, cell: int = 48, limit: int = 320
+) -> bytes:
+    """A sheet of the font's first `limit` characters, 20 per row; generated glyphs in
+    blue, the target's own in black."""
+    import io
+
+    from PIL import Image
+    from PIL import ImageDraw
+    from PIL import ImageFont
+
+    shown = chars[:limit]
+    cols = 20
+    rows = -(-len(shown) // cols)
+    sheet = Image.new("RGB", (cols * cell, rows * cell), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.truetype(str(font_path), int(cell * 0.8))
+    for i, char in enumerate(shown):
+        x, y = (i % cols) * cell + cell / 2, (i // cols) * cell + cell / 2
+        colour = (20, 60, 200) if char in generated else (0, 0, 0)
+        draw.text((x, y), char, font=font, fill=colour, anchor="mm")
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def save_base(run_dir: str | os.PathLike, folder: str | os.PathLike) -> Path:
+    """A finished font2font run as a base model to ship: the networks without optimizer
+    state (a third of the size), config.json and dataset.json; atomic."""
+    from keras_gan.files import atomic_directory
+    from keras_gan.training import load_run
+
+    model, config, info = load_run(run_dir)
+    bare = type(model).from_config(model.get_config())
+    for target, trained in (
+        (bare.generator, model.generator),
+        (bare.discriminator, model.discriminator),
+    ):
+        target.set_weights(trained.get_weights())
+    with atomic_directory(folder) as tmp:
+        bare.save(tmp / "model.keras")
+        (tmp / "config.json").write_text(
+            json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        )
+        (tmp / "dataset.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    return Path(folder)

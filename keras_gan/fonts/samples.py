@@ -1,0 +1,134 @@
+"""A style given as glyph images named by character (`永.png` or `U+6C38.png`).
+
+Each image is one glyph cell: dark ink on light paper (light on dark is inverted),
+any size, colour mode or common format. The cell is padded to a square and scaled
+to the em box of the training canvas (`EM_FRACTION` of it, centred), as rendered
+fonts are, so a glyph's position in its cell survives. Everything not used is
+counted by reason, with example file names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from keras_gan.data.base import DataError
+from keras_gan.data.folder import decode_image
+from keras_gan.data.glyphs import EM_FRACTION
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+MIN_SIDE = 16  # smaller cells cannot hold a legible glyph
+MAX_ASPECT = 4.0  # a wider strip is a line of text, not a glyph cell
+EXAMPLES = 5
+
+
+def char_of(stem: str) -> str | None:
+    """The character a file stem names: itself if one character, or `U+XXXX`."""
+    if len(stem) == 1 and stem.isprintable() and not stem.isspace():
+        return stem
+    match = re.fullmatch(r"[Uu]\+([0-9A-Fa-f]{4,6})", stem)
+    if match:
+        code = int(match.group(1), 16)
+        if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+            char = chr(code)
+            return char if char.isprintable() and not char.isspace() else None
+    return None
+
+
+def to_cell(image: np.ndarray, size: int) -> tuple[np.ndarray, bool]:
+    """(the cell as a `size`x`size` paper glyph, whether it was inverted)."""
+    from PIL import Image
+
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    inverted = bool(np.median(border) < 128)
+    if inverted:
+        image = 255 - image
+    height, width = image.shape
+    side = max(height, width)
+    square = np.full((side, side), 255, np.uint8)
+    top, left = (side - height) // 2, (side - width) // 2
+    square[top : top + height, left : left + width] = image
+    em = int(round(size * EM_FRACTION))
+    scaled = Image.fromarray(square).resize((em, em), Image.Resampling.LANCZOS)
+    cell = np.full((size, size), 255, np.uint8)
+    offset = (size - em) // 2
+    cell[offset : offset + em, offset : offset + em] = np.asarray(scaled)
+    return cell, inverted
+
+
+def load_glyph_folder(
+    path: str | os.PathLike, image_size: int
+) -> tuple[dict[str, np.ndarray], dict]:
+    """({character: uint8 (size, size) glyph}, report) from a flat folder of images.
+
+    Raises:
+        DataError: the folder does not exist or holds no usable glyph image.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise DataError(f"glyph folder {str(root)!r} does not exist or is not a folder")
+    glyphs: dict[str, np.ndarray] = {}
+    skipped: Counter = Counter()
+    examples: dict[str, list[str]] = {}
+    facts: Counter = Counter()
+
+    def skip(name: str, reason: str) -> None:
+        skipped[reason] += 1
+        examples.setdefault(reason, [])
+        if len(examples[reason]) < EXAMPLES:
+            examples[reason].append(name)
+
+    entries = sorted(os.scandir(root), key=lambda e: e.name)
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        if not entry.is_file():  # sub-folders and dangling links; never followed
+            skip(name, "not a file")
+            continue
+        stem, suffix = os.path.splitext(name)
+        if suffix.lower() not in IMAGE_SUFFIXES:
+            skip(name, f"not an image name (expected {', '.join(IMAGE_SUFFIXES[:3])}, ...)")
+            continue
+        char = char_of(stem)
+        if char is None:
+            skip(name, "name is not one character or U+XXXX")
+            continue
+        if char in glyphs:
+            skip(name, "duplicate character")
+            continue
+        image, reason = decode_image(Path(entry.path), "L")
+        if image is None:
+            skip(name, reason)
+            continue
+        width, height = image.size
+        if min(width, height) < MIN_SIDE:
+            skip(name, f"smaller than {MIN_SIDE} px")
+            continue
+        if max(width, height) / min(width, height) > MAX_ASPECT:
+            skip(name, f"not a glyph cell (sides over {MAX_ASPECT:g}:1)")
+            continue
+        cell, inverted = to_cell(np.asarray(image, np.uint8), image_size)
+        if cell.min() > 160:
+            skip(name, "no ink")
+            continue
+        facts["inverted (light ink on dark paper)"] += inverted
+        facts["rescaled"] += (width, height) != (image_size, image_size)
+        glyphs[char] = cell
+    report = {
+        "used": len(glyphs),
+        "skipped": dict(skipped),
+        "examples": examples,
+        **{k: v for k, v in facts.items() if v},
+    }
+    if not glyphs:
+        reasons = ", ".join(f"{n} {r}" for r, n in skipped.items()) or "the folder is empty"
+        raise DataError(
+            f"glyph folder {str(root)!r} holds no usable glyph image ({reasons}); expected "
+            "images named by their character, e.g. 永.png or U+6C38.png"
+        )
+    return glyphs, report

@@ -1,0 +1,285 @@
+"""Image-to-image GANs: the generator maps a source image (and a style id) to a target.
+
+Training data carries `images` (targets in [-1, 1]), `sources` (same shape) and,
+for style-conditioned models, `labels` (style ids); see `ImageData.sources`.
+The step is one D update then one G update, like every GAN here; the generator
+has no noise input (pix2pix found it ignored), so a translation is deterministic.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_gan.models import unet
+from keras_gan.models.base import GAN
+from keras_gan.registry import MODELS
+
+# Regularization fields a translation model runs with; the others need noise draws.
+SUPPORTED = ("n_critic", "ema_kimg")
+
+
+def per_example_l1(a, b):
+    return ops.mean(ops.abs(a - b), axis=tuple(range(1, len(a.shape))))
+
+
+def _tensors(*images):
+    return [ops.convert_to_tensor(x, "float32") for x in images]
+
+
+class TranslationGAN(GAN):
+    """Base class. `term_weights` weighs the logged per-example terms in each loss
+    (terms without a weight count once), so `log.csv` shows raw L1 distances."""
+
+    term_weights: dict = {}
+    translates = True
+
+    def __init__(self, generator, discriminator, num_classes=0, seed=None, **kwargs):
+        super().__init__(
+            generator, discriminator, latent_dim=0, num_classes=num_classes, seed=seed, **kwargs
+        )
+
+    @property
+    def noise_draws(self) -> int:
+        return 0
+
+    def compile(self, *args, **kwargs):
+        super().compile(*args, **kwargs)
+        defaults = type(self.regularization)()
+        unsupported = [
+            name
+            for name in type(self.regularization).__dataclass_fields__
+            if name not in SUPPORTED
+            and getattr(self.regularization, name) != getattr(defaults, name)
+        ]
+        if unsupported:
+            raise ValueError(
+                f"{type(self).__name__} does not support {', '.join(unsupported)} "
+                f"(translation models support {', '.join(SUPPORTED)})"
+            )
+
+    def prepare(self, data) -> None:
+        super().prepare(data)
+        if data.sources is None:
+            raise ValueError(
+                f"{type(self).__name__} translates images: the data needs source images "
+                "(pairs:A_DIR,B_DIR or fontpairs:...)"
+            )
+        if data.sources.shape[1:] != data.images.shape[1:]:
+            raise ValueError(
+                f"source images are {data.sources.shape[1:]} but targets are "
+                f"{data.images.shape[1:]}"
+            )
+
+    def unpack(self, data):
+        """(targets, sources, style labels or None) from a batch dict."""
+        labels = data.get("labels") if self.conditional else None
+        return data["images"], data["sources"], labels
+
+    def discriminate(self, images, sources, training=False):
+        return self.discriminator(_tensors(images, sources), training=training)
+
+    def weighted_sum(self, logs):
+        return sum(self.term_weights.get(name, 1.0) * value for name, value in logs.items())
+
+    def discriminator_terms(self, targets, fake, sources, labels) -> dict:
+        real_logits = self.discriminate(targets, sources, training=True)
+        fake_logits = self.discriminate(fake, sources, training=True)
+        return {"d_loss": self.adversarial_loss.discriminator_loss(real_logits, fake_logits)}
+
+    def generator_terms(self, fake, targets, sources, labels) -> dict:
+        return {
+            "g_loss": self.adversarial_loss.generator_loss(
+                self.discriminate(fake, sources, training=True)
+            ),
+            "l1": per_example_l1(fake, targets),
+        }
+
+    def translate_batch(self, targets, sources, labels):
+        """What one training step generates (CycleGAN: both directions)."""
+        return self.generate(sources, labels, training=True)
+
+    def discriminator_step(self, targets, sources, labels):
+        with tf.GradientTape() as tape:
+            fake = self.translate_batch(targets, sources, labels)
+            fake = keras.tree.map_structure(ops.stop_gradient, fake)  # G is not updated here
+            logs = self.discriminator_terms(targets, fake, sources, labels)
+            loss = self.global_mean(self.weighted_sum(logs))
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply(tape.gradient(loss, variables), variables)
+        return logs
+
+    def generator_step(self, targets, sources, labels):
+        with tf.GradientTape() as tape:
+            fake = self.translate_batch(targets, sources, labels)
+            logs = self.generator_terms(fake, targets, sources, labels)
+            loss = self.global_mean(self.weighted_sum(logs))
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+        return logs
+
+    def train_step(self, data):
+        targets, sources, labels = self.unpack(data)
+        for _ in range(self.regularization.n_critic):
+            logs = self.discriminator_step(targets, sources, labels)
+        logs.update(self.generator_step(targets, sources, labels))
+        return self.finish_step(logs, ops.shape(targets)[0])
+
+
+@MODELS.register("pix2pix")
+@keras.saving.register_keras_serializable("keras_gan")
+class Pix2Pix(TranslationGAN):
+    """pix2pix (Isola et al. 2017): U-Net generator, PatchGAN discriminator that sees
+    the source too, non-saturating loss plus `l1_weight` * L1 to the target.
+
+    Args:
+        image_size: side of the square images (a power of two, at least 16).
+        channels: 1 or 3 (source and target).
+        filters: width of the first encoder and discriminator layer.
+        max_filters: cap on any layer's width.
+        l1_weight: weight of the L1 distance to the paired target (paper: 100).
+        seed: unused by the networks (kept for the common constructor).
+
+    Example:
+    >>> gan = Pix2Pix(image_size=32, channels=1, filters=8)
+    >>> gan.compile()
+    >>> gan(keras.ops.zeros((2, 32, 32, 1))).shape
+    TensorShape([2, 32, 32, 1])
+    """
+
+    base_loss_names = ("d_loss", "g_loss", "l1")
+
+    def __init__(
+        self,
+        image_size=64,
+        channels=1,
+        filters=32,
+        max_filters=256,
+        l1_weight=100.0,
+        seed=None,
+        **kwargs,
+    ):
+        self.image_size, self.channels = image_size, channels
+        self.filters, self.max_filters, self.l1_weight = filters, max_filters, l1_weight
+        self.term_weights = {"l1": float(l1_weight)}
+        super().__init__(
+            generator=unet.unet_generator(image_size, channels, filters, max_filters),
+            discriminator=unet.patch_discriminator(image_size, channels, filters, max_filters),
+            seed=seed,
+            **kwargs,
+        )
+
+    def get_config(self):
+        return self.config_of(
+            "image_size", "channels", "filters", "max_filters", "l1_weight", "seed"
+        )
+
+
+@MODELS.register("font2font")
+@keras.saving.register_keras_serializable("keras_gan")
+class Font2Font(TranslationGAN):
+    """Font-to-font translation, many target styles in one model (zi2zi, Tian 2017).
+
+    pix2pix plus: a learned style embedding joins the U-Net bottleneck; the
+    discriminator also classifies the style of what it sees (the category loss, on
+    real and fake); the constant loss keeps the encoding of the generated glyph
+    equal to that of the source glyph (what the character is survives the style).
+
+    Args:
+        num_classes: number of target styles (fonts); labels are style ids.
+        image_size, channels, filters, max_filters, l1_weight: as in `Pix2Pix`.
+        style_dim: size of the style embedding.
+        const_weight: weight of the constant loss (zi2zi: 15).
+        category_weight: weight of the style-classification losses.
+    """
+
+    base_loss_names = ("d_loss", "g_loss", "l1", "const", "d_category", "g_category")
+
+    def __init__(
+        self,
+        num_classes=2,
+        image_size=64,
+        channels=1,
+        filters=32,
+        max_filters=256,
+        style_dim=64,
+        l1_weight=100.0,
+        const_weight=15.0,
+        category_weight=1.0,
+        seed=None,
+        **kwargs,
+    ):
+        if int(num_classes) < 1:
+            raise ValueError(
+                f"font2font needs at least one target style, got num_classes={num_classes}"
+            )
+        self.image_size, self.channels, self.style_dim = image_size, channels, style_dim
+        self.filters, self.max_filters = filters, max_filters
+        self.l1_weight, self.const_weight, self.category_weight = (
+            l1_weight,
+            const_weight,
+            category_weight,
+        )
+        self.term_weights = {
+            "l1": float(l1_weight),
+            "const": float(const_weight),
+            "d_category": float(category_weight),
+            "g_category": float(category_weight),
+        }
+        super().__init__(
+            generator=unet.unet_generator(
+                image_size, channels, filters, max_filters, num_classes, style_dim
+            ),
+            discriminator=unet.patch_discriminator(
+                image_size, channels, filters, max_filters, aux_classes=num_classes
+            ),
+            num_classes=num_classes,
+            seed=seed,
+            **kwargs,
+        )
+        self.encoder = self.generator.get_layer("encoder")
+
+    def judge(self, images, sources):
+        """(patch logits, style logits)."""
+        return self.discriminator(_tensors(images, sources), training=True)
+
+    def discriminate(self, images, sources, training=False):
+        return self.discriminator(_tensors(images, sources), training=training)[0]
+
+    def category_loss(self, class_logits, labels):
+        return keras.losses.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
+
+    def discriminator_terms(self, targets, fake, sources, labels) -> dict:
+        real_logits, real_classes = self.judge(targets, sources)
+        fake_logits, fake_classes = self.judge(fake, sources)
+        return {
+            "d_loss": self.adversarial_loss.discriminator_loss(real_logits, fake_logits),
+            "d_category": 0.5
+            * (self.category_loss(real_classes, labels) + self.category_loss(fake_classes, labels)),
+        }
+
+    def generator_terms(self, fake, targets, sources, labels) -> dict:
+        fake_logits, fake_classes = self.judge(fake, sources)
+        encoded_source = self.encoder(sources, training=True)[-1]
+        encoded_fake = self.encoder(fake, training=True)[-1]
+        return {
+            "g_loss": self.adversarial_loss.generator_loss(fake_logits),
+            "l1": per_example_l1(fake, targets),
+            "const": ops.mean(ops.square(encoded_fake - encoded_source), axis=(1, 2, 3)),
+            "g_category": self.category_loss(fake_classes, labels),
+        }
+
+    def get_config(self):
+        return self.config_of(
+            "num_classes",
+            "image_size",
+            "channels",
+            "filters",
+            "max_filters",
+            "style_dim",
+            "l1_weight",
+            "const_weight",
+            "category_weight",
+            "seed",
+        )

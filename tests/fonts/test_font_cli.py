@@ -1,0 +1,160 @@
+"""`kgan font fit` then `kgan font complete`: a folder of glyph images in, a TrueType font out."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from fontTools.ttLib import TTFont
+from PIL import Image
+
+from keras_gan.fonts.complete import complete_font
+from keras_gan.fonts.pairs import source_style
+from keras_gan_cli.main import cli
+from tests.fonts.conftest import KAI
+from tests.fonts.conftest import SOURCE
+from tests.fonts.test_outline import iou
+from tests.fonts.test_outline import render
+
+BASE = Path(__file__).parents[2] / "saved_models" / "font2font-zh"
+CHARS = "永字八法天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳云腾致雨露结为霜"
+SAMPLES = CHARS[:20]
+TINY = [
+    "--set",
+    "data.image_size=32",
+    "--set",
+    "model_kwargs.filters=4",
+    "--set",
+    "model_kwargs.max_filters=8",
+    "--set",
+    "model_kwargs.style_dim=4",
+    "--set",
+    "train.log_every=5",
+    "--set",
+    "train.sample_every=10",
+    "--set",
+    "train.checkpoint_every=10",
+    "--batch-size",
+    "8",
+]
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory, installed):
+    """A base fitted on a real font, then a few-shot fit on a folder of images from it."""
+    root = tmp_path_factory.mktemp("font")
+    base = invoke(
+        "font",
+        "fit",
+        "--target",
+        KAI,
+        "--source-font",
+        SOURCE,
+        "--charset",
+        f"chars={CHARS}",
+        "--base",
+        "none",
+        "--steps",
+        20,
+        "--run-dir",
+        root / "base",
+        *TINY,
+    )
+    assert base.exit_code == 0, base.output
+    folder = root / "my glyphs"  # the user's drawings: 48 px cells, some in colour
+    folder.mkdir()
+    kai = source_style(KAI, SAMPLES, 48)
+    for i, char in enumerate(SAMPLES):
+        image = Image.fromarray(kai.glyphs[char])
+        name = f"U+{ord(char):04X}.png" if i % 2 else f"{char}.png"
+        (image.convert("RGB") if i % 3 == 0 else image).save(folder / name)
+    (folder / "notes.txt").write_text("not a glyph")
+    few = invoke(
+        "font",
+        "fit",
+        "--target",
+        folder,
+        "--charset",
+        f"chars={CHARS}",
+        "--base",
+        root / "base",
+        "--steps",
+        10,
+        "--run-dir",
+        root / "mine",
+        *TINY,
+    )
+    assert few.exit_code == 0, few.output
+    assert "warm start from" in few.output and "new: my glyphs" in few.output
+    assert "kgan font complete" in few.output
+    return root
+
+
+def test_complete_writes_every_character_as_a_font(fitted):
+    out = fitted / "Mine.ttf"
+    charset = CHARS + "Ab"  # the source font has no Latin letters: counted, left out
+    result = invoke(
+        "font", "complete", fitted / "mine", "--charset", f"chars={charset}", "--out", out, "--json"
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{") :])
+    assert report["by_source"] == {
+        "generated": len(CHARS) - len(SAMPLES),
+        "traced sample": len(SAMPLES),
+    }
+    assert report["skipped"] == {"source font lacks the character": 2}
+    assert report["family"] == "Mine" and report["style"] == "my glyphs"
+    cmap = TTFont(out).getBestCmap()
+    assert all(ord(c) in cmap for c in CHARS) and ord("A") not in cmap
+    specimen = Image.open(out.with_suffix(".png"))
+    assert specimen.size[0] > 0 and specimen.mode == "RGB"
+
+
+def test_generated_glyphs_render_from_the_font_as_generated(tmp_path, installed):
+    # The shipped base model (trained, so its glyphs have strokes to trace); KaitiM GB
+    # covers GB 2312 only, so these traditional forms are generated.
+    out = tmp_path / "Kai.ttf"
+    done = complete_font(
+        BASE, "chars=國龍鬱體靈讀書寫樂風", out, style="AR PL KaitiM GB", log=lambda line: None
+    )
+    assert len(done.generated) == 10
+    em_pixels = source_style("AR PL KaitiM GB", "永", 64).em_pixels
+    scores = [
+        iou(render(out, c, 64, em_pixels), 255 - bitmap) for c, bitmap in done.generated.items()
+    ]
+    assert np.mean(scores) >= 0.9 and min(scores) >= 0.8, scores
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--out", "x.otf"], "--out must name a .ttf file"),
+        (["--out", "x.ttf", "--style", "Nope"], "unknown style 'Nope'; the run knows: my glyphs"),
+    ],
+)
+def test_complete_errors_name_the_problem(fitted, args, message):
+    result = invoke("font", "complete", fitted / "mine", "--charset", "chars=永", *args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_fit_on_a_folder_without_glyphs_is_a_clear_error(tmp_path, installed):
+    (tmp_path / "empty").mkdir()
+    result = invoke(
+        "font",
+        "fit",
+        "--target",
+        tmp_path / "empty",
+        "--base",
+        "none",
+        "--source-font",
+        SOURCE,
+        "--steps",
+        1,
+    )
+    assert result.exit_code == 2
+    assert "holds no usable glyph image (the folder is empty)" in result.output

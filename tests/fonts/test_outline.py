@@ -1,0 +1,90 @@
+"""Bitmaps -> outlines -> TrueType: the font installs, renders, and gives the bitmaps back."""
+
+import numpy as np
+import pytest
+from fontTools.ttLib import TTFont
+from PIL import Image
+from PIL import ImageDraw
+from PIL import ImageFont
+
+from keras_gan.data.glyphs import SUPERSAMPLE
+from keras_gan.fonts import outline
+from keras_gan.fonts.pairs import source_style
+from tests.fonts.conftest import KAI
+from tests.fonts.conftest import LATIN
+from tests.fonts.conftest import SOURCE
+
+HANZI = "永國龍鬱字我们的是不了"
+LATIN_CHARS = "AgjyQ&%"
+
+
+def render(font_path, char, size, em_pixels):
+    """The font's glyph the way GlyphRenderer draws training glyphs (ink, 0..255)."""
+    canvas = size * SUPERSAMPLE
+    font = ImageFont.truetype(str(font_path), round(em_pixels * SUPERSAMPLE))
+    image = Image.new("L", (canvas, canvas), 0)
+    ImageDraw.Draw(image).text((canvas / 2, canvas / 2), char, font=font, fill=255, anchor="mm")
+    return np.asarray(image.resize((size, size), Image.Resampling.BOX))
+
+
+def iou(ink_a, ink_b):
+    a, b = ink_a > 127, ink_b > 127
+    return (a & b).sum() / (a | b).sum()
+
+
+@pytest.fixture(scope="module")
+def traced_font(tmp_path_factory, installed):
+    styles = [source_style(SOURCE, HANZI, 64), source_style(LATIN, LATIN_CHARS, 64)]
+    glyphs = {
+        char: outline.trace(style.glyphs[char], style.em_pixels, outline.is_full_width(char))
+        for style in styles
+        for char in style.glyphs
+    }
+    path = tmp_path_factory.mktemp("font") / "Traced.ttf"
+    counts = outline.build_font(path, "Kgan Traced", glyphs)
+    return path, styles, counts
+
+
+def test_font_opens_with_every_character_and_sane_tables(traced_font):
+    path, _, counts = traced_font
+    assert counts == {"generated": len(HANZI) + len(LATIN_CHARS)}
+    font = TTFont(path)
+    cmap = font.getBestCmap()
+    assert all(ord(c) in cmap for c in HANZI + LATIN_CHARS + " ")
+    assert font["name"].getBestFamilyName() == "Kgan Traced"
+    assert font["OS/2"].fsType == 0  # installable
+    assert font["head"].unitsPerEm == 1000
+    assert font["hmtx"][cmap[ord("永")]][0] == 1000  # full width
+    assert 0 < font["hmtx"][cmap[ord("j")]][0] < 1000  # proportional
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left
+
+
+def test_rendering_the_font_gives_back_the_bitmaps(traced_font):
+    path, styles, _ = traced_font
+    scores = {}
+    for style in styles:
+        for char, bitmap in style.glyphs.items():
+            scores[char] = iou(render(path, char, 64, style.em_pixels), 255 - bitmap)
+    assert np.mean(list(scores.values())) >= 0.9, scores
+    assert min(scores.values()) >= 0.85, scores
+
+
+def test_real_glyphs_are_copied_from_the_target_font(tmp_path, installed):
+    kai = source_style(KAI, "永字Ab", 64)
+    copier = outline.FontGlyphCopier(kai.face.path, kai.face.index)
+    path = tmp_path / "Copied.ttf"
+    counts = outline.build_font(path, "Copied", {}, copier, "永字Ab")
+    assert counts == {"font": 4}
+    for char in "永字Ab":
+        assert iou(render(path, char, 64, kai.em_pixels), 255 - kai.glyphs[char]) >= 0.9, char
+
+
+def test_a_failed_build_leaves_the_old_font_whole(tmp_path, traced_font):
+    path = tmp_path / "Mine.ttf"
+    path.write_bytes(traced_font[0].read_bytes())
+    before = path.read_bytes()
+    broken = outline.Glyph([[("move", [(0, 0)]), ("warp", [(1, 1)])]], 1000, "generated")
+    with pytest.raises(Exception):
+        outline.build_font(path, "Mine", {"永": broken, "字": None})
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Mine.ttf"]

@@ -1,0 +1,93 @@
+"""Font pairs: the held-out split never leaks, rows pair the right glyphs, specs fail clearly."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_gan.data import DataError
+from keras_gan.data import load_dataset
+from keras_gan.data.glyphs import gb2312_level1
+from keras_gan.fonts.pairs import build_pairs
+from keras_gan.fonts.pairs import held_out
+from keras_gan.fonts.pairs import split_chars
+from tests.fonts.conftest import HEI
+from tests.fonts.conftest import KAI
+from tests.fonts.conftest import SOURCE
+
+CHARS = "永字八法天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳"
+
+
+def test_held_out_split_is_fixed_disjoint_and_about_a_tenth():
+    chars = gb2312_level1()
+    train, test = split_chars(chars, "train"), split_chars(chars, "heldout")
+    assert not set(train) & set(test)
+    assert sorted(train + test) == sorted(chars)
+    assert 0.08 < len(test) / len(chars) < 0.12
+    # A character's side depends on the character only, not on what else is asked for.
+    assert split_chars(chars[::-1], "heldout") == test[::-1]
+    assert all(held_out(c) for c in test) and not any(held_out(c) for c in train)
+    assert split_chars(chars, "heldout", 0.5) != test
+
+
+def test_training_pairs_never_contain_held_out_characters(installed, tmp_path):
+    chars = gb2312_level1()[:400]
+    test = split_chars(chars, "heldout")
+    assert test, "the first 400 level-1 hanzi hold some held-out characters"
+    # A folder target with held-out characters in it: they stay out of training too.
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for char in chars[:60] + test:
+        Image.new("L", (40, 40), 255).save(folder / f"{char}.png")
+        image = Image.new("L", (40, 40), 255)
+        image.paste(0, (10, 10, 30, 30))
+        image.save(folder / f"{char}.png")
+    train_pairs = build_pairs(chars, SOURCE, [KAI, str(folder)], 32, split="train")
+    assert not set(train_pairs.chars) & set(test)
+    test_pairs = build_pairs(chars, SOURCE, [KAI, str(folder)], 32, split="heldout")
+    assert set(test_pairs.chars) == set(test)
+    assert train_pairs.report["styles"]["mine"]["used"] == len(set(chars[:60] + test))
+
+
+def test_rows_pair_the_source_and_target_glyph_of_one_character(installed):
+    pairs = build_pairs(CHARS, SOURCE, [KAI, HEI], 32, split="all")
+    assert [s.name for s in pairs.styles] == [KAI, HEI]
+    assert len(pairs.chars) == 2 * len(CHARS)
+    for i in (0, 5, len(CHARS) + 3):
+        char, style = pairs.chars[i], pairs.styles[pairs.style_ids[i]]
+        np.testing.assert_array_equal(pairs.sources[i], pairs.source.glyphs[char])
+        np.testing.assert_array_equal(pairs.targets[i], style.glyphs[char])
+    assert not np.array_equal(pairs.targets[0], pairs.targets[len(CHARS)])  # two styles
+    data = pairs.image_data()
+    assert data.images.shape == data.sources.shape == (2 * len(CHARS), 32, 32, 1)
+    assert data.label_names == [KAI, HEI] and data.paired
+
+
+def test_spec_loads_and_counts_what_the_source_lacks(installed):
+    # Droid Sans Fallback has no Latin letters; UKai has both scripts.
+    data = load_dataset(f"fontpairs:chars=永字Ab?source={SOURCE}&targets={KAI}&split=all", 32)
+    assert len(data) == 2
+    assert data.report["skipped"] == {"source font lacks the character": 2}
+    with pytest.raises(
+        DataError, match=r"no \(character, style\) pair.*source font lacks the character': 2"
+    ):
+        load_dataset(f"fontpairs:chars=Ab?source={SOURCE}&targets={KAI}&split=all", 32)
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("fontpairs:common", "needs source=FONT"),
+        ("fontpairs:common?source=x&colour=red", "unknown option 'colour'"),
+        ("fontpairs:common?source=x&holdout=lots", "holdout must be a number"),
+        (f"fontpairs:common?source={SOURCE}&holdout=1.5", r"holdout must be in \[0, 1\)"),
+        (
+            f"fontpairs:common?source={SOURCE}&split=test",
+            "split must be one of train, heldout, all",
+        ),
+        ("fontpairs:common?source=No Such Font Anywhere", "no font face matches"),
+        (f"fontpairs:common?source={SOURCE}&targets=/no/such/dir/", "does not exist"),
+    ],
+)
+def test_bad_specs_are_clear_errors(installed, spec, message):
+    with pytest.raises(DataError, match=message):
+        load_dataset(spec, 32)
