@@ -5,10 +5,9 @@ Every score compares glyphs of characters the model never trained on
 to two references: the trivial "copy the source glyph" and the real target
 glyphs themselves (what the classifiers can do at best).
 
-- content accuracy: the shipped character classifier
-  (`saved_models/content_classifier`, real glyphs of GB 2312 level 1 and Latin-1 in
-  every font found) reads the glyph as the intended character; the glyph GANs are
-  scored by the same one (`kgan evaluate --extractor saved_models/content_classifier`);
+- content accuracy: a character classifier trained on real glyphs of the evaluated
+  characters in every font found (`train_content_reader`) reads the glyph as the
+  intended character;
 - style accuracy: a font classifier, trained on real glyphs of the training
   characters only, assigns the glyph to the target font.
 """
@@ -54,6 +53,16 @@ def glyph_set(styles: list[Style], chars: str) -> ImageData:
     )
 
 
+def train_content_reader(chars: str, image_size: int, epochs: int = 12, log=print):
+    """(character classifier over `chars`, its info) from real glyphs of every font found."""
+    from keras_gan.data.glyphs import find_fonts
+    from keras_gan.data.glyphs import render_glyphs
+    from keras_gan.metrics.extractors import train_glyph_classifier
+
+    faces = [f for f in find_fonts() if any(map(f.covers, chars))]
+    return train_glyph_classifier(render_glyphs(chars, faces, image_size), epochs, log=log)
+
+
 def train_style_reader(styles: list[Style], train_chars: str, epochs: int = 12, log=print):
     """(font classifier over `styles`, its info), trained on real glyphs of `train_chars`
     only: it judges held-out glyphs by their style, not by memory."""
@@ -76,8 +85,8 @@ def accuracy(classifier, images: np.ndarray, labels: np.ndarray) -> float:
 def score(images, real, chars, style_index, content, style) -> dict:
     """Scores of `images` (uint8 (N, S, S)) against the `real` target glyphs.
 
-    `content` is a character classifier (e.g. saved_models/content_classifier) whose
-    labels include `chars`; `style` a font classifier, `style_index` the target's id.
+    `content` is a character classifier whose labels include `chars`; `style` a font
+    classifier, `style_index` the target's id.
     """
     char_ids = np.asarray([content.labels.index(c) for c in chars])
     return {
