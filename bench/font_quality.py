@@ -38,6 +38,7 @@ from keras_gan.fonts.complete import translate
 from keras_gan.fonts.pairs import face_style
 from keras_gan.fonts.pairs import source_style
 from keras_gan.fonts.pairs import split_chars
+from keras_gan.metrics.extractors import GlyphClassifier
 
 SCRIPTS = {
     "zh": {
@@ -194,11 +195,37 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
     )
 
 
+def section(script, setup, rows, reader_info, split, base_dir) -> list[str]:
+    """The RESULTS.md table of one script."""
+    lines = [
+        f"\n### {script}: source {setup['source']}, {setup['charset']} "
+        f"({split['train']} training / {split['held_out']} held-out characters)\n",
+        f"Base model: {base_dir} (styles {', '.join(setup['base'])}). Style reader: "
+        f"{len(styles_of(setup))} fonts, accuracy {reader_info['held_out_accuracy']} on "
+        "held-out images of training characters.\n",
+        "| model | target | glyphs | L1 gen / copy | SSIM gen / copy "
+        "| content gen / copy / real | style gen / copy / real |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, target, scores in rows:
+        g, c, r = scores["generated"], scores["copy source"], scores["real target"]
+        lines.append(
+            f"| {name} | {target} | {g['glyphs']} | {g['l1']:.3f} / {c['l1']:.3f} | "
+            f"{g['ssim']:.3f} / {c['ssim']:.3f} | {g['content_accuracy']:.2f} / "
+            f"{c['content_accuracy']:.2f} / {r['content_accuracy']:.2f} | "
+            f"{g['style_accuracy']:.2f} / {c['style_accuracy']:.2f} / "
+            f"{r['style_accuracy']:.2f} |"
+        )
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scripts", default="zh,latin")
     parser.add_argument("--zh-base", help="an existing zh base run directory")
     parser.add_argument("--latin-base", help="an existing Latin base run directory")
+    parser.add_argument("--base-steps", type=int, help="base training steps (zh 5000, latin 2000)")
+    parser.add_argument("--content", help="a saved content reader instead of training one")
     parser.add_argument("--shots", type=int, default=200)
     parser.add_argument("--fewshot-steps", type=int, default=600)
     parser.add_argument("--work", help="where runs go (default: a temporary folder)")
@@ -218,14 +245,20 @@ def main():
         "font itself (what the classifiers reach at best).",
     ]
     with Clock() as clock:
-        content, content_info = evaluate.train_content_reader(held_out_chars(), SIZE)
+        if args.content:  # a reader saved by an earlier run (GlyphClassifier.save)
+            content = GlyphClassifier.load(args.content)
+            content_info = json.loads((Path(args.content) / "extractor.json").read_text())
+        else:
+            content, content_info = evaluate.train_content_reader(held_out_chars(), SIZE)
     lines.append(
         f"Content reader: {len(content.labels)} characters, {content_info['train_images']} "
         f"real glyphs, {content_info['held_out_accuracy']} accurate on font faces it never "
         f"saw; CPU {clock.cpu:.0f} s."
     )
+    publish(lines)  # each script's section follows as soon as it is done
     for script in args.scripts.split(","):
-        setup = SCRIPTS[script]
+        setup = dict(SCRIPTS[script])
+        setup["base_steps"] = args.base_steps or setup["base_steps"]
         base = getattr(args, f"{script}_base")
         rows, times, reader_info, split, base_dir = run_script(
             script,
@@ -236,31 +269,13 @@ def main():
             args.fewshot_steps,
             content,
         )
-        lines += [
-            f"\n### {script}: source {setup['source']}, {setup['charset']} "
-            f"({split['train']} training / {split['held_out']} held-out characters)\n",
-            f"Base model: {base_dir} (styles {', '.join(setup['base'])}). Style reader: "
-            f"{len(styles_of(setup))} fonts, accuracy {reader_info['held_out_accuracy']} on "
-            "held-out images of training characters.\n",
-            "| model | target | glyphs | L1 gen / copy | SSIM gen / copy "
-            "| content gen / copy / real | style gen / copy / real |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for name, target, scores in rows:
-            g, c, r = scores["generated"], scores["copy source"], scores["real target"]
-            lines.append(
-                f"| {name} | {target} | {g['glyphs']} | {g['l1']:.3f} / {c['l1']:.3f} | "
-                f"{g['ssim']:.3f} / {c['ssim']:.3f} | {g['content_accuracy']:.2f} / "
-                f"{c['content_accuracy']:.2f} / {r['content_accuracy']:.2f} | "
-                f"{g['style_accuracy']:.2f} / {c['style_accuracy']:.2f} / "
-                f"{r['style_accuracy']:.2f} |"
-            )
+        lines = section(script, setup, rows, reader_info, split, base_dir)
         lines.append(
             "\nCPU time (process, seconds; wall in brackets): "
             + ", ".join(f"{k} {v.cpu:.0f} ({v.wall:.0f})" for k, v in times.items())
         )
         print(json.dumps({"rows": [(n, t, s) for n, t, s in rows]}, indent=1))
-    publish(lines)
+        publish(lines)
 
 
 if __name__ == "__main__":
