@@ -30,6 +30,7 @@ from results import publish
 
 from keras_gan import training
 from keras_gan.config import RunConfig
+from keras_gan.data.glyphs import EM_FRACTION
 from keras_gan.data.glyphs import parse_charset
 from keras_gan.data.glyphs import select_fonts
 from keras_gan.fonts import evaluate
@@ -110,7 +111,7 @@ def train_base(script, setup, root, steps):
 def write_samples(style, chars, folder):
     """The style's glyphs as the em-box cells a user would draw (what `to_cell` expects)."""
     folder.mkdir(parents=True)
-    em = int(round(SIZE * 0.8))
+    em = int(round(SIZE * EM_FRACTION))
     offset = (SIZE - em) // 2
     for char in chars:
         cell = style.glyphs[char][offset : offset + em, offset : offset + em]

@@ -89,9 +89,9 @@ def load_pairs(rest: str, image_size: int, channels: int) -> ImageData:
     skips = Skips(roots[0].parent)
     a_images, b_images = (dict(read_tree(root, image_size, channels, skips)) for root in roots)
     if paired:
-        for only, other in ((a_images, b_images), (b_images, a_images)):
+        for root, only, other in ((roots[0], a_images, b_images), (roots[1], b_images, a_images)):
             for name in sorted(set(only) - set(other)):
-                skips(roots[only is b_images] / name, "no partner of the same name")
+                skips(root / name, "no partner of the same name")
         names = sorted(set(a_images) & set(b_images))
         a_images = {n: a_images[n] for n in names}
         b_images = {n: b_images[n] for n in names}

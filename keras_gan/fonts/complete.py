@@ -27,6 +27,7 @@ from keras_gan.fonts import outline
 from keras_gan.fonts.pairs import load_style
 from keras_gan.fonts.pairs import parse_spec
 from keras_gan.fonts.pairs import source_style
+from keras_gan.sampling import to_uint8
 
 DEFAULT_BASE = "saved_models/font2font-zh"
 # A fine-tuned model takes its base's hyperparameters except these (the data decides).
@@ -142,8 +143,7 @@ def translate(model, source_images: np.ndarray, style_id: int, batch: int = 64) 
     for start in range(0, len(source_images), batch):
         x = source_images[start : start + batch, ..., None].astype("float32") / 127.5 - 1.0
         labels = np.full(len(x), style_id, np.int32)
-        images = np.asarray(model.generate(x, labels, training=False))
-        out.append(np.clip(np.round((images[..., 0] + 1.0) * 127.5), 0, 255).astype(np.uint8))
+        out.append(to_uint8(model.generate(x, labels, training=False)).numpy()[..., 0])
     return np.concatenate(out) if out else np.zeros((0,) + source_images.shape[1:], np.uint8)
 
 

@@ -146,13 +146,14 @@ def build_font(
     from fontTools.pens.ttGlyphPen import TTGlyphPen
 
     order, cmap, outlines, metrics = [".notdef"], {}, {}, {}
-    notdef = TTGlyphPen(None)
-    for x0, y0, x1, y1 in ((50, DESCENT, 450, ASCENT), (100, DESCENT + 50, 400, ASCENT - 50)):
-        clockwise = x0 == 50
-        points = [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]
-        notdef.moveTo(points[0])
-        for p in points[1:] if clockwise else points[:0:-1]:
-            notdef.lineTo(p)
+    notdef = TTGlyphPen(None)  # the usual hollow box: outer clockwise, inner counter-clockwise
+    for contour in (
+        [(50, DESCENT), (50, ASCENT), (450, ASCENT), (450, DESCENT)],
+        [(100, DESCENT + 50), (400, DESCENT + 50), (400, ASCENT - 50), (100, ASCENT - 50)],
+    ):
+        notdef.moveTo(contour[0])
+        for point in contour[1:]:
+            notdef.lineTo(point)
         notdef.closePath()
     outlines[".notdef"], metrics[".notdef"] = notdef.glyph(), (500, 50)
     counts: dict[str, int] = {}

@@ -170,10 +170,8 @@ class FontPairs:
 
 
 def source_style(token: str, chars: str, image_size: int) -> Style:
-    faces = select_fonts([token])
-    if not faces:
-        raise DataError(f"source font {token!r} not found")
-    return face_style(faces[0], chars, image_size)
+    """The first face `token` names (select_fonts raises if none)."""
+    return face_style(select_fonts([token])[0], chars, image_size)
 
 
 def build_pairs(
