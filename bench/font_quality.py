@@ -14,6 +14,10 @@ For each script (Chinese: GB 2312 level 1; Latin: printable ASCII + Latin-1):
    glyphs, `keras_gan.fonts.evaluate`), next to "copy the source glyph" and the
    real glyphs. CPU seconds (process time, both cores) per phase.
 
+The content reader also reads the characters of the default glyph set, and the
+conditional glyph generators given by `--glyph-models` (default: the shipped
+`saved_models/glyphs`) are scored by it too: one reader for every character model.
+
     .venv/bin/python bench/font_quality.py [--scripts zh,latin] [--zh-base DIR]
 """
 
@@ -122,8 +126,34 @@ def styles_of(setup) -> list[str]:
     return [setup["source"], *setup["base"], *setup["targets"].values()]
 
 
-def held_out_chars() -> str:
-    return "".join(split_chars(parse_charset(s["charset"]), "heldout") for s in SCRIPTS.values())
+def reader_chars() -> str:
+    """What the content reader reads: the held-out characters of every script, and the
+    default glyph set (what the glyph generators draw)."""
+    held_out = (split_chars(parse_charset(s["charset"]), "heldout") for s in SCRIPTS.values())
+    return "".join(dict.fromkeys("".join(held_out) + parse_charset("default")))
+
+
+def glyph_model_rows(paths, content) -> list[str]:
+    """Content accuracy of conditional glyph generators (2,000 samples, labels drawn like
+    the real data) and of their real training glyphs, read by `content`."""
+    from keras_gan.data import load_dataset
+    from keras_gan.metrics.evaluate import evaluate as score_generator
+    from keras_gan.sampling import load_sampler
+
+    lines = [
+        "\n| glyph generator | training data | content accuracy generated / real |",
+        "|---|---|---|",
+    ]
+    for path in paths:
+        sampler = load_sampler(path)
+        spec = sampler.training_data_spec()
+        data = load_dataset(spec, sampler.image_shape[0], sampler.image_shape[2])
+        generated = score_generator(sampler, data, content, ("cas",), log=lambda line: None)
+        ids = np.asarray([content.labels.index(data.label_names[i]) for i in data.labels])
+        real = evaluate.accuracy(content, data.images[..., 0], ids)
+        cas = generated["scores"]["cas"]
+        lines.append(f"| {path} | {spec} ({len(data)} glyphs) | {cas:.3f} / {real:.3f} |")
+    return lines
 
 
 def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
@@ -227,6 +257,11 @@ def main():
     parser.add_argument("--latin-base", help="an existing Latin base run directory")
     parser.add_argument("--base-steps", type=int, help="base training steps (zh 5000, latin 2000)")
     parser.add_argument("--content", help="a saved content reader instead of training one")
+    parser.add_argument(
+        "--glyph-models",
+        default="saved_models/glyphs",
+        help="comma-separated conditional glyph generators to score with the content reader",
+    )
     parser.add_argument("--shots", type=int, default=200)
     parser.add_argument("--fewshot-steps", type=int, default=600)
     parser.add_argument("--work", help="where runs go (default: a temporary folder)")
@@ -250,12 +285,16 @@ def main():
             content = GlyphClassifier.load(args.content)
             content_info = json.loads((Path(args.content) / "extractor.json").read_text())
         else:
-            content, content_info = evaluate.train_content_reader(held_out_chars(), SIZE)
+            content, content_info = evaluate.train_content_reader(reader_chars())
+            content.save(root / "content_reader", content_info)
     lines.append(
-        f"Content reader: {len(content.labels)} characters, {content_info['train_images']} "
-        f"real glyphs, {content_info['held_out_accuracy']} accurate on font faces it never "
-        f"saw; CPU {clock.cpu:.0f} s."
+        f"Content reader: {len(content.labels)} characters (the held-out ones and the default "
+        f"glyph set), {content_info['image_size']} px, {content_info['train_images']} real "
+        f"glyphs, {content_info['held_out_accuracy']} accurate on font faces it never saw; "
+        f"CPU {clock.cpu:.0f} s; saved to {root / 'content_reader'} (reuse: --content)."
     )
+    if args.glyph_models:
+        lines += glyph_model_rows(args.glyph_models.split(","), content)
     publish(lines)  # each script's section follows as soon as it is done
     for script in args.scripts.split(","):
         setup = dict(SCRIPTS[script])

@@ -64,7 +64,17 @@ def cli():
 )
 @click.option("--seed", type=int, help="Seed for data order, noise and weights.")
 @click.option(
-    "--strategy", type=click.Choice(["auto", "one", "mirrored"]), help="tf.distribute strategy."
+    "--strategy",
+    type=click.Choice(["auto", "one", "mirrored", "multi-worker"]),
+    help="tf.distribute strategy (multi-worker: the cluster in TF_CONFIG; needs --run-dir).",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["float32", "mixed_bfloat16", "mixed_float16"]),
+    help="Compute dtype policy (mixed_bfloat16: CPUs with bf16 units; mixed_float16: GPUs).",
+)
+@click.option(
+    "--jit-compile/--no-jit-compile", default=None, help="Compile the training step with XLA."
 )
 @click.option(
     "--set",
@@ -96,6 +106,8 @@ def fit(
     run_dir,
     seed,
     strategy,
+    precision,
+    jit_compile,
     assignments,
     resume,
     export_name,
@@ -135,6 +147,8 @@ def fit(
                 "batch_size": batch_size,
                 "seed": seed,
                 "strategy": strategy,
+                "precision": precision,
+                "jit_compile": jit_compile,
             },
             "export_name": export_name,
         }

@@ -44,7 +44,13 @@ class TrainConfig:
         epochs: if set, overrides `steps` with `epochs` passes over the data.
         batch_size: global batch size (split across replicas).
         seed: seeds data order, noise and initial weights.
-        strategy: `auto`, `one` or `mirrored`.
+        strategy: `auto`, `one`, `mirrored` (all local GPUs, else CPUs) or
+            `multi-worker` (`MultiWorkerMirroredStrategy` over the processes that
+            `TF_CONFIG` names; see `keras_gan.distributed`).
+        precision: `float32`, `mixed_bfloat16` (CPUs with bf16 units, TPUs, recent
+            GPUs) or `mixed_float16` (GPUs; both optimizers get dynamic loss scaling).
+            Generator outputs and exported signatures stay float32.
+        jit_compile: compile the training step with XLA.
         loss: adversarial loss name, or `auto` for the model's default.
         d_learning_rate, g_learning_rate: `None` keeps the model's defaults.
         gradient_penalty, r1_gamma, r2_gamma, r1_interval, n_critic, ema_kimg,
@@ -75,6 +81,8 @@ class TrainConfig:
     batch_size: int = 64
     seed: int = 0
     strategy: str = "auto"
+    precision: str = "float32"
+    jit_compile: bool = False
     loss: str = "auto"
     d_learning_rate: float | None = None
     g_learning_rate: float | None = None
@@ -209,10 +217,15 @@ class RunConfig:
             raise ConfigError(
                 f"train.strategy must be one of {', '.join(STRATEGIES)}, got {t.strategy!r}"
             )
+        if t.precision not in PRECISIONS:
+            raise ConfigError(
+                f"train.precision must be one of {', '.join(PRECISIONS)}, got {t.precision!r}"
+            )
         return self
 
 
-STRATEGIES = ("auto", "one", "mirrored")
+STRATEGIES = ("auto", "one", "mirrored", "multi-worker")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def load_config_file(path: str | os.PathLike) -> dict[str, Any]:

@@ -49,10 +49,12 @@ PRESETS: dict[str, Preset] = {
     "dcgan-32": Preset(
         {
             "model": "dcgan",
-            "model_kwargs": {"latent_dim": 100, "filters": 64},
+            "model_kwargs": {"latent_dim": 100, "filters": 128, "bias": False, "share_fake": True},
             "train": {"batch_size": 128},
         },
-        "Radford et al. 2016, arXiv:1511.06434: Adam 2e-4 beta_1 0.5, batch 128, z 100",
+        "Radford et al. 2016, arXiv:1511.06434, as PyTorch's DCGAN example at 32 px: G "
+        "100-512-256-128-C, D C-128-256-512-1, no biases, one G pass per step, BCE, Adam 2e-4 "
+        "beta_1 0.5, batch 128",
     ),
     "lsgan-32": Preset(
         {"model": "lsgan", "model_kwargs": {"latent_dim": 100, "filters": 64}},

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan import data as data_lib
+from keras_gan import distributed
 from keras_gan import models  # noqa: F401  (registers the models)
 from keras_gan.callbacks.monitor import RunMonitor
 from keras_gan.config import ConfigError
@@ -51,7 +53,10 @@ class TrainingDiverged(RuntimeError):
 
 
 def get_strategy(name: str) -> tf.distribute.Strategy:
-    """`auto` (mirrored over all GPUs if several, else the default), `one`, `mirrored`."""
+    """`auto` (mirrored over all GPUs if several, else the default), `one`, `mirrored`,
+    `multi-worker` (the cluster in TF_CONFIG; create it before any other TF op)."""
+    if name == "multi-worker":
+        return distributed.multi_worker_strategy()
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
         return mirrored_strategy() if len(gpus) > 1 else tf.distribute.get_strategy()
@@ -59,7 +64,7 @@ def get_strategy(name: str) -> tf.distribute.Strategy:
         return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
     if name == "mirrored":
         return mirrored_strategy()
-    raise ConfigError(f"unknown strategy {name!r}; valid: auto, one, mirrored")
+    raise ConfigError(f"unknown strategy {name!r}; valid: auto, one, mirrored, multi-worker")
 
 
 def mirrored_strategy(devices: list[str] | None = None) -> tf.distribute.MirroredStrategy:
@@ -115,16 +120,31 @@ def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData) -> dict:
 REGULARIZATION = tuple(f.name for f in dataclasses.fields(Regularization))
 
 
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Layers built inside take the `name` policy (e.g. mixed_bfloat16); the global
+    policy is restored after, so nothing else in the process changes."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def build_model(config: RunConfig, model_kwargs: dict):
     """Constructs and compiles the model (call inside the strategy's scope)."""
     keras.utils.set_random_seed(config.train.seed)
     try:
-        model = MODELS.get(config.model)(**model_kwargs)
+        with dtype_policy(config.train.precision):
+            model = MODELS.get(config.model)(**model_kwargs)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"model {config.model!r}: {e}") from None
     try:
         model.compile(
-            loss=config.train.loss, **{key: getattr(config.train, key) for key in REGULARIZATION}
+            loss=config.train.loss,
+            jit_compile=config.train.jit_compile,
+            **{key: getattr(config.train, key) for key in REGULARIZATION},
         )
     except ValueError as e:
         raise ConfigError(f"train: {e}") from None
@@ -350,11 +370,18 @@ def fit(
         TrainingDiverged: a loss became NaN/Inf.
     """
     config.validate()
+    multi_worker = config.train.strategy == "multi-worker"
+    if multi_worker and run_dir is None:
+        raise ConfigError("--strategy multi-worker needs --run-dir: every worker must name it")
+    if multi_worker and config.train.jit_compile:
+        raise ConfigError("train.jit_compile is not supported with --strategy multi-worker")
+    strategy = get_strategy(config.train.strategy)  # first: collectives start with the process
+    chief = distributed.is_chief(strategy)
     if resume:
         run_dir = Path(run_dir) if run_dir else latest_run_dir(config.runs_root)
         if not (run_dir / "config.json").is_file():
             raise ConfigError(f"cannot resume: {str(run_dir)!r} holds no config.json")
-    elif run_dir is not None and (Path(run_dir) / "config.json").exists():
+    elif chief and run_dir is not None and (Path(run_dir) / "config.json").exists():
         raise ConfigError(
             f"run directory {str(run_dir)!r} already holds a run; continue it with --resume "
             "or pick another --run-dir"
@@ -369,7 +396,6 @@ def fit(
             extractor = GlyphClassifier.load(config.train.eval_extractor)
         except FileNotFoundError as e:
             raise ConfigError(f"train.eval_extractor: {e}") from None
-    strategy = get_strategy(config.train.strategy)
     with strategy.scope():
         model, model_kwargs = build_for_data(config, data)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -390,16 +416,21 @@ def fit(
 
     if run_dir is None:
         run_dir = next_run_dir(config.runs_root, config.model)
-    run_dir = Path(run_dir)
+    run_dir = shared_dir = Path(run_dir)
+    if not chief:  # same code, scratch outputs (see keras_gan.distributed), removed at exit
+        scratch = tempfile.TemporaryDirectory(prefix="kgan-worker-")
+        run_dir = Path(scratch.name)
+        config = config.merge({"export_root": str(run_dir / "export")})
     checkpoint_dir = run_dir / "checkpoints"
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     _clean_checkpoint_temps(checkpoint_dir)
     manager = tf.train.CheckpointManager(
         checkpoint, str(checkpoint_dir), config.train.keep_checkpoints
     )
-    if resume and manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        log(f"resumed {run_dir} from step {int(step.numpy())}")
+    latest = tf.train.latest_checkpoint(str(shared_dir / "checkpoints")) if resume else None
+    if latest:
+        checkpoint.restore(latest).assert_existing_objects_matched()
+        log(f"resumed {shared_dir} from step {int(step.numpy())}")
     start = int(step.numpy())
     atomic_write_json(run_dir / "config.json", config.to_dict())
     atomic_write_json(
@@ -430,14 +461,19 @@ def fit(
         )
         model.run_eagerly = config.train.run_eagerly
         with stop_on_signals(monitor):
-            model.fit(
-                dataset,
-                epochs=1,
-                steps_per_epoch=steps - start,
-                verbose=0,
-                shuffle=False,
-                callbacks=[monitor, keras.callbacks.TerminateOnNaN()],
-            )
+            if multi_worker:
+                distributed.train_loop(
+                    model, strategy, dataset, config.train.batch_size, steps - start, monitor
+                )
+            else:
+                model.fit(
+                    dataset,
+                    epochs=1,
+                    steps_per_epoch=steps - start,
+                    verbose=0,
+                    shuffle=False,
+                    callbacks=[monitor, keras.callbacks.TerminateOnNaN()],
+                )
     if monitor.diverged_at is not None:
         raise TrainingDiverged(
             f"training diverged at step {monitor.diverged_at} (loss is NaN/Inf); the last good "
@@ -461,7 +497,9 @@ def fit(
             config=config.to_dict(),
         )
         log(f"exported generator to {target}")
-    return model, run_dir
+    if multi_worker:
+        log(f"worker weights fingerprint {distributed.weights_fingerprint(model)}")
+    return model, shared_dir
 
 
 @contextlib.contextmanager

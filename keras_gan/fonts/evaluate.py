@@ -53,19 +53,25 @@ def glyph_set(styles: list[Style], chars: str) -> ImageData:
     )
 
 
-def train_content_reader(chars: str, image_size: int, epochs: int = 12, log=print):
-    """(character classifier over `chars`, its info) from real glyphs of every font found."""
+def train_content_reader(chars: str, image_size: int = 32, epochs: int = 20, log=print):
+    """(character classifier over `chars`, its info) from real glyphs of every font found.
+
+    32 px and width 32: glyphs of any size are area-resized to it, so one reader
+    judges 64 px font translations and 32 px glyph GANs alike.
+    """
     from keras_gan.data.glyphs import find_fonts
     from keras_gan.data.glyphs import render_glyphs
     from keras_gan.metrics.extractors import train_glyph_classifier
 
     faces = [f for f in find_fonts() if any(map(f.covers, chars))]
-    return train_glyph_classifier(render_glyphs(chars, faces, image_size), epochs, log=log)
+    data = render_glyphs(chars, faces, image_size)
+    return train_glyph_classifier(data, epochs, log=log, width=32)
 
 
 def train_style_reader(styles: list[Style], train_chars: str, epochs: int = 12, log=print):
     """(font classifier over `styles`, its info), trained on real glyphs of `train_chars`
-    only: it judges held-out glyphs by their style, not by memory."""
+    only: it judges held-out glyphs by their style, not by memory. No shift or zoom
+    augmentation: a font's size and stroke weight in the em box are its style."""
     from keras_gan.metrics.extractors import train_glyph_classifier
 
     by_style = glyph_set(styles, train_chars)
@@ -74,7 +80,7 @@ def train_style_reader(styles: list[Style], train_chars: str, epochs: int = 12, 
         labels=by_style.styles,
         label_names=by_style.style_names,
     )
-    return train_glyph_classifier(by_style, epochs, log=log)
+    return train_glyph_classifier(by_style, epochs, log=log, augment=False)
 
 
 def accuracy(classifier, images: np.ndarray, labels: np.ndarray) -> float:

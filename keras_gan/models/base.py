@@ -218,6 +218,13 @@ class GAN(keras.Model):
         default_d, default_g = self.default_optimizers()
         self.d_optimizer = default_d if d_optimizer == "auto" else keras.optimizers.get(d_optimizer)
         self.g_optimizer = default_g if g_optimizer == "auto" else keras.optimizers.get(g_optimizer)
+        if self.dtype_policy.name == "mixed_float16":  # float16 gradients underflow unscaled
+            self.d_optimizer, self.g_optimizer = (
+                opt
+                if isinstance(opt, keras.optimizers.LossScaleOptimizer)
+                else keras.optimizers.LossScaleOptimizer(opt, name=f"{opt.name}_scaled")
+                for opt in (self.d_optimizer, self.g_optimizer)
+            )
         self.adversarial_loss = losses_lib.get(self.default_loss if loss == "auto" else loss)
         given = {
             "gradient_penalty": gradient_penalty,
@@ -318,12 +325,14 @@ class GAN(keras.Model):
         batch = ops.cast(ops.shape(per_example)[0], "float32")
         return ops.sum(per_example) / (batch * replicas)
 
-    def discriminator_step(self, images, labels, noise):
-        """One D update; `noise` is this step's `(batch, d_noise_draws, latent_dim)`."""
+    def discriminator_step(self, images, labels, noise, fake=None):
+        """One D update; `noise` is this step's `(batch, d_noise_draws, latent_dim)`;
+        `fake` is G's batch if already generated (else G draws it from `noise`)."""
         reg = self.regularization
         with tf.GradientTape() as tape:
-            # G is not updated here: its output is a constant for D's update.
-            fake = ops.stop_gradient(self.generate(noise[:, 0], labels, training=True))
+            if fake is None:
+                fake = self.generate(noise[:, 0], labels, training=True)
+            fake = ops.stop_gradient(fake)  # G is not updated here: a constant for D
             if reg.augment:  # D sees real and fake through the same kind of transforms
                 images = self.augment_images(images, noise[:, -2])
                 fake = self.augment_images(fake, noise[:, -1])
@@ -343,7 +352,7 @@ class GAN(keras.Model):
                         lambda x=batch: ops.square(self.input_gradient_norm(x, labels)), batch
                     )
                     logs[name], total = penalty, total + 0.5 * gamma * reg.r1_interval * penalty
-            loss = self.global_mean(total)
+            loss = self.d_optimizer.scale_loss(self.global_mean(total))
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(loss, variables), variables)
         if reg.ada_target:
@@ -405,7 +414,7 @@ class GAN(keras.Model):
             if self.regularization.augment:
                 fake = self.augment_images(fake, noise[:, -1])
             logs = self.generator_terms(fake, labels)
-            loss = self.global_mean(sum(logs.values()))
+            loss = self.g_optimizer.scale_loss(self.global_mean(sum(logs.values())))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(loss, variables), variables)
         return logs

@@ -94,7 +94,7 @@ class GlyphGAN(GAN):
             per_example = adversarial - self.diversity_weight * ops.minimum(
                 diversity, self.diversity_clip
             )
-            loss = self.global_mean(per_example)
+            loss = self.g_optimizer.scale_loss(self.global_mean(per_example))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(loss, variables), variables)
         return {"g_loss": adversarial, "diversity": diversity}

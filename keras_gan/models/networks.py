@@ -37,10 +37,14 @@ def dcgan_generator(
     num_classes: int = 0,
     embedding_dim: int = 0,
     name: str = "generator",
+    bias: bool = True,
 ) -> keras.Model:
     """DCGAN generator (Radford et al. 2016): project z to 4x4, then upsample by 2.
 
-    With `num_classes`, a learned class embedding is concatenated to z (cGAN).
+    With `num_classes`, a learned class embedding is concatenated to z (cGAN). The
+    projection is a Dense layer: the same map, and FLOPs, as the reference code's
+    4x4 valid transposed convolution of z seen as 1x1. `bias=False` drops the last
+    layer's bias, as the reference code (PyTorch's DCGAN example) does.
     """
     stages = num_doublings(image_size)
     z = keras.Input((latent_dim,), name="z")
@@ -56,7 +60,7 @@ def dcgan_generator(
         width //= 2
         x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
         x = layers.ReLU()(_norm()(x))
-    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(x)
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=bias)(x)
     # float32 output even under a mixed policy: export signatures stay float32/uint8.
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model(inputs if num_classes else z, images, name=name)
@@ -71,6 +75,7 @@ def dcgan_discriminator(
     normalization: str = "batch",
     aux_classes: int = 0,
     name: str = "discriminator",
+    bias: bool = True,
 ) -> keras.Model:
     """DCGAN discriminator: stride-2 convolutions down to 4x4, then one logit.
 
@@ -80,7 +85,9 @@ def dcgan_discriminator(
     (e.g. the rendered reference glyph of the class). `normalization` is "batch" or
     "layer" (a gradient penalty is per example, so WGAN-GP's critic must not mix the
     batch: Gulrajani et al. 2017, section 4). With `aux_classes`, the model has a
-    second output: class logits from the same features (AC-GAN).
+    second output: class logits from the same features (AC-GAN). The logit is a Dense
+    layer over the 4x4 features (the reference's 4x4 valid convolution); `bias=False`
+    drops the biases of the first convolution and of the logit.
     """
     if normalization not in ("batch", "layer"):
         raise ValueError(f"normalization must be batch or layer, got {normalization!r}")
@@ -94,13 +101,13 @@ def dcgan_discriminator(
             x = layers.Concatenate()([x, extra_channels(label)])
     width = filters
     for stage in range(stages):
-        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
+        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=bias and stage == 0)(x)
         if stage:
             x = _norm()(x) if normalization == "batch" else layers.LayerNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
         width *= 2
     features = layers.Flatten()(x)
-    logits = layers.Dense(1)(features)
+    logits = layers.Dense(1, use_bias=bias)(features)
     if num_classes:
         class_vectors = layers.Embedding(num_classes, features.shape[-1])(label)
         projection = layers.Dot(axes=1)([class_vectors, features])

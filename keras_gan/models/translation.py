@@ -105,7 +105,7 @@ class TranslationGAN(GAN):
             fake = self.translate_batch(targets, sources, labels)
             fake = keras.tree.map_structure(ops.stop_gradient, fake)  # G is not updated here
             logs = self.discriminator_terms(targets, fake, sources, labels)
-            loss = self.global_mean(self.weighted_sum(logs))
+            loss = self.d_optimizer.scale_loss(self.global_mean(self.weighted_sum(logs)))
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(loss, variables), variables)
         return logs
@@ -114,7 +114,7 @@ class TranslationGAN(GAN):
         with tf.GradientTape() as tape:
             fake = self.translate_batch(targets, sources, labels)
             logs = self.generator_terms(fake, targets, sources, labels)
-            loss = self.global_mean(self.weighted_sum(logs))
+            loss = self.g_optimizer.scale_loss(self.global_mean(self.weighted_sum(logs)))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(loss, variables), variables)
         return logs

@@ -1,0 +1,139 @@
+"""`--strategy multi-worker`: real worker processes on localhost, TF_CONFIG, collectives."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gan import training
+from keras_gan.config import ConfigError
+from keras_gan.config import RunConfig
+
+SETTINGS = [
+    "model=dcgan",
+    "data.spec=synthetic:16x16x3",
+    "data.channels=3",
+    "data.image_size=16",
+    "model_kwargs.latent_dim=8",
+    "model_kwargs.filters=4",
+    "train.batch_size=8",
+    "train.log_every=1",
+    "train.sample_every=2",
+    "train.checkpoint_every=2",
+    "train.sample_seeds=1",
+]
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def start_workers(run_dir, cwd, *extra):
+    """Two `kgan fit --strategy multi-worker` processes, one TF_CONFIG index each."""
+    hosts = [f"localhost:{port}" for port in free_ports(2)]
+    scratch = cwd / "scratch"  # where the non-chief worker's outputs go (and must vanish)
+    scratch.mkdir(exist_ok=True)
+    sets = [arg for setting in SETTINGS for arg in ("--set", setting)]
+    processes = []
+    for index in range(2):
+        tf_config = {"cluster": {"worker": hosts}, "task": {"type": "worker", "index": index}}
+        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "PYTHONUNBUFFERED": "1"}
+        env["TMPDIR"] = str(scratch)
+        command = [sys.executable, "-m", "keras_gan_cli.main", "fit", "--strategy"]
+        command += ["multi-worker", "--run-dir", str(run_dir), *sets, *extra]
+        processes.append(
+            subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+        )
+    return processes
+
+
+def finish(processes, timeout=300):
+    """(exit codes, stderr texts) of the workers."""
+    outputs = [p.communicate(timeout=timeout)[1] for p in processes]
+    return [p.returncode for p in processes], outputs
+
+
+def fingerprint(stderr):
+    lines = [line for line in stderr.splitlines() if "weights fingerprint" in line]
+    assert lines, stderr[-2000:]
+    return lines[-1].rsplit(" ", 1)[1]
+
+
+def test_workers_stop_together_resume_together_and_match_one_process(tmp_path):
+    run_dir = tmp_path / "run"
+    workers = start_workers(run_dir, tmp_path, "--steps", "100000")
+    for line in workers[1].stderr:  # the non-chief worker reaches step 3 ...
+        if line.startswith("step 3/"):
+            break
+    workers[1].send_signal(signal.SIGTERM)  # ... and is stopped: the chief stops with it
+    codes, outputs = finish(workers)
+    assert codes == [128 + signal.SIGTERM] * 2, outputs[0][-2000:]
+    stopped_at = int(tf.train.latest_checkpoint(str(run_dir / "checkpoints")).rsplit("-", 1)[1])
+    assert stopped_at >= 3
+    assert all(f"at step {stopped_at};" in out for out in outputs), outputs[0][-1000:]
+
+    resumed = start_workers(run_dir, tmp_path, "--resume", "--steps", str(stopped_at + 2))
+    codes, outputs = finish(resumed)
+    assert codes == [0, 0], outputs[0][-2000:]
+    assert all(f"resumed {run_dir} from step {stopped_at}" in out for out in outputs)
+    assert fingerprint(outputs[0]) == fingerprint(outputs[1])  # bit-identical workers
+
+    config = RunConfig().override([*SETTINGS, f"train.steps={stopped_at + 2}"])
+    single, _ = training.fit(config, run_dir=tmp_path / "single", log=lambda line: None)
+    chief = keras.saving.load_model(run_dir / "model.keras")
+    for network in ("generator", "discriminator"):
+        for ours, theirs in zip(
+            getattr(chief, network).get_weights(), getattr(single, network).get_weights()
+        ):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    worker_log = (run_dir / "log.csv").read_text().splitlines()
+    single_log = (tmp_path / "single" / "log.csv").read_text().splitlines()
+    assert worker_log[0] == single_log[0]  # same columns, same order
+    for ours, theirs in zip(worker_log[1:], single_log[1:]):  # same losses (not the speed)
+        np.testing.assert_allclose(
+            [float(v) for v in ours.split(",")[:-1]],
+            [float(v) for v in theirs.split(",")[:-1]],
+            atol=2e-5,
+        )
+    assert not list((tmp_path / "scratch").iterdir())
+
+
+def test_multi_worker_needs_a_tf_config(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    config = RunConfig().override([*SETTINGS, "train.strategy=multi-worker"])
+    with pytest.raises(ConfigError, match="multi-worker needs TF_CONFIG"):
+        training.fit(config, run_dir=tmp_path / "run", log=lambda line: None)
+    with pytest.raises(ConfigError, match="multi-worker needs --run-dir"):
+        training.fit(config, log=lambda line: None)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "tf_config, message",
+    [
+        ("{not json", "TF_CONFIG must be JSON"),
+        ('{"cluster": {"worker": ["a:1"]}}', "TF_CONFIG must be JSON.*KeyError: 'task'"),
+        (
+            '{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 2}}',
+            r"task.index 2 is outside cluster.worker \(2 members\)",
+        ),
+    ],
+)
+def test_bad_tf_config_is_named(tmp_path, monkeypatch, tf_config, message):
+    monkeypatch.setenv("TF_CONFIG", tf_config)
+    config = RunConfig().override([*SETTINGS, "train.strategy=multi-worker"])
+    with pytest.raises(ConfigError, match=message):
+        training.fit(config, run_dir=tmp_path / "run", log=lambda line: None)
