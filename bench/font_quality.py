@@ -43,6 +43,7 @@ from keras_gan.fonts.complete import translate
 from keras_gan.fonts.pairs import face_style
 from keras_gan.fonts.pairs import source_style
 from keras_gan.fonts.pairs import split_chars
+from keras_gan.fonts.samples import char_of
 from keras_gan.metrics.extractors import GlyphClassifier
 
 SCRIPTS = {
@@ -190,20 +191,22 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
                 :shots
             ]
         )
-        folder = root / script / kind / target.name
-        write_samples(target, samples, folder)
-        config = fit_config(
-            str(folder),
-            charset=setup["charset"],
-            base=str(base_dir),
-            steps=fewshot_steps,
-            holdout=True,
-        )
-        with Clock() as clock:
-            fine_model, run_dir = training.fit(
-                config, run_dir=root / script / kind / "run", log=print
+        folder, run_dir = root / script / kind / target.name, root / script / kind / "run"
+        if (run_dir / "model.keras").is_file():  # a finished fit in --work: score it again
+            fine_model = training.load_run(run_dir)[0]
+            samples = "".join(char_of(p.stem) for p in folder.glob("*.png"))
+        else:
+            write_samples(target, samples, folder)
+            config = fit_config(
+                str(folder),
+                charset=setup["charset"],
+                base=str(base_dir),
+                steps=fewshot_steps,
+                holdout=True,
             )
-        times[f"few-shot {kind}"] = clock
+            with Clock() as clock:
+                fine_model, _ = training.fit(config, run_dir=run_dir, log=print)
+            times[f"few-shot {kind}"] = clock
         held = [c for c in test_chars if c in target.glyphs and c in source.glyphs]
         generated = translate(fine_model, np.stack([source.glyphs[c] for c in held]), 0)
         pending.append((f"few-shot {kind} ({len(samples)} glyphs)", target, held, generated))
@@ -264,7 +267,11 @@ def main():
     )
     parser.add_argument("--shots", type=int, default=200)
     parser.add_argument("--fewshot-steps", type=int, default=600)
-    parser.add_argument("--work", help="where runs go (default: a temporary folder)")
+    parser.add_argument(
+        "--work",
+        help="where runs go (default: a temporary folder); few-shot runs already finished "
+        "there are scored again, not refitted",
+    )
     args = parser.parse_args()
     root = Path(args.work or tempfile.mkdtemp(prefix="kgan-font-bench-"))
     lines = [

@@ -5,8 +5,8 @@ dcgan/main.py) at 32 px: G 100-512-256-128-3 transposed convolutions with batch
 norm and ReLU, tanh; D 3-128-256-512-1 convolutions with batch norm (not on the
 first) and LeakyReLU 0.2; no biases; BCE with logits; Adam 2e-4, betas (0.5, 0.999).
 One step: D on a real batch and on G(z).detach(), D update; then D(G(z)) with the
-same fake batch, G update. Optional bench dependency: `pip install torch`
-(CPU wheels: --index-url https://download.pytorch.org/whl/cpu).
+same fake batch, G update. Optional bench dependency: `pip install '.[bench]'`
+(on a CPU-only machine, PyTorch's CPU-only wheel is the small one).
 """
 
 import torch

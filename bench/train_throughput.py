@@ -1,7 +1,7 @@
 """kgan's standard DCGAN-32 against PyTorch's, whole process against whole process.
 
-Every measurement is its own fresh process (imports, tracing and warm-up excluded
-from the timed steps), and the variants alternate A B C ... A B C ... over
+Every measurement is its own fresh process (imports, tracing, warm-up and
+shutdown excluded from the timed steps), and the variants alternate A B C ... A B C ... over
 `--rounds`, so load from other processes hits them alike; the median is reported.
 Each round also measures the machine's fp32 (and bf16) matmul peak (4096^2,
 best of PyTorch and TensorFlow), so FLOP/s are read against the peak of that moment.
@@ -12,7 +12,7 @@ bench/torch_dcgan.py in eager mode (float32; its bf16 autocast option is left ou
 PyTorch's CPU bf16 kernels crawl without bf16 units); then batch-256
 generation by both. Appends a section to bench/RESULTS.md.
 
-    pip install torch  # CPU wheel; a bench-only dependency
+    .venv/bin/pip install '.[bench]'  # PyTorch: a bench-only dependency
     .venv/bin/python bench/train_throughput.py [--rounds 3] [--steps 30] [--batch 64]
 """
 
@@ -78,13 +78,23 @@ def timed(run, steps, images_per_step):
 
 
 def child_kgan(args):
+    """Steady-state steps inside one `fit` (as `kgan fit` runs): timed from the end of
+    the 5th (warm-up) step to the end of the last, so neither tracing nor `fit`'s exit
+    (which waits up to ~10 s for tf.data's background threads) counts."""
+    import keras
+
     model, dataset = kgan_model(args.precision, args.jit, args.data, args.batch)
+    marks = []
 
-    def run(steps):
-        model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    class Clock(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch in (4, 4 + args.steps):
+                marks.append((time.perf_counter(), time.process_time()))
 
-    run(5)  # trace, compile, warm up
-    return timed(run, args.steps, args.batch)
+    model.fit(dataset, steps_per_epoch=5 + args.steps, epochs=1, verbose=0, callbacks=[Clock()])
+    (wall0, cpu0), (wall1, cpu1) = marks
+    wall = wall1 - wall0
+    return {"images_per_sec": args.steps * args.batch / wall, "cpu_per_wall": (cpu1 - cpu0) / wall}
 
 
 def child_torch(args):
@@ -135,7 +145,6 @@ def child_torch_generate(args):
 def child_peak(args):
     """Matmul FLOP/s: float32 best of PyTorch and TensorFlow; bfloat16 TensorFlow's
     (PyTorch's CPU bf16 GEMM crawls at ~0.3 GFLOP/s on CPUs without bf16 units)."""
-    import keras_gan  # noqa: F401  (TensorFlow's settings, oneDNN on, as kgan runs it)
     import tensorflow as tf
     import torch
 
@@ -218,6 +227,9 @@ def main():
     parser.add_argument("--data", default="none")
     args = parser.parse_args()
     if args.child:
+        # First, before TensorFlow loads: keras_gan's TF settings (oneDNN on), as kgan has them.
+        import keras_gan  # noqa: F401
+
         print(json.dumps(CHILDREN[args.child](args)))
         return
 
