@@ -58,6 +58,7 @@ SCRIPTS = {
         },
         "base_steps": 5000,
         "reader_train_chars": 600,
+        "reader_epochs": 12,
     },
     "latin": {
         "charset": "latin-1",
@@ -70,6 +71,7 @@ SCRIPTS = {
         },
         "base_steps": 2000,
         "reader_train_chars": 170,
+        "reader_epochs": 60,  # 8 x 170 glyphs: 12 epochs are 200 steps, too few to learn
     },
 }
 SIZE = 64
@@ -175,7 +177,9 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
     rng = np.random.default_rng(0)
     reader_chars = "".join(rng.permutation(list(train_chars))[: setup["reader_train_chars"]])
     with Clock() as clock:
-        style_reader, reader_info = evaluate.train_style_reader(styles, reader_chars)
+        style_reader, reader_info = evaluate.train_style_reader(
+            styles, reader_chars, setup["reader_epochs"]
+        )
     times["style reader"] = clock
     pending = []  # (row name, target style, held-out chars, generated glyphs): scored last
     model, _, info = training.load_run(base_dir)
@@ -235,8 +239,8 @@ def section(script, setup, rows, reader_info, split, base_dir) -> list[str]:
         f"\n### {script}: source {setup['source']}, {setup['charset']} "
         f"({split['train']} training / {split['held_out']} held-out characters)\n",
         f"Base model: {base_dir} (styles {', '.join(setup['base'])}). Style reader: "
-        f"{len(styles_of(setup))} fonts, accuracy {reader_info['held_out_accuracy']} on "
-        "held-out images of training characters.\n",
+        f"{len(styles_of(setup))} fonts, {setup['reader_epochs']} epochs, accuracy "
+        f"{reader_info['held_out_accuracy']} on held-out images of training characters.\n",
         "| model | target | glyphs | L1 gen / copy | SSIM gen / copy "
         "| content gen / copy / real | style gen / copy / real |",
         "|---|---|---|---|---|---|---|",
