@@ -67,14 +67,11 @@ def multi_worker_strategy() -> tf.distribute.MultiWorkerMirroredStrategy:
     )
 
 
-def is_multi_worker(strategy: tf.distribute.Strategy) -> bool:
-    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-
-
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
     """True in a single process, and on the chief of a cluster."""
     resolver = getattr(strategy, "cluster_resolver", None)
-    if not is_multi_worker(strategy) or resolver is None or resolver.task_type is None:
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    if not multi_worker or resolver is None or resolver.task_type is None:
         return True
     if resolver.task_type == "chief":
         return True

@@ -50,6 +50,13 @@ def to_uint8(images):
     return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
 
 
+def from_uint8(pixels):
+    """uint8 pixels to the [-1, 1] float32 images the networks take (`to_uint8`'s inverse)."""
+    import tensorflow as tf
+
+    return tf.cast(pixels, tf.float32) / 127.5 - 1.0
+
+
 class Sampler:
     """Generates uint8 images for seeds and label ids; see `load_sampler`.
 

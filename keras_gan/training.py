@@ -38,6 +38,7 @@ from keras_gan.config import RunConfig
 from keras_gan.files import atomic_write_json
 from keras_gan.models.base import Regularization
 from keras_gan.registry import MODELS
+from keras_gan.sampling import from_uint8
 
 
 class TrainingInterrupted(RuntimeError):
@@ -267,13 +268,10 @@ def make_dataset(
             orders, tf.stack([positions // count - first_epoch, positions % count], 1)
         )
 
-    def scaled(pixels):
-        return tf.cast(pixels, tf.float32) / 127.5 - 1.0
-
     def batch_for(step):
         index = order(step, count, 0)
         batch = {
-            "images": scaled(tf.gather(images, index)),
+            "images": from_uint8(tf.gather(images, index)),
             "noise": tf.random.stateless_normal(
                 [batch_size, *noise_shape], seed=tf.stack([tf.cast(seed, tf.int64) + 1, step])
             ),
@@ -282,7 +280,7 @@ def make_dataset(
             batch["labels"] = tf.gather(labels, index)
         if sources is not None:  # unpaired domains: the sources' own order (stream 2)
             source_index = index if data.paired else order(step, len(data.sources), 2)
-            batch["sources"] = scaled(tf.gather(sources, source_index))
+            batch["sources"] = from_uint8(tf.gather(sources, source_index))
         return batch
 
     dataset = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from keras_gan.files import atomic_write_bytes
 from keras_gan.files import atomic_write_json
+from keras_gan.sampling import from_uint8
 from keras_gan.sampling import grid
 from keras_gan.sampling import noise_for_seeds
 from keras_gan.sampling import png_bytes
@@ -163,7 +164,7 @@ class RunMonitor(keras.callbacks.Callback):
         rows = np.array(_spread(len(self.data), GRID_LABELS))
         sources = self.data.sources[rows % len(self.data.sources)]
         labels = None if self.data.labels is None else tf.constant(self.data.labels[rows])
-        fake = self.model.generate(sources.astype("float32") / 127.5 - 1.0, labels, training=False)
+        fake = self.model.generate(from_uint8(sources), labels, training=False)
         picture = np.concatenate([sources, to_uint8(fake).numpy(), self.data.images[rows]])
         return grid(picture, 3, len(rows))
 

@@ -27,6 +27,7 @@ from keras_gan.fonts import outline
 from keras_gan.fonts.pairs import load_style
 from keras_gan.fonts.pairs import parse_spec
 from keras_gan.fonts.pairs import source_style
+from keras_gan.sampling import from_uint8
 from keras_gan.sampling import to_uint8
 
 DEFAULT_BASE = "saved_models/font2font-zh"
@@ -141,7 +142,7 @@ def translate(model, source_images: np.ndarray, style_id: int, batch: int = 64) 
     """uint8 paper glyphs (N, S, S) in the model's style `style_id`."""
     out = []
     for start in range(0, len(source_images), batch):
-        x = source_images[start : start + batch, ..., None].astype("float32") / 127.5 - 1.0
+        x = from_uint8(source_images[start : start + batch, ..., None])
         labels = np.full(len(x), style_id, np.int32)
         out.append(to_uint8(model.generate(x, labels, training=False)).numpy()[..., 0])
     return np.concatenate(out) if out else np.zeros((0,) + source_images.shape[1:], np.uint8)
