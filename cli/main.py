@@ -335,9 +335,18 @@ def font_complete(run_dir, charset, out, style, family, as_json):
     show_default=True,
     help="Data set format with --num-samples.",
 )
+@click.option(
+    "--temperature",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Text models: 0 takes the most likely characters, 1 samples the model's distribution.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
-def sample(source, seeds, labels, as_grid, out, list_labels, num_samples, fmt, as_json):
-    """Generate images by seed from a run directory or an exported model.
+def sample(
+    source, seeds, labels, as_grid, out, list_labels, num_samples, fmt, temperature, as_json
+):
+    """Generate images (or lines of text) by seed from a run directory or an exported model.
 
     \b
     Examples:
@@ -345,11 +354,24 @@ def sample(source, seeds, labels, as_grid, out, list_labels, num_samples, fmt, a
       kgan sample runs/00000-glyph_gan --labels Ab --out samples/   # seed0000-A.png ...
       kgan sample saved_models/glyphs --list-labels
       kgan sample saved_models/glyphs --num-samples 10000 --format tfrecord --out synth/
+      kgan sample runs/00001-text_mle --num-samples 20 --temperature 0.8   # one line each
     """
     from keras_gan import sampling
 
     try:
         sampler = sampling.load_sampler(source)
+        if sampler.modality == "text":
+            if labels or as_grid or list_labels:
+                raise InputError("a text model takes no --labels, --grid or --list-labels")
+            lines = sampler.lines(range(num_samples) if num_samples else seeds, temperature)
+            if out:
+                from keras_gan.files import atomic_write_bytes
+
+                text = "".join(line + "\n" for line in lines)
+                atomic_write_bytes(Path(out), text.encode("utf-8"))
+            else:
+                click.echo("\n".join(lines))
+            return
         if list_labels:
             click.echo(
                 json.dumps(sampler.labels, ensure_ascii=False)
@@ -407,9 +429,8 @@ def interpolate(source, pair, steps, labels, out):
 @click.option(
     "--metrics",
     "metric_names",
-    default="fid,kid,cas",
-    show_default=True,
-    help="Comma-separated: fid, kid, is, pr, cas.",
+    help="Comma-separated: fid, kid, is, pr, cas (default fid,kid,cas); text models: "
+    "bleu, selfbleu, jsd, nll (default bleu,selfbleu,jsd).",
 )
 @click.option("--num-samples", type=click.IntRange(min=2), default=2000, show_default=True)
 @click.option(
@@ -431,6 +452,18 @@ def interpolate(source, pair, steps, labels, out):
     is_flag=True,
     help="First train a glyph classifier on --dataset and save it to --extractor.",
 )
+@click.option(
+    "--temperature",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Text models: the sampling temperature scored.",
+)
+@click.option(
+    "--nll-model",
+    type=click.Path(file_okay=False),
+    help="Text models: a text_mle run directory whose NLL of the samples `nll` reports.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print scores and protocol as JSON.")
 def evaluate(
     source,
@@ -440,6 +473,8 @@ def evaluate(
     extractor_path,
     inception_weights,
     train_extractor,
+    temperature,
+    nll_model,
     as_json,
 ):
     """Score a generator against real data: FID, KID, IS, precision/recall, CAS.
@@ -463,6 +498,13 @@ def evaluate(
     try:
         sampler = sampling.load_sampler(source)
         spec = dataset or sampler.training_data_spec()
+        if sampler.modality == "text":
+            result = _evaluate_text(
+                sampler, spec, metric_names, num_samples, temperature, nll_model
+            )
+            _print_scores(result, spec, as_json)
+            return
+        metric_names = metric_names or "fid,kid,cas"
         size, channels = sampler.image_shape[0], sampler.image_shape[2]
         data = load_dataset(spec, size, channels)
         if train_extractor:
@@ -481,6 +523,28 @@ def evaluate(
         result = run_evaluation(sampler, data, extractor, metrics, num_samples, log=log)
     except (FileNotFoundError, *_input_errors()) as e:
         raise InputError(_message(e)) from None
+    _print_scores(result, spec, as_json)
+
+
+def _evaluate_text(sampler, spec, metric_names, num_samples, temperature, nll_model) -> dict:
+    from keras_gan import training
+    from keras_gan.data import load_dataset
+    from keras_gan.metrics.text import evaluate_text
+
+    data = load_dataset(spec)
+    if not hasattr(data, "held_out"):
+        raise InputError(f"--dataset {spec!r} is not text: a text model is scored on text:PATH")
+    metrics = [m.strip() for m in (metric_names or "bleu,selfbleu,jsd").split(",") if m.strip()]
+    language_model = None
+    if nll_model:
+        model, config, info = training.load_run(nll_model)
+        if config.model != "text_mle":
+            raise InputError(f"--nll-model {nll_model!r} is a {config.model}, not a text_mle run")
+        language_model = (model, info["vocab"])
+    return evaluate_text(sampler, data.held_out, metrics, num_samples, temperature, language_model)
+
+
+def _print_scores(result: dict, spec: str, as_json: bool) -> None:
     result["protocol"]["dataset"] = spec
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
@@ -535,7 +599,13 @@ def export(source, name, version, fmt, quantize, model_base_path):
             model,
             Path(model_base_path) / name,
             version,
-            labels=info.get("label_names") if model.conditional else None,
+            labels=(
+                info.get("vocab")
+                if model.modality == "text"
+                else info.get("label_names")
+                if model.conditional
+                else None
+            ),
             config=config.to_dict(),
             tflite=(quantize or ("float16",)) if fmt == "tflite" else (),
         )
@@ -601,6 +671,12 @@ def export(source, name, version, fmt, quantize, model_base_path):
     show_default=True,
     help="Largest request accepted.",
 )
+@click.option(
+    "--token",
+    envvar="KGAN_TOKEN",
+    help="Require 'authorization: Bearer TOKEN' on every call (env KGAN_TOKEN; "
+    "use it when --host is not loopback).",
+)
 def serve(
     model_base_path,
     host,
@@ -611,6 +687,7 @@ def serve(
     poll_seconds,
     max_batch_size,
     max_message_mb,
+    token,
 ):
     """Serve exported generators over TF Serving's gRPC and REST APIs.
 
@@ -642,6 +719,7 @@ def serve(
             num_versions,
             poll_seconds,
             limits,
+            token,
         )
     except (FileNotFoundError, ValueError) as e:
         raise InputError(_message(e)) from None
@@ -674,7 +752,8 @@ def serve(
     help="The model's kgan.json, for servers that do not give it (tensorflow_model_server).",
 )
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
-def predict(target, model, version, seeds, labels, as_grid, out, rest, metadata, timeout):
+@click.option("--token", envvar="KGAN_TOKEN", help="The server's bearer token (env KGAN_TOKEN).")
+def predict(target, model, version, seeds, labels, as_grid, out, rest, metadata, timeout, token):
     """Generate images on a server and write them as PNGs (like kgan sample).
 
     \b
@@ -690,13 +769,14 @@ def predict(target, model, version, seeds, labels, as_grid, out, rest, metadata,
     try:
         meta = json.loads(Path(metadata).read_text(encoding="utf-8")) if metadata else None
         with GeneratorClient(
-            target, model, version, "rest" if rest else "grpc", timeout=timeout
+            target, model, version, "rest" if rest else "grpc", timeout=timeout, token=token
         ) as client:
             written = sampling.save_samples(
                 RemoteSampler(client, meta), seeds, out, labels, as_grid
             )
     except ServingError as e:
-        kind = InputError if e.code in ("INVALID_ARGUMENT", "NOT_FOUND") else Failure
+        refused = ("INVALID_ARGUMENT", "NOT_FOUND", "UNAUTHENTICATED")
+        kind = InputError if e.code in refused else Failure
         raise kind(f"server {target}: {_message(e)}") from None
     except _input_errors() as e:
         raise InputError(_message(e)) from None

@@ -61,7 +61,12 @@ class TrainConfig:
         log_every: steps between progress lines, `log.csv` rows and TensorBoard points.
         sample_every: steps between sample grids (a multiple of `log_every`).
         checkpoint_every: steps between checkpoints (a multiple of `log_every`).
-        keep_checkpoints: how many checkpoints to keep.
+        keep_checkpoints: how many checkpoints to keep (each verified by a checksum
+            manifest; a damaged one is skipped for the one before).
+        nan_retries: when a loss or weight turns NaN/Inf, how many times to roll back
+            to the last good checkpoint and go on with both learning rates cut by
+            `nan_lr_factor` (0: stop with an error naming that checkpoint).
+        nan_lr_factor: the learning-rate cut of each retry, in (0, 1).
         sample_seeds: number of fixed seeds (grid rows) in sample grids.
         eval_every: steps between evaluations (a multiple of `log_every`; 0: none).
         eval_metrics: comma-separated metrics of `kgan evaluate` (fid, kid, is, pr, cas, ifid).
@@ -71,6 +76,8 @@ class TrainConfig:
             `checkpoints/best/`; lower is better except for cas, is, precision,
             recall, density and coverage.
         run_eagerly: run `train_step` eagerly (debugging).
+        deterministic: TF's deterministic ops (`enable_op_determinism`, for the whole
+            process): a resumed run then reaches bit-identical weights on any device.
         init_from: warm start (fine-tuning): a folder holding a trained `model.keras`
             and its `dataset.json` (a finished run directory, or a shipped base
             model such as `saved_models/font2font-zh`); see `training.warm_start`.
@@ -99,6 +106,8 @@ class TrainConfig:
     sample_every: int = 200
     checkpoint_every: int = 200
     keep_checkpoints: int = 3
+    nan_retries: int = 0
+    nan_lr_factor: float = 0.5
     sample_seeds: int = 4
     eval_every: int = 0
     eval_metrics: str = "fid,kid,cas"
@@ -106,6 +115,7 @@ class TrainConfig:
     eval_extractor: str = "saved_models/glyph_classifier"
     keep_best: str | None = None
     run_eagerly: bool = False
+    deterministic: bool = False
     init_from: str | None = None
 
 
@@ -185,6 +195,12 @@ class RunConfig:
         for key, value in positive.items():
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+        if not isinstance(t.nan_retries, int) or t.nan_retries < 0:
+            raise ConfigError(
+                f"train.nan_retries must be 0 or a positive integer, got {t.nan_retries!r}"
+            )
+        if not 0 < t.nan_lr_factor < 1:
+            raise ConfigError(f"train.nan_lr_factor must be in (0, 1), got {t.nan_lr_factor!r}")
         if not isinstance(t.eval_every, int) or t.eval_every < 0:
             raise ConfigError(
                 f"train.eval_every must be 0 or a positive integer, got {t.eval_every!r}"

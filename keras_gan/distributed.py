@@ -105,15 +105,21 @@ def worker_slices(strategy, dataset: tf.data.Dataset, global_batch: int):
     return strategy.distribute_datasets_from_function(per_worker)
 
 
-def train_loop(model, strategy, dataset, global_batch: int, steps: int, monitor) -> None:
-    """`steps` training steps of `model.train_step`, reporting to `monitor` like `fit`."""
+def train_loop(model, strategy, dataset, global_batch: int, steps: int, monitor, received) -> None:
+    """`steps` training steps of `model.train_step`, reporting to `monitor` like `fit`.
+
+    `received` holds the signals this worker got (appended at any moment). Workers
+    stop only on a request every one of them has seen, all after the same step: the
+    request rides along with the step's collectives.
+    """
     iterator = iter(worker_slices(strategy, dataset, global_batch))
 
     @tf.function
     def step_fn(iterator, stop_here):
         logs = strategy.run(model.train_step, args=(next(iterator),))
         logs = {k: strategy.reduce("MEAN", v, axis=None) for k, v in logs.items()}
-        logs = {**{k: v for k, v in logs.items() if k != "loss"}, "loss": logs["loss"]}  # as fit
+        # as fit: sorted names, then "loss"
+        logs = {**{k: logs[k] for k in sorted(logs) if k != "loss"}, "loss": logs["loss"]}
         stops = strategy.run(lambda flag: flag, args=(stop_here,))
         return logs, strategy.reduce("SUM", stops, axis=None)
 
@@ -121,15 +127,11 @@ def train_loop(model, strategy, dataset, global_batch: int, steps: int, monitor)
     monitor.set_model(model)
     monitor.on_train_begin()
     for batch in range(steps):
-        # The signal handler sets monitor.signum at any moment; workers stop only on a
-        # request every one of them has seen, so all stop after the same step.
-        requested = monitor.signum
+        requested = received[0] if received else None
         logs, stops = step_fn(iterator, tf.constant(0.0 if requested is None else 1.0))
-        agreed = float(stops) > 0
-        arrived, monitor.signum = monitor.signum, (requested or signal.SIGTERM) if agreed else None
+        if float(stops) > 0:
+            monitor.signum = requested or signal.SIGTERM
         monitor.on_train_batch_end(batch, logs)
-        if not agreed:
-            monitor.signum = arrived  # came during this step: stop after the next one
         if model.stop_training:
             break
     monitor.on_train_end()

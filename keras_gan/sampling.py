@@ -66,6 +66,7 @@ class Sampler:
         model_name: the registered model name.
     """
 
+    modality = "image"
     labels: list[str] | None
     model_name: str
     max_batch = 256  # images per generate call
@@ -150,16 +151,6 @@ class ModelSampler(Sampler):
         return to_uint8(self.model.interpolate_w(z_a, z_b, steps, label_id)).numpy()
 
 
-class RunSampler(ModelSampler):
-    """Samples from a run directory's latest checkpoint."""
-
-    def __init__(self, run_dir: str | os.PathLike, checkpoint: str | None = None):
-        from keras_gan import training
-
-        model, config, info = training.load_run(run_dir, checkpoint)
-        super().__init__(model, info.get("label_names"), config.model, config.to_dict())
-
-
 class SavedModelSampler(Sampler):
     """Samples through an exported SavedModel's `generate` signature."""
 
@@ -192,24 +183,95 @@ class SavedModelSampler(Sampler):
         return self._call("serving_default", {"z": tf.constant(z, tf.float32)}, label_ids)
 
 
+class TextSampler:
+    """Lines of text by seed, from a text model (`kgan sample SOURCE --num-samples N`).
+
+    Attributes:
+        vocab: the characters by id (id 0 = end of line).
+        model_name: the registered model name.
+    """
+
+    modality = "text"
+    labels = None
+    max_batch = 256  # lines per call
+    vocab: list[str]
+    model_name: str
+    training_config: dict | None
+    training_data_spec = Sampler.training_data_spec
+
+    def lines(self, seeds, temperature: float = 0.0) -> list[str]:
+        """One line per seed; temperature 0 takes the most likely characters."""
+        seeds = list(seeds)
+        out = []
+        for start in range(0, len(seeds), self.max_batch):
+            out += self._lines(seeds[start : start + self.max_batch], float(temperature))
+        return out
+
+
+class TextModelSampler(TextSampler):
+    """Samples from a text model in memory, or (`from_run`) a run directory."""
+
+    def __init__(self, model, vocab: list[str], model_name: str, training_config=None):
+        self.model, self.vocab, self.model_name = model, vocab, model_name
+        self.training_config = training_config
+
+    @classmethod
+    def from_run(cls, model, config, info) -> TextModelSampler:
+        return cls(model, info["vocab"], config.model, config.to_dict())
+
+    def _lines(self, seeds, temperature):
+        from keras_gan.data.text import decode
+
+        z = noise_for_seeds(seeds, self.model.latent_dim)
+        return decode(self.model.sample(z, temperature), self.vocab)
+
+
+class TextSavedModelSampler(TextSampler):
+    """Samples through an exported text model's `generate` signature."""
+
+    def __init__(self, version_dir, meta: dict):
+        import tensorflow as tf
+
+        self.meta, self.vocab, self.model_name = meta, meta["vocab"], meta["model"]
+        self.training_config = meta.get("config")
+        self.signature = tf.saved_model.load(str(version_dir)).signatures["generate"]
+
+    def _lines(self, seeds, temperature):
+        import tensorflow as tf
+
+        out = self.signature(
+            seed=tf.constant(seeds, tf.int64), temperature=tf.constant(temperature, tf.float32)
+        )
+        return [line.decode("utf-8") for line in out["text"].numpy()]
+
+
 def newest_version(model_dir: Path) -> Path | None:
     versions = [p for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()]
     return max(versions, key=lambda p: int(p.name)) if versions else None
 
 
-def load_sampler(source: str | os.PathLike) -> Sampler:
-    """A sampler for a run directory, a SavedModel version folder or saved_models/NAME."""
+def load_sampler(source: str | os.PathLike) -> Sampler | TextSampler:
+    """A sampler for a run directory, a SavedModel version folder or saved_models/NAME
+    (a `TextSampler` for text models)."""
     path = Path(source)
     if not path.is_dir():
         raise SourceError(f"SOURCE {str(source)!r} is not a directory")
     if (path / "config.json").is_file():
-        return RunSampler(path)
-    if (path / "saved_model.pb").is_file():
-        if not (path / KGAN_METADATA).is_file():
-            raise SourceError(f"SavedModel {str(path)!r} has no {KGAN_METADATA}: not made by kgan")
-        return SavedModelSampler(path)
-    version = newest_version(path)
+        from keras_gan import training
+
+        model, config, info = training.load_run(path)
+        if model.modality == "text":
+            return TextModelSampler.from_run(model, config, info)
+        return ModelSampler(model, info.get("label_names"), config.model, config.to_dict())
+    version = path if (path / "saved_model.pb").is_file() else newest_version(path)
     if version is not None and (version / "saved_model.pb").is_file():
+        if not (version / KGAN_METADATA).is_file():
+            raise SourceError(
+                f"SavedModel {str(version)!r} has no {KGAN_METADATA}: not made by kgan"
+            )
+        meta = json.loads((version / KGAN_METADATA).read_text(encoding="utf-8"))
+        if meta.get("modality") == "text":
+            return TextSavedModelSampler(version, meta)
         return SavedModelSampler(version)
     raise SourceError(
         f"SOURCE {str(source)!r} is neither a run directory (config.json), a SavedModel "

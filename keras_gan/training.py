@@ -1,10 +1,9 @@
 """`fit(config)`: the one entry point that trains a GAN and writes a run directory.
 
 A run directory holds `config.json` (the resolved config), `dataset.json` (label
-names, skipped counts), `checkpoints/` (written by `tf.train.CheckpointManager`,
-which writes to a temporary folder and renames, so a kill never leaves a torn
-checkpoint), `log.csv`, `tensorboard/`, `samples/step_XXXXXX.png`, and at the end
-`model.keras`.
+names, skipped counts), `checkpoints/` (see `keras_gan.checkpoints`: a kill never
+leaves a torn checkpoint in use, a damaged one is skipped for the one before),
+`log.csv`, `tensorboard/`, `samples/step_XXXXXX.png`, and at the end `model.keras`.
 
 Each batch carries its own noise, drawn from (seed, step): training is a pure
 function of the config and the step, which makes `--resume` exact and gives the
@@ -19,7 +18,6 @@ import inspect
 import json
 import os
 import re
-import shutil
 import signal
 import tempfile
 from pathlib import Path
@@ -29,6 +27,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gan import checkpoints
 from keras_gan import data as data_lib
 from keras_gan import distributed
 from keras_gan import models  # noqa: F401  (registers the models)
@@ -50,7 +49,7 @@ class TrainingInterrupted(RuntimeError):
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss became NaN/Inf; no checkpoint of that state was written."""
+    """A loss or weight became NaN/Inf; no checkpoint of that state was written."""
 
 
 def get_strategy(name: str) -> tf.distribute.Strategy:
@@ -88,7 +87,17 @@ def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData) -> dict:
     """The model's constructor kwargs: the user's, plus what the data decides."""
     model_cls = MODELS.get(config.model)
     accepted = inspect.signature(model_cls.__init__).parameters
-    from_data = {"image_size": config.data.image_size, "channels": config.data.channels}
+    text = isinstance(data, data_lib.TextData)
+    if text != (getattr(model_cls, "modality", "image") == "text"):
+        raise ConfigError(
+            f"model {config.model!r} trains on {'images' if text else 'text'}; "
+            f"{config.data.spec!r} is {'text' if text else 'images'}"
+        )
+    from_data = (
+        {"vocab_size": len(data.vocab), "length": data.length}
+        if text
+        else {"image_size": config.data.image_size, "channels": config.data.channels}
+    )
     if "num_classes" in accepted:
         optional = accepted["num_classes"].default == 0  # conditional only if data has labels
         if not data.num_classes and not optional:
@@ -99,7 +108,7 @@ def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData) -> dict:
         if key in kwargs and kwargs[key] != value:
             raise ConfigError(
                 f"model_kwargs.{key}={kwargs[key]!r} conflicts with the data ({value!r}); "
-                f"set it through data.{key} instead"
+                f"set it through {'the text: spec' if text else f'data.{key}'} instead"
                 if key != "num_classes"
                 else f"model_kwargs.num_classes={kwargs[key]!r} but the data has {value} classes"
             )
@@ -153,7 +162,7 @@ def build_model(config: RunConfig, model_kwargs: dict):
         (model.d_optimizer, config.train.d_learning_rate),
         (model.g_optimizer, config.train.g_learning_rate),
     ):
-        if rate is not None:
+        if optimizer is not None and rate is not None:
             optimizer.learning_rate.assign(rate)
     return model
 
@@ -247,8 +256,9 @@ def make_dataset(
     Step s takes positions s*B..s*B+B-1 of the endless sequence formed by one
     seeded permutation of the data per epoch, and noise drawn from (seed, s).
     """
-    images = tf.constant(data.images)
-    sources = None if data.sources is None else tf.constant(data.sources)
+    text = isinstance(data, data_lib.TextData)
+    images = tf.constant(data.tokens if text else data.images)
+    sources = None if text or data.sources is None else tf.constant(data.sources)
     labels = tf.constant(data.labels if data.labels is not None else np.zeros(len(data), np.int32))
     count = len(data)
 
@@ -271,7 +281,9 @@ def make_dataset(
     def batch_for(step):
         index = order(step, count, 0)
         batch = {
-            "images": from_uint8(tf.gather(images, index)),
+            "tokens" if text else "images": (
+                tf.gather(images, index) if text else from_uint8(tf.gather(images, index))
+            ),
             "noise": tf.random.stateless_normal(
                 [batch_size, *noise_shape], seed=tf.stack([tf.cast(seed, tf.int64) + 1, step])
             ),
@@ -311,27 +323,21 @@ def total_steps(config: RunConfig, data_size: int) -> int:
 
 
 def checkpoint_for(model, step: tf.Variable) -> tf.train.Checkpoint:
-    """What a checkpoint holds: networks, optimizers, EMA generator, ADA probability, step."""
-    parts = {"ema_generator": model.ema_generator, "augment_p": model.augment_p}
+    """What a checkpoint holds: networks, optimizers, EMA generator, ADA probability, step
+    (the parts a model has: a language model has no discriminator)."""
+    names = ("generator", "discriminator", "d_optimizer", "g_optimizer", "ema_generator")
+    parts = {name: getattr(model, name) for name in (*names, "augment_p")}
     parts = {name: part for name, part in parts.items() if part is not None}
-    return tf.train.Checkpoint(
-        generator=model.generator,
-        discriminator=model.discriminator,
-        d_optimizer=model.d_optimizer,
-        g_optimizer=model.g_optimizer,
-        step=step,
-        **parts,
-    )
+    return tf.train.Checkpoint(step=step, **parts)
 
 
-def _clean_checkpoint_temps(directory: Path) -> None:
-    # A kill during a save leaves ckpt-N_temp/ folders; the renamed checkpoints are whole.
-    for leftover in directory.glob("*_temp*"):
-        shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
-
-
-def load_run(run_dir: str | os.PathLike, checkpoint: str | None = None):
-    """(model, config, dataset info) from a run directory's latest (or given) checkpoint."""
+def load_run(
+    run_dir: str | os.PathLike,
+    checkpoint: str | None = None,
+    log: Callable[[str], None] = checkpoints.to_stderr,
+):
+    """(model, config, dataset info) from a run directory's latest verified (or given)
+    checkpoint; `log` hears about newer checkpoints that failed verification."""
     run_dir = Path(run_dir)
     try:
         config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text("utf-8")))
@@ -339,7 +345,7 @@ def load_run(run_dir: str | os.PathLike, checkpoint: str | None = None):
     except (OSError, ValueError) as e:  # missing, unreadable or not JSON
         raise ConfigError(f"run directory {str(run_dir)!r} is damaged: {e}") from None
     model = build_model(config, config.model_kwargs)
-    path = checkpoint or tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    path = checkpoint or checkpoints.latest_verified(run_dir / "checkpoints", log)
     if path is None:
         raise ConfigError(f"run directory {str(run_dir)!r} has no checkpoint yet")
     step = tf.Variable(0, dtype=tf.int64)
@@ -365,7 +371,8 @@ def fit(
     Raises:
         ConfigError / DataError: bad config or data, before anything is written.
         TrainingInterrupted: SIGINT/SIGTERM; a checkpoint was saved first.
-        TrainingDiverged: a loss became NaN/Inf.
+        TrainingDiverged: a loss or weight became NaN/Inf (after `train.nan_retries`
+            rollbacks, if any).
     """
     config.validate()
     multi_worker = config.train.strategy == "multi-worker"
@@ -374,6 +381,8 @@ def fit(
     if multi_worker and config.train.jit_compile:
         raise ConfigError("train.jit_compile is not supported with --strategy multi-worker")
     strategy = get_strategy(config.train.strategy)  # first: collectives start with the process
+    if config.train.deterministic:
+        tf.config.experimental.enable_op_determinism()
     chief = distributed.is_chief(strategy)
     if resume:
         run_dir = Path(run_dir) if run_dir else latest_run_dir(config.runs_root)
@@ -403,6 +412,11 @@ def fit(
                 f"{config.model} translates images: --export and train.eval_every need a "
                 "noise-to-image model (complete fonts with `kgan font complete`)"
             )
+        if model.modality == "text" and config.train.eval_every:
+            raise ConfigError(
+                "train.eval_every scores images; score a text model after training with "
+                "kgan evaluate (BLEU, Self-BLEU, n-gram JSD, NLL)"
+            )
         if config.train.init_from and not resume:
             started = warm_start(model, config.train.init_from, data.label_names)
             log(
@@ -419,16 +433,15 @@ def fit(
         scratch = tempfile.TemporaryDirectory(prefix="kgan-worker-")
         run_dir = Path(scratch.name)
         config = config.merge({"export_root": str(run_dir / "export")})
-    checkpoint_dir = run_dir / "checkpoints"
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    _clean_checkpoint_temps(checkpoint_dir)
-    manager = tf.train.CheckpointManager(
-        checkpoint, str(checkpoint_dir), config.train.keep_checkpoints
+    store = checkpoints.CheckpointStore(
+        checkpoint, run_dir / "checkpoints", config.train.keep_checkpoints
     )
-    latest = tf.train.latest_checkpoint(str(shared_dir / "checkpoints")) if resume else None
+    latest = checkpoints.latest_verified(shared_dir / "checkpoints", log) if resume else None
     if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
-        log(f"resumed {shared_dir} from step {int(step.numpy())}")
+        log(f"resumed {shared_dir} from {Path(latest).name} (step {int(step.numpy())})")
+    elif store.latest(log=lambda line: None) is None:
+        store.save(0)  # divergence before the first checkpoint rolls back to here
     start = int(step.numpy())
     atomic_write_json(run_dir / "config.json", config.to_dict())
     atomic_write_json(
@@ -439,43 +452,45 @@ def fit(
             "label_names": data.label_names,
             "style_names": data.style_names,
             "report": data.report,
+            **({"vocab": data.vocab} if isinstance(data, data_lib.TextData) else {}),
         },
     )
     log(
-        f"run {run_dir}: {config.model} on {config.data.spec} ({len(data)} images, "
+        f"run {run_dir}: {config.model} on {config.data.spec} "
+        f"({len(data)} {'lines' if model.modality == 'text' else 'images'}, "
         f"{data.num_classes} classes, skipped {data.report.get('skipped', {})}), "
         f"{strategy.num_replicas_in_sync} replica(s), steps {start}->{steps}"
     )
 
-    monitor = RunMonitor(run_dir, config, data, step, manager, start, steps, log, extractor)
-    if start < steps:
-        dataset = make_dataset(
-            data,
-            config.train.batch_size,
-            (model.noise_draws, model.latent_dim),
-            config.train.seed,
-            start,
-            model.conditional,
+    retries = config.train.nan_retries
+    while True:
+        monitor = RunMonitor(run_dir, config, data, step, store, start, steps, log, extractor)
+        if start < steps:
+            train(model, strategy, data, config, start, steps, monitor)
+        if monitor.diverged_at is None:
+            break
+        good = checkpoints.latest_verified(shared_dir / "checkpoints", log)
+        message = (
+            f"training diverged at step {monitor.diverged_at} ({monitor.divergence}); "
+            f"no checkpoint of it was written; the last good one is {good}"
         )
-        model.run_eagerly = config.train.run_eagerly
-        with stop_on_signals(monitor):
-            if multi_worker:
-                distributed.train_loop(
-                    model, strategy, dataset, config.train.batch_size, steps - start, monitor
-                )
-            else:
-                model.fit(
-                    dataset,
-                    epochs=1,
-                    steps_per_epoch=steps - start,
-                    verbose=0,
-                    shuffle=False,
-                    callbacks=[monitor, keras.callbacks.TerminateOnNaN()],
-                )
-    if monitor.diverged_at is not None:
-        raise TrainingDiverged(
-            f"training diverged at step {monitor.diverged_at} (loss is NaN/Inf); the last good "
-            f"checkpoint is {manager.latest_checkpoint}; try a lower learning rate"
+        if not retries or good is None:
+            raise TrainingDiverged(
+                f"{message}; lower the learning rates or set train.nan_retries to retry "
+                "from it with them cut by train.nan_lr_factor"
+            )
+        retries -= 1
+        checkpoint.restore(good).assert_existing_objects_matched()
+        start = int(step.numpy())
+        rates = []
+        for name, optimizer in (("D", model.d_optimizer), ("G", model.g_optimizer)):
+            if optimizer is not None:
+                rate = optimizer.learning_rate * config.train.nan_lr_factor
+                optimizer.learning_rate.assign(rate)
+                rates.append(f"{name} {float(optimizer.learning_rate.numpy()):.3g}")
+        log(
+            f"{message}: rolled back to step {start}, learning rates cut to "
+            f"{', '.join(rates)} ({retries} retries left)"
         )
     if monitor.signum is not None:
         raise TrainingInterrupted(
@@ -491,7 +506,13 @@ def fit(
         target = export_generator(
             model,
             Path(config.export_root) / config.export_name,
-            labels=data.label_names if model.conditional else None,
+            labels=(
+                data.vocab
+                if model.modality == "text"
+                else data.label_names
+                if model.conditional
+                else None
+            ),
             config=config.to_dict(),
         )
         log(f"exported generator to {target}")
@@ -500,16 +521,45 @@ def fit(
     return model, shared_dir
 
 
-@contextlib.contextmanager
-def stop_on_signals(monitor: RunMonitor):
-    """SIGINT/SIGTERM ask `monitor` to checkpoint and stop at the end of the step.
+def train(model, strategy, data, config: RunConfig, start: int, steps: int, monitor: RunMonitor):
+    """Steps `start..steps` (Keras fit, or keras-gan's loop across workers)."""
+    dataset = make_dataset(
+        data,
+        config.train.batch_size,
+        (model.noise_draws, model.latent_dim),
+        config.train.seed,
+        start,
+        model.conditional,
+    )
+    model.run_eagerly = config.train.run_eagerly
+    if config.train.strategy == "multi-worker":
+        received = []  # the loop stops only once every worker has seen a signal
+        with stop_on_signals(received.append):
+            distributed.train_loop(
+                model, strategy, dataset, config.train.batch_size, steps - start, monitor, received
+            )
+        return
+    with stop_on_signals(lambda signum: setattr(monitor, "signum", signum)):
+        model.fit(
+            dataset,
+            epochs=1,
+            steps_per_epoch=steps - start,
+            verbose=0,
+            shuffle=False,
+            callbacks=[monitor],
+        )
 
-    A second signal gets the previous handler, so a stuck run can still be killed.
+
+@contextlib.contextmanager
+def stop_on_signals(record: Callable[[int], None]):
+    """SIGINT/SIGTERM are passed to `record` (which asks the loop to checkpoint and stop
+    at the end of the step). A second signal gets the previous handler, so a stuck run
+    can still be killed.
     """
     previous = {}
 
     def handle(signum, frame):
-        monitor.signum = signum
+        record(signum)
         signal.signal(signum, previous[signum])
 
     try:

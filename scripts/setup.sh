@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 FONTS=(fontconfig fonts-wqy-microhei fonts-wqy-zenhei fonts-arphic-uming fonts-arphic-ukai
        fonts-droid-fallback fonts-arphic-gkai00mp fonts-arphic-gbsn00lp
        fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf)
+# Example text corpora (Tang poems, English quotations): made into corpora/ below.
+FONTS+=(fortunes-zh fortunes)
 
 if command -v apt-get >/dev/null; then
   wanted=("${FONTS[@]}")
@@ -25,4 +27,7 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+if [ -d /usr/share/games/fortunes ]; then
+  .venv/bin/python -m keras_gan.data.corpora corpora >/dev/null 2>&1
+fi
 echo "setup: ready ($(.venv/bin/kgan --version))"

@@ -42,6 +42,7 @@ class GeneratorClient:
         protocol: "grpc" or "rest".
         timeout: seconds per call.
         retries: retries of UNAVAILABLE / RESOURCE_EXHAUSTED (HTTP 429/503) answers.
+        token: the server's bearer token, if it needs one.
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class GeneratorClient:
         timeout: float = 30.0,
         retries: int = 4,
         max_message_bytes: int = 64 << 20,
+        token: str | None = None,
     ):
         if protocol not in ("grpc", "rest"):
             raise ValueError(f"protocol must be grpc or rest, got {protocol!r}")
@@ -61,7 +63,9 @@ class GeneratorClient:
             raise ValueError(f"target {target!r} is not HOST:PORT (e.g. 127.0.0.1:8500)")
         self.target, self.model, self.version = target, model, version
         self.protocol, self.timeout, self.retries = protocol, timeout, retries
+        self._auth = {"authorization": f"Bearer {token}"} if token else {}
         self._channel = None
+        self.served_version = None  # the version that answered the last gRPC predict
         self._dtypes: dict[str, dict] = {}
         if protocol == "grpc":
             import grpc
@@ -118,6 +122,7 @@ class GeneratorClient:
             request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
         request.output_filter.extend(outputs or [])
         response = self._grpc(self._predict_stub.Predict, request)
+        self.served_version = response.model_spec.version.value
         return {k: tf.make_ndarray(v) for k, v in response.outputs.items()}
 
     def generate(self, seeds, label_ids=None, pngs: bool = False):
@@ -216,7 +221,7 @@ class GeneratorClient:
         retry = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
         for attempt in range(self.retries + 1):
             try:
-                return method(request, timeout=self.timeout)
+                return method(request, timeout=self.timeout, metadata=list(self._auth.items()))
             except grpc.RpcError as e:
                 if e.code() in retry and attempt < self.retries:
                     _backoff(attempt)
@@ -233,7 +238,7 @@ class GeneratorClient:
                 f"http://{self.target}{path}{action}",
                 data=data,
                 method=method,
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **self._auth},
             )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as answer:
@@ -262,6 +267,7 @@ def _backoff(attempt: int) -> None:
 
 _HTTP_CODES = {
     400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
     404: "NOT_FOUND",
     429: "RESOURCE_EXHAUSTED",
     501: "UNIMPLEMENTED",

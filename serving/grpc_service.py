@@ -120,8 +120,6 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
     @answers_errors
     def GetModelStatus(self, request, context):
         spec = request.model_spec
-        if not spec.name:
-            raise invalid("model_spec.name is required")
         states = self.repository.status(spec.name, requested_version(spec))
         response = get_model_status_pb2.GetModelStatusResponse()
         for version, state in sorted(states.items()):

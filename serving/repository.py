@@ -166,8 +166,15 @@ class ModelRepository:
         return {
             p.name: p
             for p in sorted(self.base_path.iterdir())
-            if p.is_dir() and not p.name.startswith(".")
+            if p.is_dir() and not p.name.startswith(".") and self._inside(p)
         }
+
+    def _inside(self, path: Path) -> bool:
+        """Only the base path's tree is read: a link out of it is ignored (and logged)."""
+        inside = path.resolve().is_relative_to(self.base_path.resolve())
+        if not inside:
+            log.warning("ignoring %s: it leads out of the model base path", path.name)
+        return inside
 
     def refresh(self) -> None:
         """One poll: load new versions, then retire the ones no longer wanted."""
@@ -180,7 +187,7 @@ class ModelRepository:
     def _refresh_model(self, name: str, folder: Path) -> None:
         """Newest first, keeps up to `num_versions` servable versions; skips broken ones."""
         states = self._states.setdefault(name, {})
-        on_disk = _versions_in(folder)
+        on_disk = {v: p for v, p in _versions_in(folder).items() if self._inside(p)}
         keep: set[int] = set()
         for version in sorted(on_disk, reverse=True):
             if self.num_versions and len(keep) >= self.num_versions:
@@ -246,8 +253,7 @@ class ModelRepository:
 
     def get(self, name: str, version: int | None = None) -> Servable:
         """The servable for `name` (newest version, or `version`), else NOT_FOUND."""
-        if not name:
-            raise invalid("model_spec.name is required")
+        check_model_name(name)
         with self._lock:
             versions = dict(self._servables.get(name, {}))
         if not versions:
@@ -268,6 +274,7 @@ class ModelRepository:
 
     def status(self, name: str, version: int | None = None) -> dict[int, VersionState]:
         """Version -> state, for GetModelStatus; NOT_FOUND for unknown models/versions."""
+        check_model_name(name)
         states = dict(self._states.get(name, {}))
         if not states:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"model {name!r} is not served")
@@ -278,6 +285,14 @@ class ModelRepository:
                 )
             return {version: states[version]}
         return states
+
+
+def check_model_name(name: str) -> None:
+    """A model name is one plain folder name: no path components, never a path."""
+    if not name:
+        raise invalid("model_spec.name is required")
+    if name in (".", "..") or any(c in name for c in "/\\\0") or len(name) > 255:
+        raise invalid("model name must be a plain folder name (no path components)")
 
 
 def _versions_in(folder: Path) -> dict[int, Path]:

@@ -22,6 +22,8 @@ import grpc
 from google.protobuf import json_format
 
 from keras_gan_serving import tensors
+from keras_gan_serving.access import UNAUTHENTICATED_MESSAGE
+from keras_gan_serving.access import authorized
 from keras_gan_serving.repository import DEFAULT_SIGNATURE
 from keras_gan_serving.repository import ModelRepository
 from keras_gan_serving.tensors import RequestError
@@ -36,6 +38,7 @@ _PATH = re.compile(
 )
 HTTP_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
     grpc.StatusCode.NOT_FOUND: 404,
     grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
     grpc.StatusCode.UNIMPLEMENTED: 501,
@@ -53,9 +56,11 @@ class RestServer(ThreadingHTTPServer):
         max_batch: int,
         max_body_bytes: int,
         max_concurrent: int,
+        token: str | None = None,
     ):
         super().__init__(address, RestHandler)
         self.repository, self.max_batch, self.max_body_bytes = repository, max_batch, max_body_bytes
+        self.token = token
         self.slots = threading.BoundedSemaphore(max_concurrent)
 
 
@@ -74,6 +79,9 @@ class RestHandler(BaseHTTPRequestHandler):
         self._answer(self._post)
 
     def _answer(self, handler) -> None:
+        if not authorized(self.headers.get("Authorization"), self.server.token):
+            self._send(401, {"error": UNAUTHENTICATED_MESSAGE})
+            return
         if not self.server.slots.acquire(blocking=False):
             self._send(429, {"error": "server busy: too many concurrent requests, retry later"})
             return
@@ -93,6 +101,8 @@ class RestHandler(BaseHTTPRequestHandler):
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        if code == 401:
+            self.send_header("WWW-Authenticate", "Bearer")
         if code != 200:  # an unread or bad body must not bleed into a next request
             self.send_header("Connection", "close")
             self.close_connection = True

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import grpc
 
+from keras_gan_serving.access import TokenInterceptor
+from keras_gan_serving.access import is_loopback
 from keras_gan_serving.grpc_service import add_services
 from keras_gan_serving.repository import ModelRepository
 from keras_gan_serving.rest import RestServer
@@ -37,6 +39,8 @@ class ModelServer:
         rest_port: REST port; 0 picks a free one, `None` serves no REST.
         num_versions: newest versions kept per model (0: all found).
         poll_seconds: how often the base path is scanned for new versions.
+        token: if set, every call needs `authorization: Bearer TOKEN` (else
+            UNAUTHENTICATED / HTTP 401); binding beyond loopback without one warns.
     """
 
     def __init__(
@@ -48,14 +52,24 @@ class ModelServer:
         num_versions: int = 1,
         poll_seconds: float = 1.0,
         limits: Limits = Limits(),
+        token: str | None = None,
     ):
         for name, value in (("max_batch", limits.max_batch), ("workers", limits.workers)):
             if value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
+        if token is not None and len(token) < 16:
+            raise ValueError("the token must be at least 16 characters")
+        if token is None and not is_loopback(host):
+            log.warning(
+                "serving on %s without a token: anyone who can reach it can use it "
+                "(set --token or KGAN_TOKEN)",
+                host,
+            )
         self.repository = ModelRepository(model_base_path, num_versions, poll_seconds)
         self.host, self.limits = host, limits
         self._grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=limits.workers, thread_name_prefix="grpc"),
+            interceptors=[TokenInterceptor(token)] if token else [],
             maximum_concurrent_rpcs=limits.max_concurrent,
             options=[
                 ("grpc.max_receive_message_length", limits.max_message_bytes),
@@ -74,6 +88,7 @@ class ModelServer:
                 limits.max_batch,
                 limits.max_message_bytes,
                 limits.max_concurrent,
+                token,
             )
         self.rest_port = self._rest.server_address[1] if self._rest else None
 

@@ -75,7 +75,7 @@ def test_ada_raises_p_while_the_discriminator_overfits():
     images_in = keras.Input((4, 4, 1))
     gan = GAN(generator, keras.Model(images_in, Confident()(images_in)), latent_dim=12)
     gan.compile(augment="translation,color", ada_target=0.6, ada_kimg=0.1)
-    assert gan.loss_names == ("d_loss", "g_loss", "augment_p")
+    assert gan.loss_names == ("d_loss", "g_loss", "d_overfit", "augment_p")
     assert gan.noise_draws == 1 + 2 + 1 + 1  # z, real and fake augmentation; G's z, aug
     data = {
         "images": np.zeros((4, 4, 4, 1), "float32"),

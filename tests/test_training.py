@@ -1,20 +1,25 @@
 import csv
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import unittest.mock
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
+from keras_gan import checkpoints
 from keras_gan import training
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.data import load_dataset
+from keras_gan.sampling import from_uint8
 from tests.tiny import TINY as TINY_BASE
 
 TINY = TINY_BASE + [
@@ -52,11 +57,28 @@ def test_run_directory_contents(tmp_path):
     with open(run_dir / "log.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["step"]) for r in rows] == [2, 4]
-    assert set(rows[0]) == {"step", "loss", "d_loss", "g_loss", "images_per_sec"}
+    assert set(rows[0]) == {
+        "step",
+        "loss",
+        "d_loss",
+        "g_loss",
+        "d_overfit",
+        "images_per_sec",
+        "sample_diversity",
+    }
+    assert all(float(r["sample_diversity"]) > 0 for r in rows)  # sample_every=2
+    assert all(-1 <= float(r["d_overfit"]) <= 1 for r in rows)
     grid = Image.open(run_dir / "samples" / "step_000004.png")
     assert "generated" in grid.text["Description"].lower()
     assert sorted(p.name for p in (run_dir / "checkpoints").glob("*.index")) == [
+        "ckpt-0.index",  # the start: what a divergence before step 2 rolls back to
         "ckpt-2.index",
+        "ckpt-4.index",
+    ]
+    manifest = json.loads((run_dir / "checkpoints" / "manifest.json").read_text())
+    assert sorted(manifest) == ["ckpt-0", "ckpt-2", "ckpt-4"]
+    assert sorted(manifest["ckpt-4"]["files"]) == [
+        "ckpt-4.data-00000-of-00001",
         "ckpt-4.index",
     ]
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
@@ -166,26 +188,193 @@ def test_sigterm_checkpoints_then_resume_finishes(tmp_path):
     assert stopped_at >= 4
     done = resume(run_dir, tmp_path, stopped_at + 2)
     assert done.returncode == 0, done.stderr
-    assert f"resumed {run_dir} from step {stopped_at}" in done.stderr
+    assert f"resumed {run_dir} from ckpt-{stopped_at} (step {stopped_at})" in done.stderr
     assert (run_dir / "model.keras").is_file()
 
 
-def test_sigkill_at_any_moment_leaves_a_resumable_run(tmp_path):
+def checkpoint_tensors(path):
+    reader = tf.train.load_checkpoint(str(path))
+    names = [
+        name
+        for name in reader.get_variable_to_shape_map()
+        if not name.startswith(("save_counter", "_CHECKPOINTABLE_OBJECT_GRAPH"))
+    ]
+    return {name: reader.get_tensor(name) for name in names}
+
+
+def test_sigkill_at_any_moment_resumes_to_identical_weights(tmp_path):
     # Checkpoints every 2 steps: a kill lands in or near a checkpoint write.
+    deterministic = ("--set", "train.deterministic=true")
+    straight = subprocess.run(
+        fit_command(tmp_path / "straight", "--steps", "30", *deterministic),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert straight.returncode == 0, straight.stderr
     run_dir = tmp_path / "run"
     for delay in (0.0, 0.13, 0.29):
-        command = fit_command(run_dir, "--steps", "100000", *(["--resume"] if delay else []))
+        command = fit_command(run_dir, "--steps", "100000", *deterministic)
+        command += ["--resume"] if delay else []
         process = start_and_wait_for_step(command, tmp_path, None if delay else 6)
         time.sleep(delay)
         process.kill()
         process.wait(timeout=60)
-    done = resume(run_dir, tmp_path, 100)
+    done = resume(run_dir, tmp_path, 30)
     assert done.returncode == 0, done.stderr
     assert "resumed" in done.stderr
     assert not list((run_dir / "checkpoints").glob("*_temp*"))
     with open(run_dir / "log.csv") as f:
         steps = [int(row["step"]) for row in csv.DictReader(f)]
-    assert steps == sorted(set(steps)) and steps[-1] == 100
+    assert steps == sorted(set(steps)) and steps[-1] == 30
+    expected = checkpoint_tensors(tmp_path / "straight" / "checkpoints" / "ckpt-30")
+    got = checkpoint_tensors(run_dir / "checkpoints" / "ckpt-30")
+    assert sorted(got) == sorted(expected) and len(got) > 20
+    for name, value in expected.items():
+        np.testing.assert_array_equal(got[name], value, err_msg=name)
+
+
+def damage(run_dir, how):
+    folder = run_dir / "checkpoints"
+    if how == "flipped bit":
+        data = folder / "ckpt-4.data-00000-of-00001"
+        raw = bytearray(data.read_bytes())
+        raw[len(raw) // 2] ^= 1
+        data.write_bytes(bytes(raw))
+        return "ckpt-4 is corrupt (ckpt-4.data-00000-of-00001 does not match its checksum)"
+    if how == "truncated":
+        index = folder / "ckpt-4.index"
+        index.write_bytes(index.read_bytes()[:-9])
+        return "ckpt-4 is corrupt (ckpt-4.index does not match its checksum)"
+    if how == "missing file":
+        (folder / "ckpt-4.index").unlink()
+        return "ckpt-4 is missing ckpt-4.index"
+    # Killed after TF wrote the checkpoint but before its manifest entry.
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["ckpt-4"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return "ckpt-4 has no manifest entry (the run stopped while saving it)"
+
+
+@pytest.fixture(scope="module")
+def four_steps(tmp_path_factory):
+    """(a run of 4 steps: checkpoints 0, 2, 4; the weights of an uninterrupted 6-step run)."""
+    root = tmp_path_factory.mktemp("four_steps")
+    _, run_dir = training.fit(tiny(root / "b", "train.steps=4"), log=lambda line: None)
+    straight, _ = training.fit(tiny(root / "a", "train.steps=6"), log=lambda line: None)
+    return run_dir, all_weights(straight)
+
+
+@pytest.mark.parametrize("how", ["flipped bit", "truncated", "missing file", "unconfirmed"])
+def test_a_damaged_checkpoint_is_skipped_for_the_one_before(four_steps, tmp_path, how):
+    run_dir = tmp_path / "run"
+    shutil.copytree(four_steps[0], run_dir)
+    problem = damage(run_dir, how)
+    lines = []
+    found = checkpoints.latest_verified(run_dir / "checkpoints", lines.append)
+    assert found == str(run_dir / "checkpoints" / "ckpt-2")
+    assert lines == [f"checkpoint {run_dir / 'checkpoints' / problem}; trying the one before"]
+
+
+def test_resume_past_a_damaged_checkpoint_equals_uninterrupted_training(four_steps, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(four_steps[0], run_dir)
+    damage(run_dir, "flipped bit")
+    lines = []
+    loaded, _, _ = training.load_run(run_dir, log=lines.append)
+    assert int(loaded.g_optimizer.iterations) == 2 and "ckpt-4 is corrupt" in lines[0]
+    resumed, _ = training.fit(
+        tiny(tmp_path, "train.steps=6"), run_dir=run_dir, resume=True, log=lines.append
+    )
+    assert f"resumed {run_dir} from ckpt-2 (step 2)" in lines
+    for a, b in zip(four_steps[1], all_weights(resumed)):
+        np.testing.assert_array_equal(a, b)
+    assert training.load_run(run_dir, log=lines.append)[0].g_optimizer.iterations == 6
+
+
+def test_divergence_stops_with_the_last_good_checkpoint_and_never_saves_nan(tmp_path):
+    config = tiny(tmp_path, "train.steps=8", "train.g_learning_rate=1e30")
+    with pytest.raises(training.TrainingDiverged) as error:
+        training.fit(config, run_dir=tmp_path / "run", log=lambda line: None)
+    message = str(error.value)
+    assert re.match(
+        r"training diverged at step (\d+) \((\w+ is nan|a weight is NaN/Inf)\); no checkpoint "
+        r"of it was written; the last good one is .*ckpt-\d+; lower the learning rates",
+        message,
+    ), message
+    saved = sorted((tmp_path / "run" / "checkpoints").glob("ckpt-*.index"))
+    assert saved
+    for index in saved:
+        for name, value in checkpoint_tensors(index.with_suffix("")).items():
+            assert np.isfinite(value).all(), (index.name, name)
+
+
+def test_divergence_rolls_back_and_retries_with_cut_learning_rates(tmp_path):
+    lines = []
+    config = tiny(
+        tmp_path,
+        "train.steps=6",
+        "train.g_learning_rate=1e30",
+        "train.d_learning_rate=1e30",
+        "train.nan_retries=2",
+        "train.nan_lr_factor=1e-33",
+    )
+    model, run_dir = training.fit(config, log=lines.append)
+    rolled = [line for line in lines if "rolled back" in line]
+    assert len(rolled) == 1, lines
+    assert re.search(
+        r"rolled back to step \d+, learning rates cut to D 0.001, G 0.001 \(1 retries left\)",
+        rolled[0],
+    )
+    assert float(model.g_optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
+    assert all(np.isfinite(w).all() for w in all_weights(model))
+    with open(run_dir / "log.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [2, 4, 6]
+    # The cut learning rates are in the checkpoints: a resumed run keeps them.
+    resumed, _ = training.fit(
+        tiny(tmp_path, "train.steps=8"), run_dir=run_dir, resume=True, log=lambda line: None
+    )
+    assert float(resumed.d_optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
+
+
+def test_a_nan_weight_is_caught_at_the_step_it_appears(tmp_path):
+    from keras_gan.models.base import WEIGHTS_FINITE
+
+    config = tiny(tmp_path)
+    data = load_dataset(config.data.spec, config.data.image_size, config.data.channels)
+    model, _ = training.build_for_data(config, data)
+    batch = next(iter(training.make_dataset(data, 8, (model.noise_draws, 8), 0)))
+    assert float(model.train_step(batch)[WEIGHTS_FINITE]) == 1.0
+    weight = model.generator.trainable_weights[0]
+    weight.assign(np.where(np.arange(weight.shape[-1]) == 0, np.inf, weight.numpy()))
+    logs = model.train_step(batch)
+    assert float(logs[WEIGHTS_FINITE]) == 0.0
+
+
+def test_sample_diversity_and_the_mode_collapse_warning(tmp_path):
+    from keras_gan.callbacks import monitor as monitor_lib
+
+    config = tiny(tmp_path)
+    model, run_dir = training.fit(config, log=lambda line: None)
+    data = load_dataset(config.data.spec, config.data.image_size, config.data.channels)
+    lines = []
+    monitor = monitor_lib.RunMonitor(run_dir, config, data, None, None, 0, 2, lines.append)
+    monitor.set_model(model)
+    rows = np.random.default_rng(0).permutation(len(data))[: monitor_lib.DIVERSITY_SAMPLES]
+    real = from_uint8(data.images[rows])
+    with unittest.mock.patch.object(model, "generate", lambda z, labels, training: real):
+        assert monitor.sample_diversity(2) == pytest.approx(1.0) and not lines  # as the data
+    for weight in model.generator.weights:  # one image for every z
+        weight.assign(np.zeros(weight.shape))
+    assert monitor.sample_diversity(3) == 0.0
+    assert re.match(
+        r"warning: step 3: possible mode collapse: samples differ by 0.000 on average, "
+        r"training images by \d+\.\d{3} \(sample_diversity 0.00 < 0.25\)",
+        lines[0],
+    ), lines
+    images = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])
+    assert monitor_lib._mean_pairwise_distance(images) == pytest.approx((5 + 4 + 3) / 3)
 
 
 def zoo_config(root, *extra):

@@ -2,7 +2,8 @@
 
 Every file is checked before training, so one bad file never stops an epoch: empty,
 unreadable, truncated or fake images, pictures over `MAX_PIXELS` (decompression
-bombs) and files that are not images are skipped and counted by reason, with a few
+bombs), files that are not images, broken or looping symbolic links and links to
+folders (never followed: no loops) are skipped and counted by reason, with a few
 example names. Colour modes are normalised: palette and alpha images are composed on
 white, CMYK is converted, 16-bit images are scaled (not clipped) to 8 bits. Images
 are centre-cropped to a square and resized to the run's image size.
@@ -125,8 +126,16 @@ class Skips:
 
 def read_tree(folder: Path, image_size: int, channels: int, skips: Skips):
     """Yields (path relative to `folder`, image) for every usable image below `folder`."""
+    # rglob does not descend into symbolic links to folders (no loops); they are counted.
     for path in sorted(folder.rglob("*"), key=lambda p: os.fsencode(str(p))):
-        if path.is_dir() or path.name.startswith("."):
+        if path.name.startswith("."):
+            continue
+        if path.is_symlink() and not path.exists():
+            skips(path, "broken or looping symbolic link")
+            continue
+        if path.is_dir():
+            if path.is_symlink():
+                skips(path, "symbolic link to a folder (not followed)")
             continue
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             skips(path, "not an image file name")

@@ -54,7 +54,9 @@ def export_generator(
         model: a trained `keras_gan.models.GAN`.
         root: the model's folder, e.g. `saved_models/glyphs`.
         version: integer version; the next free one if `None`.
-        labels: label vocabulary in id order (e.g. the characters), for metadata.
+        labels: label vocabulary in id order (e.g. the characters), for metadata; for a
+            text model its character vocabulary (id 0 = end of line), which the
+            signature uses to spell its lines.
         config: the training config, for metadata.
         tflite: quantizations (none, float16, dynamic, int8) to convert to TFLite, as
             `assets.extra/generator_<quantization>.tflite` (TF Serving ignores them),
@@ -95,6 +97,8 @@ def write_generator(
 ) -> Path:
     """Writes the generator's SavedModel to the folder `target` (new), atomically."""
     target = Path(target)
+    if model.modality == "text":
+        return write_text_generator(model, target, labels, config)
     if model.translates:
         raise ValueError(
             f"{type(model).__name__} translates images: the export contract (z or seed in, "
@@ -180,22 +184,71 @@ def write_generator(
     return target
 
 
+def write_text_generator(model, target: Path, vocab: list[str], config: dict | None) -> Path:
+    """A text model's SavedModel: `serving_default` and `generate` both take `seed`
+    int64[None] and `temperature` float32[] (0: the most likely characters) and give
+    `text` string[None] (UTF-8 lines) and `tokens` int32[None, length]."""
+    if not vocab or len(vocab) != model.vocab_size:
+        raise ValueError(f"a text model needs its vocabulary of {model.vocab_size} characters")
+    seed_spec = tf.TensorSpec([None], tf.int64, name="seed")
+    temperature_spec = tf.TensorSpec([], tf.float32, name="temperature")
+    characters = tf.constant(vocab)
+
+    def generate(seed, temperature):
+        tokens = model.tokens(noise_for_seeds(seed, model.latent_dim), temperature)
+        before_end = tf.cumsum(tf.cast(tokens == 0, tf.int32), axis=1) == 0
+        spelled = tf.where(before_end, tf.gather(characters, tokens), "")
+        return {"text": tf.strings.reduce_join(spelled, axis=1), "tokens": tokens}
+
+    archive = keras.export.ExportArchive()
+    archive.track(model.sampling_generator)
+    for name in ("serving_default", "generate"):
+        archive.add_endpoint(name, generate, input_signature=[seed_spec, temperature_spec])
+    metadata = {
+        "format": "keras_gan.text_generator/1",
+        "modality": "text",
+        "model": type(model).__name__ if config is None else config.get("model"),
+        "latent_dim": model.latent_dim,
+        "length": model.length,
+        "vocab": vocab,
+        "signatures": {name: ["seed", "temperature"] for name in ("serving_default", "generate")},
+        "keras_gan_version": __version__,
+        "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "config": config,
+    }
+    requests = {
+        name: {"seed": tf.constant([0], tf.int64), "temperature": tf.constant(1.0)}
+        for name in ("serving_default", "generate")
+    }
+    with atomic_directory(target) as tmp:
+        archive.write_out(str(tmp), verbose=False)
+        atomic_write_bytes(tmp / "assets.extra" / "tf_serving_warmup_requests", warmup(requests))
+        atomic_write_json(tmp / KGAN_METADATA, metadata)
+    return target
+
+
 def warmup_requests(latent_dim: int, conditional: bool) -> bytes:
     """A TFRecord of `PredictionLog`s: one small request per signature."""
-    from tensorflow_serving.apis import model_pb2
-    from tensorflow_serving.apis import predict_pb2
-    from tensorflow_serving.apis import prediction_log_pb2
-
     requests = {
         "serving_default": {"z": tf.zeros([1, latent_dim], tf.float32)},
         "generate": {"seed": tf.constant([0], tf.int64)},
     }
+    if conditional:
+        for inputs in requests.values():
+            inputs["labels"] = tf.constant([0], tf.int32)
+    return warmup(requests)
+
+
+def warmup(requests: dict) -> bytes:
+    """A TFRecord of `PredictionLog`s: signature name -> its inputs."""
+    from tensorflow_serving.apis import model_pb2
+    from tensorflow_serving.apis import predict_pb2
+    from tensorflow_serving.apis import prediction_log_pb2
+
     path = Path(tempfile.mkdtemp()) / "warmup"
     try:
         with tf.io.TFRecordWriter(str(path)) as writer:
             for signature, inputs in requests.items():
-                if conditional:
-                    inputs["labels"] = tf.constant([0], tf.int32)
                 request = predict_pb2.PredictRequest(
                     model_spec=model_pb2.ModelSpec(signature_name=signature)
                 )

@@ -18,6 +18,9 @@ from keras import ops
 from keras_gan import augment as augment_lib
 from keras_gan import losses as losses_lib
 
+# Returned by `train_step` beside the losses: a check for the training loop, not a log column.
+WEIGHTS_FINITE = "weights_finite"
+
 
 @dataclasses.dataclass(frozen=True)
 class Regularization:
@@ -93,6 +96,7 @@ class GAN(keras.Model):
     g_noise_draws = 1
     # Image-to-image models (keras_gan.models.translation) map images, not noise.
     translates = False
+    modality = "image"  # or "text" (keras_gan.models.text)
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=0, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -266,8 +270,10 @@ class GAN(keras.Model):
 
     @property
     def loss_names(self) -> tuple[str, ...]:
-        """What `train_step` logs, besides `loss`: the losses, then active penalties."""
-        return self.base_loss_names + self.regularization.log_names()
+        """What `train_step` logs, besides `loss`: the losses, D's overfitting signal
+        (noise-to-image models), then active penalties."""
+        overfit = () if self.translates else ("d_overfit",)
+        return self.base_loss_names + overfit + self.regularization.log_names()
 
     @property
     def noise_draws(self) -> int:
@@ -342,7 +348,7 @@ class GAN(keras.Model):
                 # Interpolation weights: the normal CDF of a noise draw is uniform on [0, 1],
                 # so they come from (seed, step) like everything else.
                 u = augment_lib.uniforms(noise[:, 1])[:, :1]
-                mix = ops.reshape(u, (-1, 1, 1, 1))
+                mix = ops.reshape(u, (-1,) + (1,) * (len(images.shape) - 1))
                 mixed = mix * images + (1 - mix) * fake
                 gp = ops.square(self.input_gradient_norm(mixed, labels) - 1)
                 logs["gp"], total = gp, total + reg.gradient_penalty * gp
@@ -355,6 +361,11 @@ class GAN(keras.Model):
             loss = self.d_optimizer.scale_loss(self.global_mean(total))
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(loss, variables), variables)
+        # ADA's overfitting heuristic r_t = E[sign(D(real))]: near 0 while D cannot tell
+        # training images from fakes, towards 1 as it memorises them.
+        logs["d_overfit"] = ops.mean(
+            ops.sign(ops.reshape(real_logits, (ops.shape(real_logits)[0], -1))), axis=1
+        )
         if reg.ada_target:
             logs["augment_p"] = self.adapt_augmentation(real_logits)
         return logs
@@ -384,7 +395,8 @@ class GAN(keras.Model):
             tape.watch(images)
             total = ops.sum(self.discriminate(images, labels, training=True))
         grads = tape.gradient(total, images)
-        return ops.sqrt(ops.sum(ops.square(grads), axis=(1, 2, 3)) + 1e-12)
+        axes = tuple(range(1, len(grads.shape)))  # every axis but the batch (images, text)
+        return ops.sqrt(ops.sum(ops.square(grads), axis=axes) + 1e-12)
 
     def lazy(self, penalty, batch):
         """`penalty()` on every `r1_interval`-th D step, else zeros (lazy regularisation)."""
@@ -439,7 +451,13 @@ class GAN(keras.Model):
         # "loss" (for TerminateOnNaN and progress bars) is d_loss + g_loss.
         total = ops.mean(logs["d_loss"]) + ops.mean(logs["g_loss"])
         self.loss_tracker.update_state(total, sample_weight=replica_batch)
-        return {m.name: m.result() for m in self.metrics}
+        return {m.name: m.result() for m in self.metrics} | {WEIGHTS_FINITE: self.weights_finite()}
+
+    def weights_finite(self):
+        """1.0 if no weight of G or D is NaN/Inf after this step's updates, else 0.0
+        (one read of every weight, small next to the step's convolutions)."""
+        weights = self.generator.trainable_weights + self.discriminator.trainable_weights
+        return ops.cast(ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in weights])), "float32")
 
     def update_ema(self, replica_batch):
         """G_ema <- G + beta (G_ema - G), beta = 0.5 ** (global batch / half-life in images)."""

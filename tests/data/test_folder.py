@@ -1,5 +1,7 @@
 import json
 import os
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -40,7 +42,23 @@ def messy(tmp_path, monkeypatch):
         f.write(good)  # a non-UTF-8 file name
     monkeypatch.setattr(folder_lib, "MAX_PIXELS", 1000)
     save(root / "dog" / "huge.png", Image.new("L", (40, 40)))  # over the (patched) cap
+    (root / "dog" / "bomb.png").write_bytes(png_header(100_000, 100_000))  # 10 G pixels
+    os.symlink("loop-b.png", root / "dog" / "loop-a.png")
+    os.symlink("loop-a.png", root / "dog" / "loop-b.png")
+    os.symlink("missing.png", root / "dog" / "dangling.png")
+    os.symlink("..", root / "dog" / "sub" / "up")  # a folder loop: never followed
     return root
+
+
+def png_header(width, height):
+    """A PNG that declares width x height pixels in 45 bytes and holds none."""
+
+    def chunk(kind, body):
+        crc = zlib.crc32(kind + body).to_bytes(4, "big")
+        return len(body).to_bytes(4, "big") + kind + body + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
 
 
 def test_every_bad_file_is_counted_and_no_good_one_lost(messy):
@@ -55,7 +73,9 @@ def test_every_bad_file_is_counted_and_no_good_one_lost(messy):
         "truncated or corrupt image": 1,
         "not an image file name": 1,
         "outside a class folder": 1,
-        "over 1,000 pixels": 1,
+        "over 1,000 pixels": 2,
+        "broken or looping symbolic link": 3,
+        "symbolic link to a folder (not followed)": 1,
     }
     assert data.report["skipped_examples"]["empty file"] == ["dog/empty.png"]
     by_name = dict(zip(["alpha", "palette", "sixteen"], data.images[[3, 4, 5]]))

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_gan.models.base import WEIGHTS_FINITE
 from keras_gan.registry import MODELS
 from keras_gan.training import checkpoint_for
 from keras_gan.training import mirrored_strategy
@@ -72,8 +73,9 @@ class GANContract:
         model = self.make()
         model.run_eagerly = run_eagerly
         history = model.fit(self.dataset(model), epochs=1, verbose=0, shuffle=False)
-        assert sorted(history.history) == sorted(["loss", *model.loss_names])
+        assert sorted(history.history) == sorted(["loss", WEIGHTS_FINITE, *model.loss_names])
         assert all(np.isfinite(v[-1]) for v in history.history.values())
+        assert history.history[WEIGHTS_FINITE] == [1.0]
         n_critic = model.regularization.n_critic
         assert int(model.d_optimizer.iterations) == 2 * n_critic
         assert int(model.g_optimizer.iterations) == 2

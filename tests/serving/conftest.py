@@ -2,9 +2,13 @@
 
 from pathlib import Path
 
+import grpc
 import pytest
+from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from keras_gan.export import publish
+from keras_gan_serving.server import Limits
+from keras_gan_serving.server import ModelServer
 
 SHIPPED = Path(__file__).parents[2] / "saved_models" / "glyphs"
 
@@ -20,3 +24,17 @@ def model_base(tmp_path_factory):
     plain = DCGAN(latent_dim=8, image_size=16, channels=3, filters=4)
     export_generator(plain, base / "plain", config={"model": "dcgan"})
     return base
+
+
+@pytest.fixture(scope="module")
+def server(model_base):
+    """`model_base` served over gRPC and REST on free ports, at most 16 rows a request."""
+    with ModelServer(model_base, port=0, rest_port=0, limits=Limits(max_batch=16)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stub(server):
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    channel.close()

@@ -4,7 +4,6 @@ import base64
 import io
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 
@@ -20,7 +19,6 @@ from tensorflow_serving.apis import get_model_metadata_pb2
 from tensorflow_serving.apis import get_model_status_pb2
 from tensorflow_serving.apis import model_service_pb2_grpc
 from tensorflow_serving.apis import predict_pb2
-from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from keras_gan import sampling
 from keras_gan.export import publish
@@ -29,19 +27,6 @@ from keras_gan_serving.client import RemoteSampler
 from keras_gan_serving.client import ServingError
 from keras_gan_serving.server import Limits
 from keras_gan_serving.server import ModelServer
-
-
-@pytest.fixture(scope="module")
-def server(model_base):
-    with ModelServer(model_base, port=0, rest_port=0, limits=Limits(max_batch=16)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def stub(server):
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
-    channel.close()
 
 
 def predict_request(model="glyphs", signature="", version=None, **inputs):
@@ -317,58 +302,6 @@ def test_client_over_grpc_and_rest_and_remote_sampler(server, tmp_path):
             assert [p.name for p in written] == ["seed0000-永.png", "seed0000-A.png"]
     with pytest.raises(ValueError, match="not HOST:PORT"):
         GeneratorClient("localhost", "glyphs")
-
-
-def test_new_versions_are_served_without_a_failed_request(model_base, tmp_path):
-    base = tmp_path / "saved_models"
-    publish(model_base / "glyphs" / "1", base / "glyphs", 1)
-    with ModelServer(base, port=0, rest_port=None, poll_seconds=0.05) as running:
-        seen, errors, stop = [], [], threading.Event()
-
-        def stream():
-            channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
-            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-            while not stop.is_set():
-                try:
-                    response = stub.Predict(predict_request(z=Z, labels=L), timeout=30)
-                    seen.append(response.model_spec.version.value)
-                except grpc.RpcError as e:
-                    errors.append(e)
-            channel.close()
-
-        threads = [threading.Thread(target=stream) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        time.sleep(0.3)
-        publish(model_base / "glyphs" / "1", base / "glyphs", 2)
-        deadline = time.time() + 60
-        while 2 not in seen[-4:] and time.time() < deadline:
-            time.sleep(0.05)
-        stop.set()
-        for thread in threads:
-            thread.join()
-        assert not errors and seen[0] == 1 and seen[-1] == 2
-        assert seen.index(2) > 0 and 1 not in seen[seen.index(2) + 4 :]
-        states = {v: s.state for v, s in running.repository.status("glyphs").items()}
-        assert states == {1: "END", 2: "AVAILABLE"}
-
-        # A broken version is reported; the last good one keeps answering.
-        (base / "glyphs" / ".broken").mkdir()
-        (base / "glyphs" / ".broken" / "saved_model.pb").write_bytes(b"not a SavedModel")
-        (base / "glyphs" / ".broken").rename(base / "glyphs" / "3")
-        deadline = time.time() + 30
-        while 3 not in running.repository.status("glyphs") and time.time() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.2)
-        status = running.repository.status("glyphs")
-        assert status[3].state == "END" and "failed to load" in status[3].error
-        with GeneratorClient(f"127.0.0.1:{running.port}", "glyphs") as client:
-            assert {r["version"]: r["state"] for r in client.status()} == {
-                1: "END",
-                2: "AVAILABLE",
-                3: "END",
-            }
-            assert client.generate([0], [0]).shape == (1, 32, 32, 1)
 
 
 def test_several_versions_and_a_specific_one(model_base, tmp_path):

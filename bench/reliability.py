@@ -1,0 +1,453 @@
+"""Tries to break keras-gan and counts what survived: the figures of bench/RESULTS.md.
+
+1. Kills: `kgan fit` (DCGAN on the default glyphs, deterministic ops) is SIGKILLed at
+   random moments (start-up, steps, checkpoint writes), resumed each time, finished,
+   and its final checkpoint compared tensor by tensor with one uninterrupted run.
+2. Bad data: every kind of bad file in image folders (also as translation pairs),
+   TFRecord files and font files; handled = loaded or counted by reason (folders,
+   records) or refused with a named error (fonts), never a crash.
+3. Malformed requests: the Hypothesis fuzz of tests/serving/test_hostile.py with many
+   more examples (any answer but INTERNAL/UNKNOWN, no path in it, server up).
+4. Load: 8 and 32 gRPC clients against `kgan serve` in a child process for a fixed
+   time, retrying refusals with backoff: requests, failures, p50/p99, server memory.
+5. Hot swaps: new versions published under load (and a corrupt one between them):
+   failed requests, switches seen per client, corrupt versions served.
+
+    .venv/bin/python bench/reliability.py [--kills 20] [--fuzz 3000] [--seconds 60] [--swaps 5]
+"""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from results import machine
+from results import publish
+
+ROOT = Path(__file__).parents[1]
+KGAN = [sys.executable, "-m", "keras_gan_cli.main"]
+QUIET = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+FIT = [
+    "fit", "--model", "dcgan", "--set", "model_kwargs.filters=16", "--batch-size", "32",
+    "--set", "train.log_every=10", "--set", "train.checkpoint_every=10",
+    "--set", "train.sample_every=100", "--set", "train.deterministic=true",
+]  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- kills
+
+
+def last_step(run_dir: Path) -> int:
+    from keras_gan.checkpoints import latest_verified
+
+    path = latest_verified(run_dir / "checkpoints", log=lambda line: None)
+    return int(path.rsplit("-", 1)[1]) if path else 0
+
+
+def fit(run_dir, steps, resume=False, kill_after=None):
+    """Runs `kgan fit`; SIGKILLs it after `kill_after` seconds. Returns its exit code."""
+    command = KGAN + FIT + ["--run-dir", str(run_dir), "--steps", str(steps)]
+    command += ["--resume"] if resume else []
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=QUIET, cwd=ROOT
+    )
+    try:
+        _, err = process.communicate(timeout=kill_after)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+    if process.returncode not in (0, -signal.SIGKILL):
+        print(err.decode()[-2000:], file=sys.stderr)
+    return process.returncode
+
+
+def kills(count: int, work: Path) -> dict:
+    import tensorflow as tf
+
+    run_dir, rng = work / "killed", random.Random(0)
+    survived, steps_at_kill = 0, []
+    for k in range(count):
+        code = fit(run_dir, 100_000, resume=k > 0, kill_after=rng.uniform(5, 25))
+        steps_at_kill.append(last_step(run_dir))
+        survived += code == -signal.SIGKILL  # a crash on resume would exit 1
+    final = max(300, steps_at_kill[-1] + 20)
+    finished = fit(run_dir, final, resume=True) == 0
+    fit(work / "straight", final)
+
+    def tensors(path):
+        reader = tf.train.load_checkpoint(str(path))
+        names = [n for n in reader.get_variable_to_shape_map() if "/" in n]
+        return {n: reader.get_tensor(n) for n in names if not n.startswith("save_counter")}
+
+    a = tensors(work / "straight" / "checkpoints" / f"ckpt-{final}")
+    b = tensors(run_dir / "checkpoints" / f"ckpt-{final}")
+    identical = sorted(a) == sorted(b) and all(np.array_equal(a[n], b[n]) for n in a)
+    return {
+        "kills": count,
+        "survived": survived if finished else 0,
+        "identical": identical,
+        "tensors": len(a),
+        "final": final,
+        "progress": steps_at_kill,
+    }
+
+
+# ----------------------------------------------------------------------------- bad data
+
+
+def png_header(width, height):
+    def chunk(kind, body):
+        crc = zlib.crc32(kind + body).to_bytes(4, "big")
+        return len(body).to_bytes(4, "big") + kind + body + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def bad_folder(root: Path, copies: int) -> dict[str, tuple[int, int]]:
+    """Writes good and bad files into two class folders; returns, per class folder,
+    (files that must load, files that must be skipped); plus one loose file at the top."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    expected = {}
+    for c in range(copies):
+        folder = root / f"class{c % 2}"
+        folder.mkdir(parents=True, exist_ok=True)
+        gray = Image.fromarray(rng.integers(0, 256, (20 + c, 30), dtype=np.uint8))
+        loadable = {  # every colour mode, mixed sizes
+            "gray.png": gray,
+            "rgb.jpg": gray.convert("RGB"),
+            "cmyk.jpg": gray.convert("CMYK"),
+            "palette.png": gray.convert("P"),
+            "sixteen.png": Image.fromarray(np.full((8, 9 + c), 40000, np.uint16)),
+            "alpha.png": Image.new("LA", (7 + c, 5), (0, 0)),
+            "big.png": Image.new("L", (300 + c, 90)),
+        }
+        for name, image in loadable.items():
+            image.save(folder / f"{c}-{name}")
+        raw = (folder / f"{c}-gray.png").read_bytes()
+        with open(os.fsencode(folder) + b"/%d-caf\xe9.png" % c, "wb") as f:
+            f.write(raw)  # a non-UTF-8 name: loads
+        (folder / f"{c}-empty.png").write_bytes(b"")
+        (folder / f"{c}-fake.png").write_bytes(b"plain text")
+        (folder / f"{c}-truncated.png").write_bytes(raw[: len(raw) // 2])
+        (folder / f"{c}-notes.txt").write_text("hello")
+        (folder / f"{c}-bomb.png").write_bytes(png_header(100_000, 100_000))
+        os.symlink(f"{c}-loop-b.png", folder / f"{c}-loop-a.png")
+        os.symlink(f"{c}-loop-a.png", folder / f"{c}-loop-b.png")
+        os.symlink("..", folder / f"{c}-up")  # a folder loop
+        good, bad = expected.get(folder.name, (0, 0))
+        expected[folder.name] = (good + len(loadable) + 1, bad + 8)
+    (root / "loose.png").write_bytes(raw)
+    return expected
+
+
+def bad_records(path: Path, copies: int) -> tuple[int, int]:
+    import io
+
+    import tensorflow as tf
+    from PIL import Image
+
+    def example(image_bytes, label=0):
+        feature = {
+            "image_raw": tf.train.Feature(bytes_list=tf.train.BytesList(value=image_bytes)),
+            "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+        }
+        return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+    buffer = io.BytesIO()
+    Image.new("L", (12, 12), 90).save(buffer, "PNG")
+    good_png = buffer.getvalue()
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for _ in range(copies):
+            writer.write(example([good_png]))
+            writer.write(example([good_png[:30]]))  # truncated image
+            writer.write(example([]))  # no image
+            writer.write(example([good_png, good_png]))  # two images
+            writer.write(b"\xff\x00 not a tf.Example")
+    return copies, 4 * copies  # records
+
+
+def bad_fonts(folder: Path) -> list[tuple[str, str]]:
+    """(spec, what its error must name) for fonts that fail to load or lack the glyphs."""
+    folder.mkdir(parents=True)
+    (folder / "empty.ttf").write_bytes(b"")
+    (folder / "text.otf").write_text("not a font")
+    latin = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    (folder / "half.ttf").write_bytes(Path(latin).read_bytes()[:5000])
+    return [
+        (f"glyphs:chars=永A?fonts={folder / 'empty.ttf'}", "empty.ttf"),
+        (f"glyphs:chars=永A?fonts={folder / 'text.otf'}", "text.otf"),
+        (f"glyphs:chars=永A?fonts={folder / 'half.ttf'}", "half.ttf"),
+        (f"glyphs:chars=永A?fonts={latin}", "永"),  # no Chinese glyph
+        (f"glyphs:chars=永A?fonts={folder / 'missing.ttf'}", "missing.ttf"),
+    ]
+
+
+def check(spec: str, good: int, bad: int) -> dict:
+    """Loads `spec`; held if exactly the good files loaded and the bad ones were counted."""
+    from keras_gan.data import load_dataset
+
+    data = load_dataset(spec, 32, 1)
+    loaded = len(data) + (0 if data.sources is None else len(data.sources))
+    skipped = sum(data.report["skipped"].values())
+    return {
+        "path": spec.split(":")[0],
+        "tried": f"{good + bad} {'records' if spec.startswith('tfrecord') else 'files'}",
+        "held": loaded == good and skipped == bad,
+        "detail": f"{loaded}/{good} good loaded, {skipped}/{bad} bad skipped: "
+        + "; ".join(f"{k} {v}" for k, v in data.report["skipped"].items()),
+    }
+
+
+def bad_data(work: Path, copies: int) -> list[dict]:
+    from keras_gan.data import DataError
+    from keras_gan.data import load_dataset
+
+    folder = work / "images"
+    expected = bad_folder(folder, copies)
+    good = sum(g for g, _ in expected.values())
+    bad = sum(b for _, b in expected.values()) + 1  # + the loose file
+    a, b = folder / "class0", folder / "class1"
+    rows = [
+        check(f"folder:{folder}", good, bad),
+        check(f"pairs:{a},{b}?unpaired=1", good, bad - 1),
+        check(f"tfrecord:{work / 'bad.tfrecord'}", *bad_records(work / "bad.tfrecord", copies)),
+    ]
+    cases, named = bad_fonts(work / "fonts"), 0
+    for spec, name in cases:
+        try:
+            load_dataset(spec, 32, 1)
+        except DataError as e:
+            named += name in str(e)
+    rows.append(
+        {
+            "path": "fonts",
+            "tried": f"{len(cases)} font files",
+            "held": named == len(cases),
+            "detail": f"{named}/{len(cases)} refused with an error naming the file or character "
+            "(empty, text, truncated, no CJK glyph, missing)",
+        }
+    )
+    return rows
+
+
+# ----------------------------------------------------------------------------- requests
+
+
+def fuzz(examples: int) -> dict:
+    env = dict(QUIET, KGAN_FUZZ_EXAMPLES=str(examples))
+    command = [sys.executable, "-m", "pytest", "-q", "tests/serving/test_hostile.py",
+               "-k", "fuzzed or still_serves",
+               "--hypothesis-show-statistics"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    passing = [int(n) for n in re.findall(r"(\d+) passing, 0 failing", done.stdout)]
+    answers = {}  # per test (gRPC, REST): answer -> share of examples
+    for section in done.stdout.split("::test_fuzzed_")[1:]:
+        kind = section.split("_", 1)[0]
+        shares = re.findall(r"\* ([\d.]+)%, (\w+)", section)
+        answers[kind] = ", ".join(f"{code} {float(share):.0f}%" for share, code in shares)
+    return {"ok": done.returncode == 0, "tried": passing, "answers": answers}
+
+
+# ----------------------------------------------------------------------------- load
+
+
+def start_server(base: Path, poll: float = 1.0):
+    server = subprocess.Popen(
+        KGAN + ["serve", "--model-base-path", str(base), "--port", "0", "--no-rest",
+                "--poll-seconds", str(poll)],
+        stderr=subprocess.PIPE, text=True, env=QUIET,
+    )  # fmt: skip
+    for line in server.stderr:
+        match = re.search(r"gRPC 127\.0\.0\.1:(\d+)", line)
+        if match:
+            threading.Thread(target=server.stderr.read, daemon=True).start()
+            return server, int(match[1])
+    raise RuntimeError("kgan serve did not start")
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def load(port, clients, seconds, versions=None):
+    """`clients` threads calling `generate` (4 images each) for `seconds`."""
+    from keras_gan_serving.client import GeneratorClient
+    from keras_gan_serving.client import ServingError
+
+    latencies, failures, stop = [], Counter(), threading.Event()
+
+    def run(k):
+        with GeneratorClient(f"127.0.0.1:{port}", "glyphs", retries=10) as client:
+            while not stop.is_set():
+                start = time.perf_counter()
+                try:
+                    client.generate(range(k, k + 4), [k % 172] * 4)
+                except ServingError as e:
+                    failures[e.code] += 1
+                    continue
+                latencies.append(time.perf_counter() - start)
+                if versions is not None:
+                    versions[k].append(client.served_version)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return latencies, failures
+
+
+def load_runs(seconds: float) -> list[dict]:
+    server, port = start_server(ROOT / "saved_models")
+    rows = []
+    try:
+        load(port, 4, 3)  # warm
+        for clients in (8, 32):
+            before = rss_mib(server.pid)
+            latencies, failures = load(port, clients, seconds)
+            rows.append(
+                {
+                    "clients": clients,
+                    "seconds": seconds,
+                    "requests": len(latencies),
+                    "failures": sum(failures.values()),
+                    "p50": np.percentile(latencies, 50) * 1e3,
+                    "p99": np.percentile(latencies, 99) * 1e3,
+                    "rss": (before, rss_mib(server.pid)),
+                }
+            )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    return rows
+
+
+def swaps(count: int, work: Path) -> dict:
+    from keras_gan.export import publish as publish_version
+
+    shipped = ROOT / "saved_models" / "glyphs" / "1"
+    base = work / "swap_models"
+    publish_version(shipped, base / "glyphs", 1)
+    server, port = start_server(base, poll=0.2)
+    versions = [[] for _ in range(8)]
+    published, corrupt = [1], []
+    try:
+
+        def publisher():
+            for k in range(count):
+                time.sleep(4)
+                broken = base / "glyphs" / f".broken{k}"
+                broken.mkdir()
+                (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
+                corrupt.append(published[-1] + 1)
+                broken.rename(base / "glyphs" / str(corrupt[-1]))
+                time.sleep(1)
+                published.append(corrupt[-1] + 1)
+                publish_version(shipped, base / "glyphs", published[-1])
+
+        thread = threading.Thread(target=publisher)
+        thread.start()
+        _, failures = load(port, 8, 5 * count + 6, versions)
+        thread.join()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    switches = [sum(a != b for a, b in zip(v, v[1:])) for v in versions]
+    return {
+        "swaps": count,
+        "requests": sum(map(len, versions)),
+        "failures": sum(failures.values()),
+        "switches": (min(switches), max(switches)),
+        "monotone": all(v == sorted(v) for v in versions),
+        "corrupt_served": sum(x in corrupt for v in versions for x in v),
+        "final": {v[-1] for v in versions},
+        "published": published,
+    }
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--copies", type=int, default=10, help="copies of each bad file kind")
+    parser.add_argument("--fuzz", type=int, default=3000, help="fuzzed gRPC requests")
+    parser.add_argument("--seconds", type=float, default=60.0, help="per load level")
+    parser.add_argument("--swaps", type=int, default=5)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kgan-reliability-"))
+    try:
+        started = time.time()
+        killed = kills(args.kills, work)
+        data_rows = bad_data(work, args.copies)
+        fuzzed = fuzz(args.fuzz)
+        load_rows = load_runs(args.seconds)
+        swapped = swaps(args.swaps, work)
+        minutes = (time.time() - started) / 60
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    answers = "; ".join(f"{kind}: {shares}" for kind, shares in fuzzed["answers"].items())
+    lines = [
+        "\n## Reliability: tried to break it "
+        f"(bench/reliability.py, {time.strftime('%Y-%m-%d')})\n",
+        f"{machine()}; {minutes:.0f} min. The CI suite runs a few of each "
+        "(tests/test_training.py, tests/data, tests/serving/test_hostile.py).\n",
+        "| what | tried | held | detail |",
+        "| --- | --- | --- | --- |",
+        f"| SIGKILL of `kgan fit` at random moments, then `--resume` | {killed['kills']} kills "
+        f"| {killed['survived']} resumed; final weights "
+        f"{'bit-identical' if killed['identical'] else 'DIFFERENT'} to an uninterrupted run "
+        f"| {killed['tensors']} tensors at step {killed['final']}; checkpoint step after "
+        f"each kill: {killed['progress']} |",
+    ]
+    for row in data_rows:
+        lines.append(
+            f"| bad data: {row['path']} | {row['tried']} "
+            f"| {'all handled' if row['held'] else 'NOT all handled'} | {row['detail']} |"
+        )
+    lines += [
+        "| fuzzed gRPC Predict requests and REST bodies (Hypothesis) "
+        f"| {' + '.join(map(str, fuzzed['tried']))} "
+        f"| {'all' if fuzzed['ok'] else 'NOT all'} answered OK or refused, none INTERNAL, "
+        f"server up | {answers} |",
+    ]
+    for row in load_rows:
+        lines.append(
+            f"| load: {row['clients']} gRPC clients x {row['seconds']:.0f} s | "
+            f"{row['requests']} requests | {row['failures']} failed | p50 {row['p50']:.0f} ms, "
+            f"p99 {row['p99']:.0f} ms; server RSS {row['rss'][0]:.0f} -> "
+            f"{row['rss'][1]:.0f} MiB |"
+        )
+    lines.append(
+        f"| new versions published under 8-client load, a corrupt one before each "
+        f"| {swapped['swaps']} swaps, {swapped['requests']} requests | {swapped['failures']} "
+        f"failed; corrupt versions served: {swapped['corrupt_served']} | switches per client "
+        f"{swapped['switches'][0]}-{swapped['switches'][1]}, versions only increase: "
+        f"{swapped['monotone']}; published {swapped['published']} |"
+    )
+    publish(lines)
+
+
+if __name__ == "__main__":
+    main()

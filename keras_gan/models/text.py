@@ -1,0 +1,440 @@
+"""Character-sequence models: a GAN sees a line as one-hot rows `(length, vocab)`.
+
+- `text_wgan_gp` (Gulrajani et al. 2017, section 5.2): G maps z to a softmax over the
+  vocabulary at every position through a 1-D convolutional ResNet; the critic reads
+  one-hot real lines and G's softmax rows with the same kind of ResNet; Wasserstein
+  loss with gradient penalty 10, 10 critic steps, Adam 1e-4 (0.5, 0.9).
+- `text_mle`: the maximum-likelihood baseline, an LSTM language model trained with
+  teacher forcing, sampled one character at a time.
+
+Every model samples `tokens(z, temperature)`: ids `(batch, length)`. Temperature 0
+takes the most likely character; otherwise characters are drawn from the softmax of
+logits / temperature, with Gumbel noise that is a function of z (so a seed gives the
+same line every time, in Python and in the exported SavedModel).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers
+from keras import ops
+
+from keras_gan.models.base import GAN
+from keras_gan.models.base import WEIGHTS_FINITE
+from keras_gan.registry import MODELS
+
+
+def residual_block(x, width, name):
+    """Gulrajani et al.'s block: x + 0.3 * conv(relu(conv(relu(x)))), kernel 5."""
+    h = layers.ReLU()(x)
+    h = layers.Conv1D(width, 5, padding="same", name=f"{name}_conv1")(h)
+    h = layers.ReLU()(h)
+    h = layers.Conv1D(width, 5, padding="same", name=f"{name}_conv2")(h)
+    return layers.Add()([x, layers.Rescaling(0.3)(h)])
+
+
+def text_generator(latent_dim, length, vocab_size, width, blocks):
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(length * width, name="project")(z)
+    x = layers.Reshape((length, width))(x)
+    for i in range(blocks):
+        x = residual_block(x, width, f"block{i}")
+    logits = layers.Conv1D(vocab_size, 1, name="to_vocab")(x)
+    return keras.Model(z, layers.Softmax(name="characters")(logits), name="generator")
+
+
+def text_critic(length, vocab_size, width, blocks):
+    rows = keras.Input((length, vocab_size), name="characters")
+    x = layers.Conv1D(width, 1, name="from_vocab")(rows)
+    for i in range(blocks):
+        x = residual_block(x, width, f"block{i}")
+    score = layers.Dense(1, name="score")(layers.Flatten()(x))
+    return keras.Model(rows, score, name="discriminator")
+
+
+def draw(logits, noise, temperature):
+    """Ids from `logits` (batch, length, vocab): the most likely at temperature 0, else the
+    Gumbel-max of logits / temperature with uniforms `noise` (batch, length, vocab).
+    `temperature` may be a tensor (the exported signature takes it as an input)."""
+    temperature = ops.convert_to_tensor(temperature, "float32")
+    gumbel = -ops.log(-ops.log(ops.clip(noise, 1e-7, 1 - 1e-7)))
+    drawn = ops.argmax(logits / ops.maximum(temperature, 1e-6) + gumbel, axis=-1)
+    return ops.cast(ops.where(temperature > 0, drawn, ops.argmax(logits, axis=-1)), "int32")
+
+
+class TextModel:
+    """What every text model shares: the vocabulary and seeded sampling."""
+
+    modality = "text"
+
+    def prepare(self, data) -> None:
+        if getattr(data, "vocab", None) is None:
+            raise ValueError(f"{type(self).__name__} trains on text: use --dataset text:PATH")
+        if (len(data.vocab), data.length) != (self.vocab_size, self.length):
+            raise ValueError(
+                f"the data has {len(data.vocab)} characters and lines of {data.length}; the "
+                f"model takes {self.vocab_size} and {self.length}"
+            )
+
+    def unpack(self, data):
+        """(one-hot lines, None, noise) from a batch of token ids."""
+        return ops.one_hot(data["tokens"], self.vocab_size), None, data["noise"]
+
+    def sample(self, z, temperature=0.0):
+        """`tokens(z, temperature)` as one compiled graph (sampling a line is a loop)."""
+        if getattr(self, "_compiled_tokens", None) is None:
+            self._compiled_tokens = tf.function(self.tokens, reduce_retracing=True)
+        z = tf.convert_to_tensor(z, tf.float32)
+        return self._compiled_tokens(z, tf.constant(temperature, tf.float32))
+
+    def sampling_noise(self, z):
+        """Uniforms (batch, length, vocab), a pure function of z: for each example a
+        stateless stream keyed by the bits of its first two z values (exact bits: a
+        function of them could differ by an ulp between eager and graph code)."""
+        key = tf.bitcast(ops.convert_to_tensor(z, "float32")[:, :2], tf.int32)
+        shape = (self.length, self.vocab_size)
+        return tf.map_fn(
+            lambda k: tf.random.stateless_uniform(shape, seed=k),
+            key,
+            fn_output_signature=tf.float32,
+        )
+
+
+@MODELS.register("text_wgan_gp")
+@keras.saving.register_keras_serializable("keras_gan")
+class TextWGANGP(TextModel, GAN):
+    """Character-level WGAN-GP.
+
+    Args:
+        vocab_size: characters, including the end of line (from the data).
+        length: characters per line (from the data).
+        latent_dim: size of z.
+        width: channels of the residual blocks (the paper: 512).
+        blocks: residual blocks in G and in the critic (the paper: 5).
+        seed: seeds noise drawn when the data carries none.
+    """
+
+    default_loss = "wasserstein"
+    default_compile = {"gradient_penalty": 10.0, "n_critic": 10}
+    default_adam = {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9}
+
+    def __init__(
+        self, vocab_size, length, latent_dim=128, width=128, blocks=5, seed=None, **kwargs
+    ):
+        self.vocab_size, self.length = int(vocab_size), int(length)
+        self.width, self.blocks = width, blocks
+        super().__init__(
+            generator=text_generator(latent_dim, self.length, self.vocab_size, width, blocks),
+            discriminator=text_critic(self.length, self.vocab_size, width, blocks),
+            latent_dim=latent_dim,
+            seed=seed,
+            **kwargs,
+        )
+
+    def tokens(self, z, temperature=0.0):
+        probabilities = self.generate(z, training=False)
+        logits = ops.log(ops.maximum(probabilities, 1e-12))
+        return draw(logits, self.sampling_noise(z), temperature)
+
+    def get_config(self):
+        return self.config_of("vocab_size", "length", "latent_dim", "width", "blocks", "seed")
+
+
+def language_model(length, vocab_size, embedding_dim, units):
+    """Ids (batch, length) -> logits (batch, length, vocab) of each next character."""
+    ids = keras.Input((length,), dtype="int32", name="ids")
+    x = layers.Embedding(vocab_size, embedding_dim, name="embedding")(ids)
+    x = layers.LSTM(units, return_sequences=True, name="lstm")(x)
+    return keras.Model(ids, layers.Dense(vocab_size, name="next")(x), name="generator")
+
+
+@MODELS.register("text_mle")
+@keras.saving.register_keras_serializable("keras_gan")
+class TextMLE(TextModel, keras.Model):
+    """Maximum-likelihood baseline: an LSTM language model with teacher forcing.
+
+    It has no discriminator; it trains, checkpoints, resumes, samples and exports
+    through the same `kgan` commands as the GANs. The loss `nll` is nats per character
+    (the end of line included, padding after it not).
+
+    Args:
+        vocab_size: characters, including the end of line (from the data).
+        length: characters per line (from the data).
+        units: LSTM width.
+        embedding_dim: size of the character embedding.
+        latent_dim: size of z, which only seeds sampling.
+        seed: unused (the data carries the noise); kept for the common signature.
+    """
+
+    default_adam = {"learning_rate": 2e-3}
+    loss_names = ("nll",)
+    translates = False
+    conditional = False
+    noise_draws = 1
+    ema_generator = None
+    augment_p = None
+    discriminator = None
+    d_optimizer = None
+
+    def __init__(
+        self, vocab_size, length, units=256, embedding_dim=64, latent_dim=8, seed=None, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size, self.length = int(vocab_size), int(length)
+        self.units, self.embedding_dim, self.latent_dim = units, embedding_dim, latent_dim
+        self.seed = seed
+        self.generator = language_model(self.length, self.vocab_size, embedding_dim, units)
+        self.built = True
+
+    sampling_generator = property(lambda self: self.generator)
+
+    def compile(self, loss="auto", jit_compile=False, **regularization):
+        used = {k: v for k, v in regularization.items() if v}
+        if loss not in ("auto", None) or used:
+            raise ValueError(
+                "text_mle is a language model: GAN losses and regularisers do not apply "
+                f"(got {', '.join([*(['loss'] if loss not in ('auto', None) else []), *used])})"
+            )
+        super().compile(optimizer=None, jit_compile=jit_compile)
+        self.g_optimizer = keras.optimizers.Adam(**self.default_adam, name="g_adam")
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.nll_tracker = keras.metrics.Mean(name="nll")
+
+    @property
+    def metrics(self):
+        return [self.nll_tracker]
+
+    def nll(self, tokens):
+        """Per-line NLL in nats per character under the model."""
+        tokens = ops.convert_to_tensor(tokens, "int32")
+        inputs = ops.pad(tokens[:, :-1], ((0, 0), (1, 0)))  # the end of line starts a line
+        logits = self.generator(inputs, training=False)
+        return self._line_nll(tokens, logits)
+
+    def _line_nll(self, tokens, logits):
+        per_char = keras.losses.sparse_categorical_crossentropy(tokens, logits, from_logits=True)
+        # Count up to and including the first end of line.
+        ended = ops.cumsum(ops.cast(ops.equal(tokens, 0), "int32"), axis=1)
+        counted = ops.logical_or(ended == 0, ops.logical_and(ended == 1, tokens == 0))
+        mask = ops.cast(counted, "float32")
+        return ops.sum(per_char * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+    def train_step(self, data):
+        tokens = data["tokens"]
+        inputs = ops.pad(tokens[:, :-1], ((0, 0), (1, 0)))
+        with tf.GradientTape() as tape:
+            logits = self.generator(inputs, training=True)
+            nll = self._line_nll(tokens, logits)
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            loss = ops.sum(nll) / ops.cast(ops.shape(nll)[0] * replicas, "float32")
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+        self.nll_tracker.update_state(nll)
+        finite = ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in variables]))
+        return {"nll": self.nll_tracker.result(), WEIGHTS_FINITE: ops.cast(finite, "float32")}
+
+    def tokens(self, z, temperature=0.0):
+        """Lines drawn one character at a time (the LSTM re-reads the prefix), in one
+        `tf.while_loop`: a graph traces the step once."""
+        noise = self.sampling_noise(z)
+
+        def step(t, ids):
+            logits = self.generator(ops.pad(ids[:, :-1], ((0, 0), (1, 0))), training=False)
+            at_t = tf.reshape(t, [1])
+            chosen = draw(
+                tf.gather(logits, at_t, axis=1), tf.gather(noise, at_t, axis=1), temperature
+            )
+            return t + 1, ids + chosen * tf.one_hot(t, self.length, dtype=tf.int32)[None]
+
+        start = (tf.constant(0), tf.zeros((ops.shape(z)[0], self.length), tf.int32))
+        return tf.while_loop(lambda t, ids: t < self.length, step, start)[1]
+
+    def get_config(self):
+        return {
+            **keras.Model.get_config(self),
+            **{k: getattr(self, k) for k in ("vocab_size", "length", "units", "embedding_dim")},
+            "latent_dim": self.latent_dim,
+            "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable("keras_gan")
+class GumbelLSTMGenerator(keras.Model):
+    """RelGAN's generator with an LSTM: z sets the initial state; each step emits
+    softmax(beta * (logits + Gumbel noise)) over the vocabulary and feeds that soft
+    one-hot (through the embedding) to the next step, so D's gradient reaches G.
+
+    Called on `[z, noise, beta]` -> soft one-hot rows (batch, length, vocab); `hard`
+    draws ids the same way with argmax (at inverse temperature 1 / temperature).
+    """
+
+    def __init__(self, latent_dim, length, vocab_size, units=256, embedding_dim=64, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim, self.length, self.vocab_size = latent_dim, length, vocab_size
+        self.units, self.embedding_dim = units, embedding_dim
+        self.initial = layers.Dense(2 * units, activation="tanh", name="initial_state")
+        self.embedding = layers.Dense(embedding_dim, use_bias=False, name="embedding")
+        self.cell = layers.LSTMCell(units, name="lstm")
+        self.next = layers.Dense(vocab_size, name="next")
+        self.build(None)
+
+    def build(self, input_shape):
+        self.initial.build((None, self.latent_dim))
+        self.embedding.build((None, self.vocab_size))
+        self.cell.build((None, self.embedding_dim))
+        self.next.build((None, self.units))
+        self.built = True
+
+    def _steps(self, z, choose):
+        """Runs the LSTM for `length` steps; `choose(t, logits)` -> the next soft or hard
+        one-hot row. Returns the rows (batch, length, vocab)."""
+        state = ops.split(self.initial(z), 2, axis=-1)
+        row = ops.zeros((ops.shape(z)[0], self.vocab_size))
+        rows = []
+        for t in range(self.length):
+            out, state = self.cell(self.embedding(row), state)
+            row = choose(t, self.next(out))
+            rows.append(row)
+        return ops.stack(rows, axis=1)
+
+    def call(self, inputs, training=False):
+        z, noise, beta = inputs
+        gumbel = -ops.log(-ops.log(ops.clip(noise, 1e-7, 1 - 1e-7)))
+        return self._steps(z, lambda t, logits: ops.softmax(beta * (logits + gumbel[:, t])))
+
+    def hard(self, z, noise, temperature):
+        def choose(t, logits):
+            ids = draw(logits[:, None], noise[:, t : t + 1], temperature)[:, 0]
+            return ops.one_hot(ids, self.vocab_size)
+
+        return ops.cast(ops.argmax(self._steps(z, choose), axis=-1), "int32")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            **{
+                k: getattr(self, k)
+                for k in ("latent_dim", "length", "vocab_size", "units", "embedding_dim")
+            },
+        }
+
+
+def relgan_discriminator(length, vocab_size, embedding_dim, filters):
+    """RelGAN's CNN discriminator (one representation): the one-hot rows embedded,
+    convolutions of widths 2..5 max-pooled over time, a highway-free linear score."""
+    rows = keras.Input((length, vocab_size), name="characters")
+    x = layers.Dense(embedding_dim, use_bias=False, name="embedding")(rows)
+    pooled = [
+        layers.GlobalMaxPooling1D()(layers.Conv1D(filters, k, activation="relu")(x))
+        for k in (2, 3, 4, 5)
+    ]
+    score = layers.Dense(1, name="score")(layers.Concatenate()(pooled))
+    return keras.Model(rows, score, name="discriminator")
+
+
+@MODELS.register("text_relgan")
+@keras.saving.register_keras_serializable("keras_gan")
+class TextRelGAN(TextModel, GAN):
+    """RelGAN (Nie et al. 2019) with an LSTM generator: Gumbel-softmax outputs whose
+    inverse temperature beta grows from 1 to `beta_max` over `anneal_steps` generator
+    steps (exponentially, the paper's best schedule), and the relativistic standard
+    loss: D learns sigmoid(D(real) - D(fake)), G the reverse. Left out: the relational
+    memory (an LSTM instead) and MLE pre-training.
+
+    Args:
+        vocab_size, length: from the data.
+        latent_dim: size of z (the generator's initial state).
+        units, embedding_dim: generator LSTM and embeddings.
+        filters: discriminator filters per convolution width.
+        beta_max, anneal_steps: the temperature schedule.
+    """
+
+    default_adam = {"learning_rate": 1e-4, "beta_1": 0.9, "beta_2": 0.999}
+
+    def __init__(
+        self,
+        vocab_size,
+        length,
+        latent_dim=32,
+        units=256,
+        embedding_dim=64,
+        filters=64,
+        beta_max=100.0,
+        anneal_steps=2000,
+        seed=None,
+        **kwargs,
+    ):
+        self.vocab_size, self.length = int(vocab_size), int(length)
+        self.units, self.embedding_dim, self.filters = units, embedding_dim, filters
+        self.beta_max, self.anneal_steps = float(beta_max), int(anneal_steps)
+        super().__init__(
+            generator=GumbelLSTMGenerator(
+                latent_dim, self.length, self.vocab_size, units, embedding_dim
+            ),
+            discriminator=relgan_discriminator(
+                self.length, self.vocab_size, embedding_dim, filters
+            ),
+            latent_dim=latent_dim,
+            seed=seed,
+            **kwargs,
+        )
+
+    def _check_shapes(self):
+        pass  # the generator is a subclassed model (no symbolic output shape)
+
+    def compile(self, *args, **kwargs):
+        super().compile(*args, **kwargs)
+        reg = self.regularization
+        if reg.gradient_penalty or reg.r1_gamma or reg.r2_gamma or reg.n_critic != 1:
+            raise ValueError("text_relgan trains with its own relativistic loss only")
+        if reg.augment or reg.ema_kimg:
+            raise ValueError("text_relgan takes no augmentation or generator average")
+
+    def beta(self):
+        """beta_max ** (generator step / anneal_steps), capped at beta_max."""
+        progress = ops.minimum(
+            ops.cast(self.g_optimizer.iterations, "float32") / self.anneal_steps, 1.0
+        )
+        return ops.power(self.beta_max, progress)
+
+    def generate(self, z, labels=None, training=False):
+        return self.generator([z, self.sampling_noise(z), self.beta()], training=training)
+
+    def tokens(self, z, temperature=0.0):
+        return self.generator.hard(z, self.sampling_noise(z), temperature)
+
+    def train_step(self, data):
+        real, _, noise = self.unpack(data)
+
+        def relativistic(first, second):  # -log sigmoid(D(first) - D(second)), per example
+            return ops.softplus(-(first - second))[:, 0]
+
+        with tf.GradientTape() as tape:
+            fake = ops.stop_gradient(self.generate(noise[:, 0], training=True))
+            real_logits = self.discriminate(real, training=True)
+            fake_logits = self.discriminate(fake, training=True)
+            d_loss = relativistic(real_logits, fake_logits)
+            loss = self.d_optimizer.scale_loss(self.global_mean(d_loss))
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply(tape.gradient(loss, variables), variables)
+        with tf.GradientTape() as tape:
+            fake = self.generate(noise[:, 1], training=True)
+            g_loss = relativistic(
+                self.discriminate(fake, training=True), self.discriminate(real, training=True)
+            )
+            loss = self.g_optimizer.scale_loss(self.global_mean(g_loss))
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+        logs = {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_overfit": ops.sign(real_logits - fake_logits)[:, 0],
+        }
+        return self.finish_step(logs, ops.shape(real)[0])
+
+    def get_config(self):
+        return self.config_of(
+            "vocab_size", "length", "latent_dim", "units", "embedding_dim", "filters",
+            "beta_max", "anneal_steps", "seed",
+        )  # fmt: skip

@@ -1,0 +1,318 @@
+"""A served generator under hostile traffic: fuzzed requests, path tricks, tokens, load,
+new versions published under load."""
+
+import json
+import logging
+import os
+import threading
+import time
+import urllib.request
+
+import grpc
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import HealthCheck
+from hypothesis import event
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from tensorflow.core.framework import tensor_pb2
+from tensorflow.core.framework import types_pb2
+from tensorflow_serving.apis import get_model_status_pb2
+from tensorflow_serving.apis import model_service_pb2_grpc
+from tensorflow_serving.apis import predict_pb2
+
+from keras_gan.export import publish
+from keras_gan_serving.client import GeneratorClient
+from keras_gan_serving.client import ServingError
+from keras_gan_serving.server import ModelServer
+from tests.serving.test_server import predict_request
+from tests.serving.test_server import rest
+
+# What a malformed request may be answered with; INTERNAL or UNKNOWN would be a server bug.
+REFUSALS = {
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
+SECRET = "s3cret-token-0123456789"
+
+
+def assert_leaks_nothing(details, model_base):
+    assert str(model_base) not in details and "Traceback" not in details, details
+
+
+# ----------------------------------------------------------------------------- fuzz
+
+DTYPES = [
+    types_pb2.DT_FLOAT,
+    types_pb2.DT_DOUBLE,
+    types_pb2.DT_HALF,
+    types_pb2.DT_INT32,
+    types_pb2.DT_INT64,
+    types_pb2.DT_UINT8,
+    types_pb2.DT_BOOL,
+    types_pb2.DT_STRING,
+    types_pb2.DT_INVALID,
+    77,  # no such dtype
+]
+
+
+@st.composite
+def tensor_protos(draw):
+    proto = tensor_pb2.TensorProto(dtype=draw(st.sampled_from(DTYPES)))
+    if draw(st.booleans()):
+        proto.tensor_shape.unknown_rank = True
+    for size in draw(st.lists(st.integers(-2, 2**40) | st.integers(0, 40), max_size=4)):
+        proto.tensor_shape.dim.add(size=size)
+    content = draw(st.integers(0, 4))
+    if content == 1:
+        proto.tensor_content = draw(st.binary(max_size=512))
+    elif content == 2:
+        proto.float_val.extend(draw(st.lists(st.floats(width=32), max_size=80)))
+    elif content == 3:
+        proto.int_val.extend(draw(st.lists(st.integers(-(2**31), 2**31 - 1), max_size=40)))
+    elif content == 4:
+        proto.string_val.extend(draw(st.lists(st.binary(max_size=16), max_size=4)))
+    return proto
+
+
+@st.composite
+def valid_inputs(draw):
+    """Well-formed inputs of the glyph model with fuzzed values (some out of range)."""
+    batch = draw(st.integers(0, 17))
+    z = np.random.default_rng(draw(st.integers(0, 2**32))).normal(size=(batch, 32))
+    if batch and draw(st.integers(0, 9)) == 0:  # poisoned
+        z[draw(st.integers(0, batch - 1)), 3] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    labels = draw(st.lists(st.integers(-1, 172), min_size=batch, max_size=batch))
+    return {
+        "z": tf.make_tensor_proto(np.float32(z)),
+        "labels": tf.make_tensor_proto(np.int32(labels).reshape(batch)),
+    }
+
+
+@st.composite
+def predict_requests(draw):
+    request = predict_pb2.PredictRequest()
+    odd_names = ["plain", "", "..", "../glyphs", "glyphs/1", "a\\b", "nope"]
+    common = st.sampled_from(["glyphs"] * 8 + odd_names)
+    name = st.text() if draw(st.integers(0, 9)) == 0 else common
+    request.model_spec.name = draw(name)
+    request.model_spec.signature_name = draw(
+        st.sampled_from(["", "", "", "serving_default", "generate", "nope"])
+    )
+    version = draw(st.sampled_from([None] * 6 + [0, 1, 2, 2**40]))
+    if version is not None:
+        request.model_spec.version.value = version
+    if draw(st.integers(0, 2)):
+        inputs = draw(valid_inputs())
+    else:
+        names = st.sampled_from(["z", "labels", "seed", "images", "x"])
+        inputs = draw(st.dictionaries(names, tensor_protos(), max_size=3))
+    for key, proto in inputs.items():
+        request.inputs[key].CopyFrom(proto)
+    request.output_filter.extend(
+        draw(st.sampled_from([[], [], [], ["images"], ["nope"], ["images", "png"]]))
+    )
+    return request
+
+
+@settings(
+    max_examples=int(os.environ.get("KGAN_FUZZ_EXAMPLES", 300)),  # bench/reliability.py: more
+    deadline=None,
+    derandomize=True,  # the same requests in every CI run
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(request=predict_requests())
+def test_fuzzed_grpc_requests_are_answered_or_refused_never_crash(stub, model_base, request):
+    try:
+        response = stub.Predict(request, timeout=30)
+    except grpc.RpcError as error:
+        event(error.code().name)  # pytest --hypothesis-show-statistics: the mix of answers
+        assert error.code() in REFUSALS, (error.code(), error.details())
+        assert_leaks_nothing(error.details(), model_base)
+        return
+    event("OK")
+    batches = {tf.make_ndarray(t).shape[0] for t in request.inputs.values()}
+    for output in response.outputs.values():
+        assert tf.make_ndarray(output).shape[0] in batches
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(["z", "labels", "seed", "b64"]), children, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    path=st.sampled_from(["glyphs", "plain", "..", "glyphs/versions/1", "nope"]),
+    body=st.fixed_dictionaries(
+        {},
+        optional={
+            "signature_name": st.sampled_from(["generate", "", "nope"]) | JSON_VALUES,
+            "instances": JSON_VALUES,
+            "inputs": JSON_VALUES,
+        },
+    ),
+)
+def test_fuzzed_rest_bodies_are_answered_or_refused_never_crash(server, model_base, path, body):
+    status, answer = rest(server, f"/v1/models/{path}:predict", body)
+    event(str(status))
+    assert status in (200, 400, 404, 429), (status, answer)
+    assert_leaks_nothing(json.dumps(answer), model_base)
+
+
+def test_the_server_still_serves_after_the_fuzz(stub):
+    response = stub.Predict(predict_request(z=np.zeros((2, 32), np.float32), labels=[0, 1]))
+    assert tf.make_ndarray(response.outputs["images"]).shape == (2, 32, 32, 1)
+
+
+# ----------------------------------------------------------------------------- access
+
+
+@pytest.mark.parametrize("name", ["..", "../glyphs", "glyphs/1", "a\\b", "x\x00y", "."])
+def test_model_names_with_path_components_are_refused(stub, server, name):
+    with pytest.raises(grpc.RpcError) as error:
+        stub.Predict(predict_request(model=name, z=np.zeros((1, 32), np.float32), labels=[0]))
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.value.details() == "model name must be a plain folder name (no path components)"
+    status_stub = model_service_pb2_grpc.ModelServiceStub(
+        grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    )
+    request = get_model_status_pb2.GetModelStatusRequest()
+    request.model_spec.name = name
+    with pytest.raises(grpc.RpcError) as error:
+        status_stub.GetModelStatus(request)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert rest(server, "/v1/models/..:predict", {"instances": [1]})[0] == 400
+
+
+def test_links_out_of_the_model_base_path_are_never_read(model_base, tmp_path, caplog):
+    base = tmp_path / "saved_models"
+    publish(model_base / "plain" / "1", base / "plain", 1)
+    os.symlink(model_base / "glyphs", base / "outside")  # a whole model elsewhere
+    os.symlink(model_base / "glyphs" / "1", base / "plain" / "2")  # a version elsewhere
+    with caplog.at_level(logging.WARNING, "keras_gan_serving"):
+        with ModelServer(base, port=0, rest_port=None) as running:
+            assert running.repository.models() == ["plain"]
+            assert sorted(running.repository.status("plain")) == [1]
+    assert "ignoring outside: it leads out of the model base path" in caplog.text
+
+
+def test_a_token_guards_every_call(model_base, caplog):
+    with caplog.at_level(logging.WARNING, "keras_gan_serving"):
+        with ModelServer(model_base, "0.0.0.0", port=0, rest_port=None):
+            pass
+    assert "serving on 0.0.0.0 without a token" in caplog.text
+    with pytest.raises(ValueError, match="at least 16 characters"):
+        ModelServer(model_base, port=0, rest_port=None, token="short")
+    with ModelServer(model_base, port=0, rest_port=0, token=SECRET) as guarded:
+        target = f"127.0.0.1:{guarded.port}"
+        for token in (None, "wrong-token-0123456789"):
+            with GeneratorClient(target, "glyphs", token=token) as client:
+                with pytest.raises(ServingError, match="UNAUTHENTICATED: this server needs"):
+                    client.generate([0], [0])
+            rest_target = f"127.0.0.1:{guarded.rest_port}"
+            with GeneratorClient(rest_target, "glyphs", protocol="rest", token=token) as client:
+                with pytest.raises(ServingError, match="UNAUTHENTICATED"):
+                    client.status()
+        for protocol, port in (("grpc", guarded.port), ("rest", guarded.rest_port)):
+            with GeneratorClient(f"127.0.0.1:{port}", "glyphs", None, protocol, token=SECRET) as c:
+                assert c.generate([0], [0]).shape == (1, 32, 32, 1)
+        request = urllib.request.Request(f"http://127.0.0.1:{guarded.rest_port}/v1/models/glyphs")
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(request, timeout=30)
+        assert error.value.code == 401 and error.value.headers["WWW-Authenticate"] == "Bearer"
+
+
+# ----------------------------------------------------------------------------- load
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def hammer(port, clients, seconds, on_response=None):
+    """`clients` threads calling `generate` (retrying refusals with backoff) for `seconds`;
+    returns (latencies by client, failures)."""
+    latencies = [[] for _ in range(clients)]
+    failures = []
+    stop = threading.Event()
+
+    def run(index):
+        with GeneratorClient(f"127.0.0.1:{port}", "glyphs", retries=8) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                try:
+                    client.generate(range(index, index + 4), [index % 172] * 4)
+                except ServingError as e:
+                    failures.append(e)
+                    continue
+                latencies[index].append(time.perf_counter() - started)
+                if on_response:
+                    on_response(index, client.served_version)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return latencies, failures
+
+
+def test_8_and_32_clients_get_answers_and_memory_stays_bounded(model_base):
+    with ModelServer(model_base, port=0, rest_port=None) as running:
+        hammer(running.port, 8, 1.0)  # warm up: first calls trace and allocate
+        before = rss_bytes()
+        for clients in (8, 32):
+            latencies, failures = hammer(running.port, clients, 3.0)
+            assert not failures
+            assert all(latencies), "a client never got an answer"
+        grown = rss_bytes() - before
+    assert grown < 64 << 20, f"resident memory grew by {grown / 2**20:.0f} MiB"
+
+
+def test_a_new_version_under_load_switches_once_and_a_corrupt_one_is_never_served(
+    model_base, tmp_path
+):
+    base = tmp_path / "saved_models"
+    publish(model_base / "glyphs" / "1", base / "glyphs", 1)
+    with ModelServer(base, port=0, rest_port=None, poll_seconds=0.05) as running:
+        seen = [[] for _ in range(8)]
+
+        def publish_when_ready():
+            while not all(seen):
+                time.sleep(0.02)
+            publish(model_base / "glyphs" / "1", base / "glyphs", 2)
+            while not all(versions[-1] == 2 for versions in seen):
+                time.sleep(0.02)
+            broken = base / "glyphs" / ".broken"
+            broken.mkdir()
+            (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
+            broken.rename(base / "glyphs" / "3")
+
+        publisher = threading.Thread(target=publish_when_ready)
+        publisher.start()
+        _, failures = hammer(running.port, 8, 6.0, lambda i, v: seen[i].append(v))
+        publisher.join()
+        assert not failures
+        for versions in seen:  # each client: version 1, then only version 2
+            switches = sum(a != b for a, b in zip(versions, versions[1:]))
+            assert versions[0] == 1 and versions[-1] == 2 and switches == 1, versions
+        status = running.repository.status("glyphs")
+        assert {v: s.state for v, s in status.items()} == {1: "END", 2: "AVAILABLE", 3: "END"}
+        assert "failed to load" in status[3].error
