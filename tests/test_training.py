@@ -178,20 +178,6 @@ def resume(run_dir, cwd, steps):
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
-def test_sigterm_checkpoints_then_resume_finishes(tmp_path):
-    run_dir = tmp_path / "run"
-    process = start_and_wait_for_step(fit_command(run_dir, "--steps", "100000"), tmp_path, 4)
-    process.send_signal(signal.SIGTERM)
-    process.stderr.read()
-    assert process.wait(timeout=120) == 128 + signal.SIGTERM
-    stopped_at = int(tf.train.latest_checkpoint(str(run_dir / "checkpoints")).rsplit("-", 1)[1])
-    assert stopped_at >= 4
-    done = resume(run_dir, tmp_path, stopped_at + 2)
-    assert done.returncode == 0, done.stderr
-    assert f"resumed {run_dir} from ckpt-{stopped_at} (step {stopped_at})" in done.stderr
-    assert (run_dir / "model.keras").is_file()
-
-
 def checkpoint_tensors(path):
     reader = tf.train.load_checkpoint(str(path))
     names = [
@@ -202,8 +188,7 @@ def checkpoint_tensors(path):
     return {name: reader.get_tensor(name) for name in names}
 
 
-def test_sigkill_at_any_moment_resumes_to_identical_weights(tmp_path):
-    # Checkpoints every 2 steps: a kill lands in or near a checkpoint write.
+def test_signals_and_kills_at_any_moment_resume_to_identical_weights(tmp_path):
     deterministic = ("--set", "train.deterministic=true")
     straight = subprocess.run(
         fit_command(tmp_path / "straight", "--steps", "30", *deterministic),
@@ -214,16 +199,24 @@ def test_sigkill_at_any_moment_resumes_to_identical_weights(tmp_path):
     )
     assert straight.returncode == 0, straight.stderr
     run_dir = tmp_path / "run"
-    for delay in (0.0, 0.13, 0.29):
-        command = fit_command(run_dir, "--steps", "100000", *deterministic)
-        command += ["--resume"] if delay else []
-        process = start_and_wait_for_step(command, tmp_path, None if delay else 6)
+    # SIGTERM: checkpoint at the end of the step, exit 143, say how to continue.
+    command = fit_command(run_dir, "--steps", "100000", *deterministic)
+    process = start_and_wait_for_step(command, tmp_path, 4)
+    process.send_signal(signal.SIGTERM)
+    message = process.stderr.read()
+    assert process.wait(timeout=120) == 128 + signal.SIGTERM
+    stopped_at = int(tf.train.latest_checkpoint(str(run_dir / "checkpoints")).rsplit("-", 1)[1])
+    assert stopped_at >= 4 and f"continue with: kgan fit --resume --run-dir {run_dir}" in message
+    # SIGKILL in or near checkpoint writes (every 2 steps).
+    for delay in (0.13, 0.29):
+        process = start_and_wait_for_step(command + ["--resume"], tmp_path)
         time.sleep(delay)
         process.kill()
         process.wait(timeout=60)
     done = resume(run_dir, tmp_path, 30)
     assert done.returncode == 0, done.stderr
-    assert "resumed" in done.stderr
+    assert re.search(rf"resumed {re.escape(str(run_dir))} from ckpt-\d+ \(step \d+\)", done.stderr)
+    assert (run_dir / "model.keras").is_file()
     assert not list((run_dir / "checkpoints").glob("*_temp*"))
     with open(run_dir / "log.csv") as f:
         steps = [int(row["step"]) for row in csv.DictReader(f)]

@@ -1,3 +1,5 @@
+import pytest
+
 from keras_gan.models import CDCGAN
 from tests.models.gan_contract import GANContract
 
@@ -14,3 +16,8 @@ class TestCDCGAN(GANContract):
         "embedding_dim": 6,
         "seed": 3,
     }
+
+    # The conditional step under replicas: glyph_gan and acgan cover it (-m slow runs it).
+    @pytest.mark.slow
+    def test_fit_under_mirrored_strategy(self, two_cpus):
+        super().test_fit_under_mirrored_strategy(two_cpus)

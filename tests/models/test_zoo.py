@@ -25,6 +25,11 @@ class TestLSGAN(GANContract):
     init_kwargs = SMALL
     compile_kwargs = {"ema_kimg": 0.01}
 
+    # DCGAN's step with another loss: DCGAN covers it under replicas (-m slow runs it).
+    @pytest.mark.slow
+    def test_fit_under_mirrored_strategy(self, two_cpus):
+        super().test_fit_under_mirrored_strategy(two_cpus)
+
 
 class TestWGANGP(GANContract):
     name = "wgan_gp"
@@ -45,6 +50,11 @@ class TestCGANPD(GANContract):
     model_cls = CGANPD
     init_kwargs = {**SMALL, "num_classes": 3}
     compile_kwargs = {"n_critic": 1}  # 5 unrolled critic steps take 20 s to trace
+
+    # Conditional BN and SN under replicas: CDCGAN's and SNGAN's steps (-m slow runs it).
+    @pytest.mark.slow
+    def test_fit_under_mirrored_strategy(self, two_cpus):
+        super().test_fit_under_mirrored_strategy(two_cpus)
 
 
 class TestACGAN(GANContract):
