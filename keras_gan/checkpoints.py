@@ -60,9 +60,6 @@ class CheckpointStore:
         atomic_write_json(self.directory / MANIFEST, manifest)
         return path
 
-    def latest(self, log: Callable[[str], None] = to_stderr) -> str | None:
-        return latest_verified(self.directory, log)
-
 
 def read_manifest(directory: Path) -> dict:
     try:

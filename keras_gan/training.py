@@ -257,7 +257,7 @@ def make_dataset(
     seeded permutation of the data per epoch, and noise drawn from (seed, s).
     """
     text = isinstance(data, data_lib.TextData)
-    images = tf.constant(data.tokens if text else data.images)
+    examples = tf.constant(data.tokens if text else data.images)
     sources = None if text or data.sources is None else tf.constant(data.sources)
     labels = tf.constant(data.labels if data.labels is not None else np.zeros(len(data), np.int32))
     count = len(data)
@@ -280,14 +280,11 @@ def make_dataset(
 
     def batch_for(step):
         index = order(step, count, 0)
-        batch = {
-            "tokens" if text else "images": (
-                tf.gather(images, index) if text else from_uint8(tf.gather(images, index))
-            ),
-            "noise": tf.random.stateless_normal(
-                [batch_size, *noise_shape], seed=tf.stack([tf.cast(seed, tf.int64) + 1, step])
-            ),
-        }
+        chosen = tf.gather(examples, index)
+        batch = {"tokens": chosen} if text else {"images": from_uint8(chosen)}
+        batch["noise"] = tf.random.stateless_normal(
+            [batch_size, *noise_shape], seed=tf.stack([tf.cast(seed, tf.int64) + 1, step])
+        )
         if conditional:
             batch["labels"] = tf.gather(labels, index)
         if sources is not None:  # unpaired domains: the sources' own order (stream 2)
@@ -440,7 +437,7 @@ def fit(
     if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
         log(f"resumed {shared_dir} from {Path(latest).name} (step {int(step.numpy())})")
-    elif store.latest(log=lambda line: None) is None:
+    else:  # a new run (or one killed before its first checkpoint) starts here
         store.save(0)  # divergence before the first checkpoint rolls back to here
     start = int(step.numpy())
     atomic_write_json(run_dir / "config.json", config.to_dict())

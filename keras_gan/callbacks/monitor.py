@@ -50,7 +50,7 @@ class RunMonitor(keras.callbacks.Callback):
         self.grid_labels = _spread(data.num_classes, GRID_LABELS) if data.num_classes else None
         self.eval_metrics = [m for m in self.train.eval_metrics.split(",") if m]
         self.columns = None
-        self.real_spread = None
+        self.real_spread, self.diversity_rows = None, None
         self.best_manager = None
         if self.train.keep_best:
             self.best_manager = tf.train.CheckpointManager(
@@ -109,9 +109,11 @@ class RunMonitor(keras.callbacks.Callback):
     def sample_diversity(self, step) -> float:
         """Mean distance between two of 64 samples over that between two of 64 training
         images (the same labels): 1 = as varied as the data, near 0 = one image."""
-        rows = np.random.default_rng(0).permutation(len(self.data))[:DIVERSITY_SAMPLES]
-        if self.real_spread is None:
+        if self.real_spread is None:  # the same training images every time
+            rows = np.random.default_rng(0).permutation(len(self.data))[:DIVERSITY_SAMPLES]
+            self.diversity_rows = rows
             self.real_spread = _mean_pairwise_distance(from_uint8(self.data.images[rows]))
+        rows = self.diversity_rows
         z = noise_for_seeds(range(1 << 20, (1 << 20) + len(rows)), self.model.latent_dim)
         labels = tf.constant(self.data.labels[rows]) if self.model.conditional else None
         spread = _mean_pairwise_distance(self.model.generate(z, labels, training=False))
@@ -130,7 +132,7 @@ class RunMonitor(keras.callbacks.Callback):
         now = time.perf_counter()
         rate = (step - self.last_step) * self.train.batch_size / max(now - self.last_time, 1e-9)
         self.last_time, self.last_step = now, step
-        unit = "lines" if self.model.modality == "text" else "images"
+        unit, shown = ("lines", "lines") if self.model.modality == "text" else ("images", "img")
         row = {
             "step": step,
             **{k: round(v, 6) for k, v in values.items()},
@@ -156,11 +158,10 @@ class RunMonitor(keras.callbacks.Callback):
                     tf.summary.scalar(key, value)
         for metric in self.model.metrics:
             metric.reset_state()  # the next row averages the next `log_every` steps only
-        shown = "  ".join(f"{k} {v:.4f}" for k, v in values.items())
+        values_text = "  ".join(f"{k} {v:.4f}" for k, v in values.items())
         eta = (self.total - step) * self.train.batch_size / max(rate, 1e-9)
         self.log(
-            f"step {step}/{self.total}  {shown}  {rate:.0f} {'lines' if unit == 'lines' else 'img'}"
-            f"/s  eta {eta / 60:.1f} min"
+            f"step {step}/{self.total}  {values_text}  {rate:.0f} {shown}/s  eta {eta / 60:.1f} min"
         )
 
     def evaluate(self, step) -> dict:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections import defaultdict
 from typing import Sequence
 
 EPSILON = 0.1  # NLTK SmoothingFunction().method1
@@ -111,15 +110,12 @@ def ngram_jsd(generated: Sequence[str], references: Sequence[str], n: int) -> fl
     p_total, q_total = sum(p.values()), sum(q.values())
     if not p_total or not q_total:
         raise ValueError(f"no {n}-gram in one of the sets: lines shorter than {n}")
-    divergence = defaultdict(float)
+    divergence = 0.0  # KL(P || M) + KL(Q || M)
     for gram in p.keys() | q.keys():
         a, b = p[gram] / p_total, q[gram] / q_total
         m = (a + b) / 2
-        if a:
-            divergence["p"] += a * math.log2(a / m)
-        if b:
-            divergence["q"] += b * math.log2(b / m)
-    return (divergence["p"] + divergence["q"]) / 2
+        divergence += (a * math.log2(a / m) if a else 0.0) + (b * math.log2(b / m) if b else 0.0)
+    return divergence / 2
 
 
 TEXT_METRICS = ("bleu", "selfbleu", "jsd", "nll")

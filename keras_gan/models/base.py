@@ -22,6 +22,12 @@ from keras_gan import losses as losses_lib
 WEIGHTS_FINITE = "weights_finite"
 
 
+def all_finite(weights):
+    """1.0 if no value of `weights` is NaN/Inf, else 0.0 (one read of every weight, small
+    next to a training step's convolutions)."""
+    return ops.cast(ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in weights])), "float32")
+
+
 @dataclasses.dataclass(frozen=True)
 class Regularization:
     """Stabilisers of the discriminator step and the generator average (see `GAN.compile`)."""
@@ -454,10 +460,8 @@ class GAN(keras.Model):
         return {m.name: m.result() for m in self.metrics} | {WEIGHTS_FINITE: self.weights_finite()}
 
     def weights_finite(self):
-        """1.0 if no weight of G or D is NaN/Inf after this step's updates, else 0.0
-        (one read of every weight, small next to the step's convolutions)."""
-        weights = self.generator.trainable_weights + self.discriminator.trainable_weights
-        return ops.cast(ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in weights])), "float32")
+        """1.0 if no weight of G or D is NaN/Inf after this step's updates, else 0.0."""
+        return all_finite(self.generator.trainable_weights + self.discriminator.trainable_weights)
 
     def update_ema(self, replica_batch):
         """G_ema <- G + beta (G_ema - G), beta = 0.5 ** (global batch / half-life in images)."""

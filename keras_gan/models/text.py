@@ -22,6 +22,7 @@ from keras import ops
 
 from keras_gan.models.base import GAN
 from keras_gan.models.base import WEIGHTS_FINITE
+from keras_gan.models.base import all_finite
 from keras_gan.registry import MODELS
 
 
@@ -190,11 +191,11 @@ class TextMLE(TextModel, keras.Model):
     sampling_generator = property(lambda self: self.generator)
 
     def compile(self, loss="auto", jit_compile=False, **regularization):
-        used = {k: v for k, v in regularization.items() if v}
-        if loss not in ("auto", None) or used:
+        used = [k for k, v in {"loss": loss not in ("auto", None), **regularization}.items() if v]
+        if used:
             raise ValueError(
                 "text_mle is a language model: GAN losses and regularisers do not apply "
-                f"(got {', '.join([*(['loss'] if loss not in ('auto', None) else []), *used])})"
+                f"(got {', '.join(used)})"
             )
         super().compile(optimizer=None, jit_compile=jit_compile)
         self.g_optimizer = keras.optimizers.Adam(**self.default_adam, name="g_adam")
@@ -231,8 +232,7 @@ class TextMLE(TextModel, keras.Model):
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(loss, variables), variables)
         self.nll_tracker.update_state(nll)
-        finite = ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in variables]))
-        return {"nll": self.nll_tracker.result(), WEIGHTS_FINITE: ops.cast(finite, "float32")}
+        return {"nll": self.nll_tracker.result(), WEIGHTS_FINITE: all_finite(variables)}
 
     def tokens(self, z, temperature=0.0):
         """Lines drawn one character at a time (the LSTM re-reads the prefix), in one
