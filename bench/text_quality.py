@@ -8,10 +8,14 @@ diverse), character 2-gram JSD, and NLL under the MLE model. Real held-out lines
 scored the same way (against the training lines) give the ceiling. Writes the
 table to bench/RESULTS.md and the quality-diversity curves to bench/text_curves.svg.
 
-    .venv/bin/python bench/text_quality.py [--steps 1500] [--samples 500]
+    .venv/bin/python bench/text_quality.py [--steps 1000] [--samples 500] [--work DIR]
+
+Trainings finished in --work are reused (their CPU time is kept beside them), so an
+interrupted run, or one split with --train-only --models, picks up where it stopped.
 """
 
 import argparse
+import json
 import resource
 import subprocess
 import sys
@@ -34,7 +38,11 @@ COLORS = {"text_mle": "#1f77b4", "text_wgan_gp": "#d62728", "text_relgan": "#2ca
 
 
 def train(model, spec, steps, run_dir) -> float:
-    """Runs `kgan fit`; returns its CPU seconds (user + system)."""
+    """Runs `kgan fit` unless `run_dir` holds a finished run; returns its CPU seconds
+    (user + system)."""
+    record = run_dir.parent / f"{model}.cpu.json"
+    if record.exists():
+        return json.loads(record.read_text())["cpu_seconds"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = [sys.executable, "-m", "keras_gan_cli.main", "fit", "--model", model,
                "--dataset", f"text:{spec}", "--steps", str(steps), "--run-dir", str(run_dir),
@@ -43,7 +51,9 @@ def train(model, spec, steps, run_dir) -> float:
         command += ["--set", f"model_kwargs.anneal_steps={steps}"]
     subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    record.write_text(json.dumps({"cpu_seconds": cpu, "steps": steps}))
+    return cpu
 
 
 def score(lines, references, language_model) -> dict:
@@ -106,26 +116,32 @@ def svg(curves: dict, path: Path) -> None:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--work", type=Path, help="run folders to keep and reuse")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated")
+    parser.add_argument("--train-only", action="store_true")
     args = parser.parse_args()
+    models = args.models.split(",")
     from keras_gan import sampling
     from keras_gan import training
     from keras_gan.data import load_dataset
 
     started = time.time()
-    work = Path(tempfile.mkdtemp(prefix="kgan-text-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="kgan-text-"))
     rows, curves = [], {}
     for corpus, spec in CORPORA.items():
         path_spec = f"{ROOT / 'corpora'}/{spec}"
         data = load_dataset(f"text:{path_spec}")
-        cpu = {m: train(m, path_spec, args.steps, work / corpus[:2] / m) for m in MODELS}
+        cpu = {m: train(m, path_spec, args.steps, work / corpus[:2] / m) for m in models}
+        if args.train_only:
+            continue
         mle, _, info = training.load_run(work / corpus[:2] / "text_mle")
         language_model = (mle, info["vocab"])
         real = score(data.held_out, data.lines, language_model)
         rows.append((corpus, "real held-out lines", "-", "-", real))
         curves[corpus] = {}
-        for model in MODELS:
+        for model in models:
             sampler = sampling.load_sampler(work / corpus[:2] / model)
             curves[corpus][model] = []
             for temperature in TEMPERATURES:
@@ -133,6 +149,8 @@ def main():
                 scores = score(lines, data.held_out, language_model)
                 curves[corpus][model].append((temperature, scores["selfbleu3"], scores["bleu3"]))
                 rows.append((corpus, model, f"{temperature:g}", f"{cpu[model] / 60:.1f}", scores))
+    if args.train_only:
+        return
     svg(curves, Path(__file__).parent / "text_curves.svg")
     lines = [
         "\n## Text models vs the maximum-likelihood baseline "

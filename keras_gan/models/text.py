@@ -4,6 +4,8 @@
   vocabulary at every position through a 1-D convolutional ResNet; the critic reads
   one-hot real lines and G's softmax rows with the same kind of ResNet; Wasserstein
   loss with gradient penalty 10, 10 critic steps, Adam 1e-4 (0.5, 0.9).
+- `text_relgan` (Nie et al. 2019, with an LSTM): Gumbel-softmax outputs fed back step
+  by step, relativistic loss, optional maximum-likelihood pre-training.
 - `text_mle`: the maximum-likelihood baseline, an LSTM language model trained with
   teacher forcing, sampled one character at a time.
 
@@ -142,6 +144,16 @@ class TextWGANGP(TextModel, GAN):
         return self.config_of("vocab_size", "length", "latent_dim", "width", "blocks", "seed")
 
 
+def line_nll(tokens, logits):
+    """Per-line NLL in nats per character of `tokens` (batch, length) under `logits`
+    (batch, length, vocab), counting up to and including the first end of line."""
+    per_char = keras.losses.sparse_categorical_crossentropy(tokens, logits, from_logits=True)
+    ended = ops.cumsum(ops.cast(ops.equal(tokens, 0), "int32"), axis=1)
+    counted = ops.logical_or(ended == 0, ops.logical_and(ended == 1, tokens == 0))
+    mask = ops.cast(counted, "float32")
+    return ops.sum(per_char * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+
 def language_model(length, vocab_size, embedding_dim, units):
     """Ids (batch, length) -> logits (batch, length, vocab) of each next character."""
     ids = keras.Input((length,), dtype="int32", name="ids")
@@ -211,22 +223,14 @@ class TextMLE(TextModel, keras.Model):
         tokens = ops.convert_to_tensor(tokens, "int32")
         inputs = ops.pad(tokens[:, :-1], ((0, 0), (1, 0)))  # the end of line starts a line
         logits = self.generator(inputs, training=False)
-        return self._line_nll(tokens, logits)
-
-    def _line_nll(self, tokens, logits):
-        per_char = keras.losses.sparse_categorical_crossentropy(tokens, logits, from_logits=True)
-        # Count up to and including the first end of line.
-        ended = ops.cumsum(ops.cast(ops.equal(tokens, 0), "int32"), axis=1)
-        counted = ops.logical_or(ended == 0, ops.logical_and(ended == 1, tokens == 0))
-        mask = ops.cast(counted, "float32")
-        return ops.sum(per_char * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+        return line_nll(tokens, logits)
 
     def train_step(self, data):
         tokens = data["tokens"]
         inputs = ops.pad(tokens[:, :-1], ((0, 0), (1, 0)))
         with tf.GradientTape() as tape:
             logits = self.generator(inputs, training=True)
-            nll = self._line_nll(tokens, logits)
+            nll = line_nll(tokens, logits)
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             loss = ops.sum(nll) / ops.cast(ops.shape(nll)[0] * replicas, "float32")
         variables = self.generator.trainable_variables
@@ -287,28 +291,39 @@ class GumbelLSTMGenerator(keras.Model):
         self.built = True
 
     def _steps(self, z, choose):
-        """Runs the LSTM for `length` steps; `choose(t, logits)` -> the next soft or hard
-        one-hot row. Returns the rows (batch, length, vocab)."""
+        """Runs the LSTM for `length` steps; `choose(t, logits)` -> (the row fed to the
+        next step, the row emitted at t). Returns the emitted rows (batch, length, -1)."""
         state = ops.split(self.initial(z), 2, axis=-1)
         row = ops.zeros((ops.shape(z)[0], self.vocab_size))
-        rows = []
+        emitted = []
         for t in range(self.length):
             out, state = self.cell(self.embedding(row), state)
-            row = choose(t, self.next(out))
-            rows.append(row)
-        return ops.stack(rows, axis=1)
+            row, output = choose(t, self.next(out))
+            emitted.append(output)
+        return ops.stack(emitted, axis=1)
 
     def call(self, inputs, training=False):
         z, noise, beta = inputs
         gumbel = -ops.log(-ops.log(ops.clip(noise, 1e-7, 1 - 1e-7)))
-        return self._steps(z, lambda t, logits: ops.softmax(beta * (logits + gumbel[:, t])))
+
+        def choose(t, logits):
+            soft = ops.softmax(beta * (logits + gumbel[:, t]))
+            return soft, soft
+
+        return self._steps(z, choose)
 
     def hard(self, z, noise, temperature):
         def choose(t, logits):
             ids = draw(logits[:, None], noise[:, t : t + 1], temperature)[:, 0]
-            return ops.one_hot(ids, self.vocab_size)
+            row = ops.one_hot(ids, self.vocab_size)
+            return row, row
 
         return ops.cast(ops.argmax(self._steps(z, choose), axis=-1), "int32")
+
+    def teacher_forced(self, z, rows):
+        """Logits of each next character when the true previous ones (one-hot `rows`)
+        are fed back: the maximum-likelihood view of the same network."""
+        return self._steps(z, lambda t, logits: (rows[:, t], logits))
 
     def get_config(self):
         return {
@@ -339,8 +354,14 @@ class TextRelGAN(TextModel, GAN):
     """RelGAN (Nie et al. 2019) with an LSTM generator: Gumbel-softmax outputs whose
     inverse temperature beta grows from 1 to `beta_max` over `anneal_steps` generator
     steps (exponentially, the paper's best schedule), and the relativistic standard
-    loss: D learns sigmoid(D(real) - D(fake)), G the reverse. Left out: the relational
-    memory (an LSTM instead) and MLE pre-training.
+    loss: D learns sigmoid(D(real) - D(fake)), G the reverse. As in the paper, G can
+    first be pre-trained by maximum likelihood (teacher forcing) for `pretrain_steps`
+    steps: its loss is then the NLL in nats per character (logged as `g_loss`), the
+    annealing starts after them, and D already trains on G's samples meanwhile. G keeps
+    one optimizer for both phases (an optimizer chosen inside the step would be a
+    synchronisation point in control flow, which tf.distribute refuses), so
+    pre-training runs at G's learning rate. Left out: the relational memory (an LSTM
+    instead).
 
     Args:
         vocab_size, length: from the data.
@@ -348,6 +369,7 @@ class TextRelGAN(TextModel, GAN):
         units, embedding_dim: generator LSTM and embeddings.
         filters: discriminator filters per convolution width.
         beta_max, anneal_steps: the temperature schedule.
+        pretrain_steps: generator steps of maximum-likelihood pre-training first.
     """
 
     default_adam = {"learning_rate": 1e-4, "beta_1": 0.9, "beta_2": 0.999}
@@ -362,12 +384,14 @@ class TextRelGAN(TextModel, GAN):
         filters=64,
         beta_max=100.0,
         anneal_steps=2000,
+        pretrain_steps=0,
         seed=None,
         **kwargs,
     ):
         self.vocab_size, self.length = int(vocab_size), int(length)
         self.units, self.embedding_dim, self.filters = units, embedding_dim, filters
         self.beta_max, self.anneal_steps = float(beta_max), int(anneal_steps)
+        self.pretrain_steps = int(pretrain_steps)
         super().__init__(
             generator=GumbelLSTMGenerator(
                 latent_dim, self.length, self.vocab_size, units, embedding_dim
@@ -392,10 +416,9 @@ class TextRelGAN(TextModel, GAN):
             raise ValueError("text_relgan takes no augmentation or generator average")
 
     def beta(self):
-        """beta_max ** (generator step / anneal_steps), capped at beta_max."""
-        progress = ops.minimum(
-            ops.cast(self.g_optimizer.iterations, "float32") / self.anneal_steps, 1.0
-        )
+        """beta_max ** (adversarial generator step / anneal_steps), capped at beta_max."""
+        adversarial = ops.maximum(self.g_optimizer.iterations - self.pretrain_steps, 0)
+        progress = ops.minimum(ops.cast(adversarial, "float32") / self.anneal_steps, 1.0)
         return ops.power(self.beta_max, progress)
 
     def generate(self, z, labels=None, training=False):
@@ -418,11 +441,23 @@ class TextRelGAN(TextModel, GAN):
             loss = self.d_optimizer.scale_loss(self.global_mean(d_loss))
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(loss, variables), variables)
-        with tf.GradientTape() as tape:
+
+        def adversarial():
             fake = self.generate(noise[:, 1], training=True)
-            g_loss = relativistic(
+            return relativistic(
                 self.discriminate(fake, training=True), self.discriminate(real, training=True)
             )
+
+        def likelihood():
+            logits = self.generator.teacher_forced(noise[:, 1], real)
+            return line_nll(ops.argmax(real, axis=-1), logits)
+
+        with tf.GradientTape() as tape:
+            if self.pretrain_steps:  # the loss is chosen in the graph, the update is not
+                pretraining = self.g_optimizer.iterations < self.pretrain_steps
+                g_loss = tf.cond(pretraining, likelihood, adversarial)
+            else:
+                g_loss = adversarial()
             loss = self.g_optimizer.scale_loss(self.global_mean(g_loss))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(loss, variables), variables)
@@ -436,5 +471,5 @@ class TextRelGAN(TextModel, GAN):
     def get_config(self):
         return self.config_of(
             "vocab_size", "length", "latent_dim", "units", "embedding_dim", "filters",
-            "beta_max", "anneal_steps", "seed",
+            "beta_max", "anneal_steps", "pretrain_steps", "seed",
         )  # fmt: skip
