@@ -14,6 +14,7 @@ import click
 from keras_gan_cli.options import Failure
 from keras_gan_cli.options import InputError
 from keras_gan_cli.options import NumRange
+from keras_gan_cli.options import Temperatures
 
 
 def _input_errors():
@@ -454,10 +455,12 @@ def interpolate(source, pair, steps, labels, out):
 )
 @click.option(
     "--temperature",
-    type=click.FloatRange(min=0),
-    default=1.0,
+    "temperatures",
+    type=Temperatures(),
+    default="1",
     show_default=True,
-    help="Text models: the sampling temperature scored.",
+    help="Text models: the sampling temperature scored; several (0,0.5,0.8,1,1.2) give "
+    "the quality-diversity curve, a row each.",
 )
 @click.option(
     "--nll-model",
@@ -473,7 +476,7 @@ def evaluate(
     extractor_path,
     inception_weights,
     train_extractor,
-    temperature,
+    temperatures,
     nll_model,
     as_json,
 ):
@@ -488,6 +491,8 @@ def evaluate(
       kgan evaluate runs/00003-glyph_gan --metrics fid,kid,pr,cas --num-samples 5000 --json
       kgan evaluate saved_models/glyphs --train-extractor --extractor my_classifier
       kgan evaluate saved_models/glyphs --metrics fid,kid,is --inception-weights keras-cache
+      kgan evaluate runs/00004-text_relgan --metrics bleu,selfbleu,nll \\
+          --nll-model runs/00002-text_mle --temperature 0,0.5,0.8,1,1.2
     """
     from keras_gan import sampling
     from keras_gan.data import load_dataset
@@ -499,10 +504,13 @@ def evaluate(
         sampler = sampling.load_sampler(source)
         spec = dataset or sampler.training_data_spec()
         if sampler.modality == "text":
-            result = _evaluate_text(
-                sampler, spec, metric_names, num_samples, temperature, nll_model
+            curve = _evaluate_text(
+                sampler, spec, metric_names, num_samples, temperatures, nll_model
             )
-            _print_scores(result, spec, as_json)
+            if len(curve) == 1:
+                _print_scores(curve[0], spec, as_json)
+            else:
+                _print_curve(curve, spec, as_json)
             return
         metric_names = metric_names or "fid,kid,cas"
         size, channels = sampler.image_shape[0], sampler.image_shape[2]
@@ -526,7 +534,8 @@ def evaluate(
     _print_scores(result, spec, as_json)
 
 
-def _evaluate_text(sampler, spec, metric_names, num_samples, temperature, nll_model) -> dict:
+def _evaluate_text(sampler, spec, metric_names, num_samples, temperatures, nll_model) -> list:
+    """One `evaluate_text` result per temperature."""
     from keras_gan import training
     from keras_gan.data import load_dataset
     from keras_gan.metrics.text import evaluate_text
@@ -541,7 +550,10 @@ def _evaluate_text(sampler, spec, metric_names, num_samples, temperature, nll_mo
         if config.model != "text_mle":
             raise InputError(f"--nll-model {nll_model!r} is a {config.model}, not a text_mle run")
         language_model = (model, info["vocab"])
-    return evaluate_text(sampler, data.held_out, metrics, num_samples, temperature, language_model)
+    return [
+        evaluate_text(sampler, data.held_out, metrics, num_samples, t, language_model)
+        for t in temperatures
+    ]
 
 
 def _print_scores(result: dict, spec: str, as_json: bool) -> None:
@@ -552,6 +564,20 @@ def _print_scores(result: dict, spec: str, as_json: bool) -> None:
     for name, value in result["scores"].items():
         click.echo(f"{name:10} {value:.6g}")
     click.echo("protocol: " + json.dumps(result["protocol"], ensure_ascii=False))
+
+
+def _print_curve(curve: list, spec: str, as_json: bool) -> None:
+    """Scores at several temperatures: one row each (JSON: a list of results)."""
+    for result in curve:
+        result["protocol"]["dataset"] = spec
+    if as_json:
+        click.echo(json.dumps({"curve": curve}, ensure_ascii=False))
+        return
+    names = list(curve[0]["scores"])
+    click.echo("temperature " + " ".join(f"{name:>9}" for name in names))
+    for result in curve:
+        values = " ".join(f"{result['scores'][name]:9.4g}" for name in names)
+        click.echo(f"{result['protocol']['temperature']:<11g} {values}")
 
 
 # ----------------------------------------------------------------------------- export

@@ -44,3 +44,20 @@ class NumRange(click.ParamType):
         if any(n < 0 or n >= 2**63 for n in numbers):
             self.fail(f"seeds must be between 0 and 2**63-1, got {value!r}", param, ctx)
         return numbers
+
+
+class Temperatures(click.ParamType):
+    """`1`, `0,0.5,0.8,1,1.2` -> a tuple of finite floats >= 0 (sampling temperatures)."""
+
+    name = "temperatures"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            values = tuple(float(part) for part in str(value).split(","))
+        except ValueError:
+            values = ()
+        if not values or not all(0 <= v < float("inf") for v in values):
+            self.fail(f"{value!r} is not temperatures >= 0 such as 1 or 0,0.8,1", param, ctx)
+        return values

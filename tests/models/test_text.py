@@ -1,5 +1,7 @@
 """Text models through the same `kgan` paths as images: fit, resume, sample, export, serve."""
 
+import json
+
 import grpc
 import numpy as np
 import pytest
@@ -230,3 +232,33 @@ def test_kgan_sample_prints_one_line_per_sample(mle_run, tmp_path):
     assert out.read_text(encoding="utf-8").splitlines() == expected
     result = runner.invoke(cli, ["sample", str(mle_run[1]), "--labels", "a", "--out", str(out)])
     assert result.exit_code == 2 and "takes no --labels" in result.output
+
+
+def test_kgan_evaluate_scores_text_along_a_temperature_curve(mle_run, tmp_path):
+    from keras_gan.metrics import text
+
+    # lines of the model's characters: rotations of its corpus lines
+    mixed = (line[k:] + line[:k] for line in LINES for k in range(1, len(line)))
+    references = [line for line in mixed if held_out(line)][:4]
+    path = tmp_path / "with_held_out.txt"
+    path.write_text("\n".join(LINES * 8 + references) + "\n", encoding="utf-8")
+    run_dir = str(mle_run[1])
+    command = ["evaluate", run_dir, "--dataset", f"text:{path}?length=16", "--num-samples",
+               "40", "--metrics", "bleu,selfbleu,jsd,nll", "--nll-model", run_dir]  # fmt: skip
+    result = CliRunner().invoke(cli, [*command, "--temperature", "0,1", "--json"])
+    assert result.exit_code == 0, result.output
+    greedy, drawn = json.loads(result.output)["curve"]
+    assert (greedy["protocol"]["temperature"], drawn["protocol"]["temperature"]) == (0, 1)
+    assert greedy["protocol"]["distinct_lines"] == 1 and greedy["scores"]["selfbleu3"] == 1.0
+    lines = sampling.load_sampler(run_dir).lines(range(40), 1.0)
+    assert drawn["samples"] == lines[:20] and drawn["protocol"]["references"] == len(references)
+    assert drawn["scores"]["bleu3"] == pytest.approx(text.bleu(lines, references, 3))
+    language_model = (mle_run[0], sampling.load_sampler(run_dir).vocab)
+    nll, skipped = text.sample_nll(language_model, [line for line in lines if line])
+    assert drawn["scores"]["nll"] == pytest.approx(nll) and skipped == 0
+    assert greedy["scores"]["nll"] < drawn["scores"]["nll"]  # the most likely line
+    table = CliRunner().invoke(cli, [*command, "--temperature", "0,1"])
+    assert table.output.splitlines()[0].split()[:3] == ["temperature", "bleu2", "bleu3"]
+    assert [row.split()[0] for row in table.output.splitlines()[1:]] == ["0", "1"]
+    bad = CliRunner().invoke(cli, [*command, "--temperature", "0,hot"])
+    assert bad.exit_code == 2 and "'0,hot' is not temperatures >= 0" in bad.output
