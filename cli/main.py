@@ -364,14 +364,9 @@ def sample(
         if sampler.modality == "text":
             if labels or as_grid or list_labels:
                 raise InputError("a text model takes no --labels, --grid or --list-labels")
-            lines = sampler.lines(range(num_samples) if num_samples else seeds, temperature)
-            if out:
-                from keras_gan.files import atomic_write_bytes
-
-                text = "".join(line + "\n" for line in lines)
-                atomic_write_bytes(Path(out), text.encode("utf-8"))
-            else:
-                click.echo("\n".join(lines))
+            _write_lines(
+                sampler.lines(range(num_samples) if num_samples else seeds, temperature), out
+            )
             return
         if list_labels:
             click.echo(
@@ -419,6 +414,16 @@ def interpolate(source, pair, steps, labels, out):
     except _input_errors() as e:
         raise InputError(_message(e)) from None
     click.echo(f"wrote {out}")
+
+
+def _write_lines(lines: list[str], out: str | None) -> None:
+    """Generated lines to the file `out` (written whole or not at all), else stdout."""
+    if out:
+        from keras_gan.files import atomic_write_bytes
+
+        atomic_write_bytes(Path(out), "".join(line + "\n" for line in lines).encode("utf-8"))
+    else:
+        click.echo("\n".join(lines))
 
 
 # ----------------------------------------------------------------------------- evaluate
@@ -770,7 +775,18 @@ def serve(
 )
 @click.option("--labels", help="Labels to draw; for glyph models the characters themselves.")
 @click.option("--grid", "as_grid", is_flag=True, help="Write one PNG grid instead of a folder.")
-@click.option("--out", required=True, type=click.Path(), help="Output folder (or PNG with --grid).")
+@click.option(
+    "--out",
+    type=click.Path(),
+    help="Output folder (or PNG with --grid); text models: a file (default: print the lines).",
+)
+@click.option(
+    "--temperature",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Text models: 0 takes the most likely characters, 1 samples the model's distribution.",
+)
 @click.option("--rest", is_flag=True, help="Use the REST API (TARGET is then the REST port).")
 @click.option(
     "--metadata",
@@ -779,27 +795,39 @@ def serve(
 )
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
 @click.option("--token", envvar="KGAN_TOKEN", help="The server's bearer token (env KGAN_TOKEN).")
-def predict(target, model, version, seeds, labels, as_grid, out, rest, metadata, timeout, token):
-    """Generate images on a server and write them as PNGs (like kgan sample).
+def predict(
+    target, model, version, seeds, labels, as_grid, out, temperature, rest, metadata, timeout,
+    token,
+):  # fmt: skip
+    """Generate images on a server and write them as PNGs, or lines of text (like kgan sample).
 
     \b
     Examples:
       kgan predict --target 127.0.0.1:8500 --model glyphs --labels 永字八法 --seeds 0-3 --out out/
       kgan predict --target 127.0.0.1:8501 --rest --model glyphs --labels Ab --grid --out g.png
+      kgan predict --target 127.0.0.1:8500 --model poems --seeds 0-9 --temperature 0.8
     """
     from keras_gan import sampling
     from keras_gan_serving.client import GeneratorClient
-    from keras_gan_serving.client import RemoteSampler
     from keras_gan_serving.client import ServingError
+    from keras_gan_serving.client import remote_sampler
 
     try:
         meta = json.loads(Path(metadata).read_text(encoding="utf-8")) if metadata else None
         with GeneratorClient(
             target, model, version, "rest" if rest else "grpc", timeout=timeout, token=token
         ) as client:
-            written = sampling.save_samples(
-                RemoteSampler(client, meta), seeds, out, labels, as_grid
-            )
+            sampler = remote_sampler(client, meta)
+            if sampler.modality == "text":
+                if labels or as_grid:
+                    raise InputError("a text model takes no --labels or --grid")
+                _write_lines(sampler.lines(seeds, temperature), out)
+                return
+            if not out:
+                raise InputError(
+                    "--out is required for an image model (a folder, or a PNG with --grid)"
+                )
+            written = sampling.save_samples(sampler, seeds, out, labels, as_grid)
     except ServingError as e:
         refused = ("INVALID_ARGUMENT", "NOT_FOUND", "UNAUTHENTICATED")
         kind = InputError if e.code in refused else Failure

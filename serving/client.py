@@ -20,6 +20,7 @@ import urllib.request
 import numpy as np
 
 from keras_gan.sampling import Sampler
+from keras_gan.sampling import TextSampler
 
 RETRYABLE_HTTP = (429, 503)
 
@@ -326,3 +327,25 @@ class RemoteSampler(Sampler):
         if label_ids is not None:
             inputs["labels"] = np.asarray(label_ids, np.int32)
         return self.client.predict(inputs, "serving_default", ["images"])["images"]
+
+
+class RemoteTextSampler(TextSampler):
+    """A `TextSampler` over a served text model: `kgan predict` prints its lines."""
+
+    def __init__(self, client: GeneratorClient, meta: dict):
+        self.client, self.vocab, self.model_name = client, meta["vocab"], meta["model"]
+        self.training_config = meta.get("config")
+
+    def _lines(self, seeds, temperature):
+        inputs = {"seed": np.asarray(seeds, np.int64), "temperature": np.float32(temperature)}
+        text = self.client.predict(inputs, "generate", ["text"])["text"]
+        return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in text.tolist()]
+
+
+def remote_sampler(client: GeneratorClient, metadata: dict | None = None):
+    """A `RemoteSampler`, or a `RemoteTextSampler` for a text model, from the server's
+    kgan metadata (or a local `kgan.json`)."""
+    meta = metadata or client.metadata()["kgan"]
+    if meta is not None and meta.get("modality") == "text":
+        return RemoteTextSampler(client, meta)
+    return RemoteSampler(client, meta)

@@ -204,7 +204,7 @@ def test_export_samples_and_serves_utf8_lines(mle_run, tmp_path):
     exported = sampling.load_sampler(target)
     for temperature in (0.0, 1.0):
         assert exported.lines(range(6), temperature) == from_run.lines(range(6), temperature)
-    with ModelServer(tmp_path, port=0, rest_port=None) as server:
+    with ModelServer(tmp_path, port=0, rest_port=0) as server:
         channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
         from tensorflow_serving.apis import prediction_service_pb2_grpc
 
@@ -218,6 +218,17 @@ def test_export_samples_and_serves_utf8_lines(mle_run, tmp_path):
             stub.Predict(bad, timeout=60)
         assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         channel.close()
+        # `kgan predict` prints the served lines, over gRPC and REST
+        common = ["predict", "--model", "poems", "--seeds", "0-2", "--temperature", "1"]
+        grpc_target = ["--target", f"127.0.0.1:{server.port}"]
+        for target in (grpc_target, ["--target", f"127.0.0.1:{server.rest_port}", "--rest"]):
+            result = CliRunner().invoke(cli, [*common, *target])
+            assert result.exit_code == 0, result.output
+            assert result.output.splitlines() == lines
+        greedy = CliRunner().invoke(cli, [*common[:-1], "0", *grpc_target])
+        assert greedy.output.splitlines() == from_run.lines(range(3), 0.0)
+        refused = CliRunner().invoke(cli, [*common, "--labels", "a", *grpc_target])
+        assert refused.exit_code == 2 and "takes no --labels" in refused.output
 
 
 def test_kgan_sample_prints_one_line_per_sample(mle_run, tmp_path):

@@ -69,6 +69,8 @@ def test_serve_predict_over_grpc_and_rest_then_stop_on_sigterm(tmp_path):
             "--target", f"127.0.0.1:{grpc_port}", "--version", "3", "--out", tmp_path / "x"
         )
         assert done.returncode == 2 and "no available version 3" in done.stderr
+        done = predict("--target", f"127.0.0.1:{grpc_port}", "--labels", "A")
+        assert done.returncode == 2 and "--out is required for an image model" in done.stderr
         assert server.poll() is None  # still up
     finally:
         server.send_signal(signal.SIGTERM)
