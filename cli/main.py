@@ -15,6 +15,7 @@ from keras_gan_cli.options import Failure
 from keras_gan_cli.options import InputError
 from keras_gan_cli.options import NumRange
 from keras_gan_cli.options import Temperatures
+from keras_gan_cli.options import temperature_option
 
 
 def _input_errors():
@@ -336,13 +337,7 @@ def font_complete(run_dir, charset, out, style, family, as_json):
     show_default=True,
     help="Data set format with --num-samples.",
 )
-@click.option(
-    "--temperature",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="Text models: 0 takes the most likely characters, 1 samples the model's distribution.",
-)
+@temperature_option
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def sample(
     source, seeds, labels, as_grid, out, list_labels, num_samples, fmt, temperature, as_json
@@ -780,13 +775,7 @@ def serve(
     type=click.Path(),
     help="Output folder (or PNG with --grid); text models: a file (default: print the lines).",
 )
-@click.option(
-    "--temperature",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="Text models: 0 takes the most likely characters, 1 samples the model's distribution.",
-)
+@temperature_option
 @click.option("--rest", is_flag=True, help="Use the REST API (TARGET is then the REST port).")
 @click.option(
     "--metadata",

@@ -61,3 +61,12 @@ class Temperatures(click.ParamType):
         if not values or not all(0 <= v < float("inf") for v in values):
             self.fail(f"{value!r} is not temperatures >= 0 such as 1 or 0,0.8,1", param, ctx)
         return values
+
+
+temperature_option = click.option(
+    "--temperature",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Text models: 0 takes the most likely characters, 1 samples the model's distribution.",
+)
