@@ -1,14 +1,15 @@
 """Text models against the maximum-likelihood baseline, on Chinese poems and English quotes.
 
 For each corpus (made by scripts/setup.sh in corpora/): trains text_mle, text_wgan_gp
-and text_relgan with `kgan fit` for the same number of steps each (CPU time
+and text_relgan with `kgan fit` (--steps each, or --steps-for MODEL=N; CPU time
 measured), then samples every model at several temperatures and scores the lines
 against the corpus's held-out lines: BLEU-3 (quality), Self-BLEU-3 (lower = more
 diverse), character 2-gram JSD, and NLL under the MLE model. Real held-out lines
 scored the same way (against the training lines) give the ceiling. Writes the
 table to bench/RESULTS.md and the quality-diversity curves to bench/text_curves.svg.
 
-    .venv/bin/python bench/text_quality.py [--steps 1000] [--samples 500] [--work DIR]
+    .venv/bin/python bench/text_quality.py [--steps 1000] [--steps-for text_wgan_gp=500]
+        [--samples 500] [--work DIR] [--corpora zh,en] [--models ...] [--train-only]
 
 Trainings finished in --work are reused (their CPU time is kept beside them), so an
 interrupted run, or one split with --train-only --models, picks up where it stopped.
@@ -121,12 +122,17 @@ def svg(curves: dict, path: Path) -> None:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--steps-for", action="append", default=[], help="MODEL=STEPS")
+    parser.add_argument("--corpora", default="zh,en", help="comma-separated: zh, en")
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--work", type=Path, help="run folders to keep and reuse")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated")
     parser.add_argument("--train-only", action="store_true")
     args = parser.parse_args()
     models = args.models.split(",")
+    steps = {m: args.steps for m in MODELS} | {
+        m: int(n) for m, n in (item.split("=") for item in args.steps_for)
+    }
     from keras_gan import sampling
     from keras_gan import training
     from keras_gan.data import load_dataset
@@ -135,15 +141,17 @@ def main():
     work = args.work or Path(tempfile.mkdtemp(prefix="kgan-text-"))
     rows, curves = [], {}
     for corpus, spec in CORPORA.items():
+        if corpus[:2] not in args.corpora.split(","):
+            continue
         path_spec = f"{ROOT / 'corpora'}/{spec}"
         data = load_dataset(f"text:{path_spec}")
-        cpu = {m: train(m, path_spec, args.steps, work / corpus[:2] / m) for m in models}
+        cpu = {m: train(m, path_spec, steps[m], work / corpus[:2] / m) for m in models}
         if args.train_only:
             continue
         mle, _, info = training.load_run(work / corpus[:2] / "text_mle")
         language_model = (mle, info["vocab"])
         real = score(data.held_out, data.lines, language_model)
-        rows.append((corpus, "real held-out lines", "-", "-", real))
+        rows.append((corpus, "real held-out lines", "-", "-", None, real))
         curves[corpus] = {}
         for model in models:
             sampler = sampling.load_sampler(work / corpus[:2] / model)
@@ -152,25 +160,26 @@ def main():
                 lines = sampler.lines(range(args.samples), temperature)
                 scores = score(lines, data.held_out, language_model)
                 curves[corpus][model].append((temperature, scores["selfbleu3"], scores["bleu3"]))
-                rows.append((corpus, model, f"{temperature:g}", f"{cpu[model] / 60:.1f}", scores))
+                rows.append((corpus, model, steps[model], f"{temperature:g}", cpu[model], scores))
     if args.train_only:
         return
     svg(curves, Path(__file__).parent / "text_curves.svg")
     lines = [
         "\n## Text models vs the maximum-likelihood baseline "
         f"(bench/text_quality.py, {time.strftime('%Y-%m-%d')})\n",
-        f"{machine()}; {(time.time() - started) / 60:.0f} min. {args.steps} steps each "
-        f"(batch 64), {args.samples} lines per temperature scored against the corpus's "
-        "held-out lines; NLL (nats per character) under the MLE model of the same run. "
-        "Curves: bench/text_curves.svg.\n",
-        "| corpus | model | temperature | CPU min | BLEU-3 | Self-BLEU-3 | JSD-2 | NLL "
-        "| distinct |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"{machine()}; {(time.time() - started) / 60:.0f} min (training reused from "
+        f"earlier invocations counts its own CPU time). Batch 64; {args.samples} lines per "
+        "temperature scored against the corpus's held-out lines; NLL (nats per character) "
+        "under the MLE model of the same run. Curves: bench/text_curves.svg.\n",
+        "| corpus | model | steps | temperature | CPU min | BLEU-3 | Self-BLEU-3 | JSD-2 "
+        "| NLL | distinct |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for corpus, model, temperature, cpu, s in rows:
+    for corpus, model, model_steps, temperature, cpu, s in rows:
+        cpu = "-" if cpu is None else f"{cpu / 60:.1f}"
         lines.append(
-            f"| {corpus} | {model} | {temperature} | {cpu} | {s['bleu3']:.3f} | "
-            f"{s['selfbleu3']:.3f} | {s['jsd2']:.3f} | {s['nll']:.2f} | {s['distinct']:.2f} |"
+            f"| {corpus} | {model} | {model_steps} | {temperature} | {cpu} | {s['bleu3']:.3f} "
+            f"| {s['selfbleu3']:.3f} | {s['jsd2']:.3f} | {s['nll']:.2f} | {s['distinct']:.2f} |"
         )
     publish(lines)
 
