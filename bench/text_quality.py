@@ -75,40 +75,48 @@ def score(lines, references, language_model) -> dict:
 
 def svg(curves: dict, path: Path) -> None:
     """Quality (BLEU-3, up) against diversity (Self-BLEU-3, left is more diverse), one
-    panel per corpus; points labelled by temperature."""
-    width, height, pad = 420, 320, 45
+    panel per corpus; points labelled by temperature, real held-out lines as a cross."""
+    width, height, pad, legend = 520, 320, 45, 140
     panels = []
     for i, (corpus, models) in enumerate(curves.items()):
         x0 = i * width
         points = [p for series in models.values() for p in series]
         xs, ys = [p[1] for p in points], [p[2] for p in points]
         lo_x, hi_x, lo_y, hi_y = min(xs), max(xs) + 1e-9, min(ys), max(ys) + 1e-9
+        right, bottom = x0 + width - legend, height - pad
 
-        def at(x, y, x0=x0, lo_x=lo_x, hi_x=hi_x, lo_y=lo_y, hi_y=hi_y):
-            px = x0 + pad + (x - lo_x) / (hi_x - lo_x) * (width - 2 * pad)
-            py = height - pad - (y - lo_y) / (hi_y - lo_y) * (height - 2 * pad)
+        def at(x, y, x0=x0, lo_x=lo_x, hi_x=hi_x, lo_y=lo_y, hi_y=hi_y, right=right):
+            px = x0 + pad + (x - lo_x) / (hi_x - lo_x) * (right - x0 - 2 * pad)
+            py = bottom - (y - lo_y) / (hi_y - lo_y) * (bottom - 2 * pad)
             return px, py
 
+        (left, top), (end, base) = at(lo_x, hi_y), at(hi_x, lo_y)
         parts = [
             f'<text x="{x0 + pad}" y="20" font-size="14">{corpus}</text>',
-            f'<text x="{x0 + width / 2 - 60}" y="{height - 8}" font-size="11">'
+            f'<rect x="{left - 8}" y="{top - 8}" width="{end - left + 16}" '
+            f'height="{base - top + 16}" fill="none" stroke="#999"/>',
+            f'<text x="{left - 8}" y="{base + 22}" font-size="9">{lo_x:.2f}</text>',
+            f'<text x="{end - 8}" y="{base + 22}" font-size="9">{hi_x:.2f}</text>',
+            f'<text x="{x0 + 4}" y="{base + 3}" font-size="9">{lo_y:.3f}</text>',
+            f'<text x="{x0 + 4}" y="{top + 3}" font-size="9">{hi_y:.3f}</text>',
+            f'<text x="{(left + end) / 2 - 80}" y="{height - 8}" font-size="11">'
             "Self-BLEU-3 (lower: more diverse)</text>",
-            f'<text x="{x0 + 4}" y="{pad - 8}" font-size="11">BLEU-3</text>',
+            f'<text x="{x0 + 4}" y="{pad - 18}" font-size="11">BLEU-3</text>',
         ]
-        for name, series in models.items():
+        for k, (name, series) in enumerate(models.items()):
+            color = COLORS.get(name, "#000")
             coords = [at(s, b) for _, s, b in series]
             path_d = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-            parts.append(
-                f'<polyline points="{path_d}" fill="none" stroke="{COLORS.get(name, "#000")}"/>'
-            )
-            color = COLORS.get(name, "#000")
+            parts.append(f'<polyline points="{path_d}" fill="none" stroke="{color}"/>')
             for (t, _, _), (x, y) in zip(series, coords):
+                if t is None:  # the real held-out lines
+                    parts.append(f'<text x="{x - 4:.1f}" y="{y + 4:.1f}" font-size="12">x</text>')
+                    continue
                 parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>')
                 parts.append(f'<text x="{x + 4:.1f}" y="{y - 4:.1f}" font-size="9">{t:g}</text>')
-        for k, name in enumerate(models):
             parts.append(
-                f'<text x="{x0 + width - 130}" y="{40 + 14 * k}" font-size="11" '
-                f'fill="{COLORS.get(name, "#000")}">{name}</text>'
+                f'<text x="{right + 10}" y="{pad + 14 * k}" font-size="11" fill="{color}">'
+                f"{name}</text>"
             )
         panels.append("\n".join(parts))
     body = "\n".join(panels)
@@ -152,7 +160,7 @@ def main():
         language_model = (mle, info["vocab"])
         real = score(data.held_out, data.lines, language_model)
         rows.append((corpus, "real held-out lines", "-", "-", None, real))
-        curves[corpus] = {}
+        curves[corpus] = {"real held-out lines (x)": [(None, real["selfbleu3"], real["bleu3"])]}
         for model in models:
             sampler = sampling.load_sampler(work / corpus[:2] / model)
             curves[corpus][model] = []
