@@ -101,7 +101,7 @@ def svg(curves: dict, path: Path) -> None:
             f'<text x="{x0 + 4}" y="{top + 3}" font-size="9">{hi_y:.3f}</text>',
             f'<text x="{(left + end) / 2 - 80}" y="{height - 8}" font-size="11">'
             "Self-BLEU-3 (lower: more diverse)</text>",
-            f'<text x="{x0 + 4}" y="{pad - 18}" font-size="11">BLEU-3</text>',
+            f'<text x="{x0 + 2}" y="{top + 18}" font-size="10">BLEU-3</text>',
         ]
         for k, (name, series) in enumerate(models.items()):
             color = COLORS.get(name, "#000")
