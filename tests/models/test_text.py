@@ -3,6 +3,7 @@
 import json
 
 import grpc
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -170,6 +171,32 @@ def test_relgan_pretraining_step_is_maximum_likelihood_at_beta_one():
     adversarial = gan.train_step(data)  # step 3: the relativistic loss, beta > 1 after it
     assert float(adversarial["g_loss"]) != pytest.approx(expected, rel=0.2)
     assert float(gan.beta()) > 1.0
+
+
+def test_relgan_pretraining_then_adversarial_steps_on_two_replicas(two_cpus):
+    # The loss switches inside the step; the update stays outside control flow, where
+    # MirroredStrategy allows it: two replicas equal one device with the same batch.
+    from keras_gan.training import mirrored_strategy
+
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 6, (3, 8, 5)).astype("int32")
+    data = {"tokens": tokens, "noise": rng.normal(size=(3, 8, 2, 4)).astype("float32")}
+
+    def train(strategy):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            gan = TextRelGAN(6, 5, latent_dim=4, units=8, filters=4, pretrain_steps=2)
+            gan.compile()
+        gan.fit(tf.data.Dataset.from_tensor_slices(data), epochs=1, verbose=0, shuffle=False)
+        return gan
+
+    one, two = (
+        train(tf.distribute.OneDeviceStrategy(two_cpus[0])),
+        train(mirrored_strategy(two_cpus)),
+    )
+    assert two.g_optimizer.iterations.numpy() == 3 and float(two.beta()) > 1.0
+    for a, b in zip(one.variables, two.variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=2e-4, atol=2e-5, err_msg=a.path)
 
 
 def test_relgan_pretraining_makes_g_a_language_model_of_its_corpus(tmp_path, corpus):
