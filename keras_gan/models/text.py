@@ -392,6 +392,11 @@ class TextRelGAN(TextModel, GAN):
         self.units, self.embedding_dim, self.filters = units, embedding_dim, filters
         self.beta_max, self.anneal_steps = float(beta_max), int(anneal_steps)
         self.pretrain_steps = int(pretrain_steps)
+        if self.pretrain_steps < 0 or self.anneal_steps < 1 or not self.beta_max >= 1:
+            raise ValueError(
+                f"needs pretrain_steps >= 0, anneal_steps >= 1 and beta_max >= 1; got "
+                f"{pretrain_steps}, {anneal_steps} and {beta_max}"
+            )
         super().__init__(
             generator=GumbelLSTMGenerator(
                 latent_dim, self.length, self.vocab_size, units, embedding_dim

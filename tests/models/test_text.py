@@ -218,6 +218,11 @@ def test_image_and_text_models_and_data_do_not_mix(tmp_path, corpus):
         )
     with pytest.raises(training.ConfigError, match="'dcgan' trains on images"):
         training.fit(text_config(tmp_path, corpus, "dcgan", "train.steps=1"), log=quiet)
+    with pytest.raises(training.ConfigError, match="text_relgan.*anneal_steps >= 1.*got 0, 0"):
+        training.fit(
+            text_config(tmp_path, corpus, "text_relgan", "model_kwargs.anneal_steps=0"),
+            log=quiet,
+        )
     with pytest.raises(training.ConfigError, match="GAN losses and regularisers do not apply"):
         training.fit(
             text_config(tmp_path, corpus, "text_mle", "train.gradient_penalty=10"), log=quiet
