@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -349,3 +350,36 @@ def remote_sampler(client: GeneratorClient, metadata: dict | None = None):
     if meta is not None and meta.get("modality") == "text":
         return RemoteTextSampler(client, meta)
     return RemoteSampler(client, meta)
+
+
+def load(target, model, clients, seconds, num_labels=None, retries=8, on_response=None):
+    """Load on a served generator: `clients` threads, each with its own client, calling
+    `generate` for 4 images (label id = client % `num_labels`) until `seconds` pass;
+    busy answers are retried with backoff. `on_response(client, served version)` sees
+    every answer. Returns (latencies in seconds by client, the ServingErrors raised)."""
+    latencies = [[] for _ in range(clients)]
+    failures = []
+    stop = threading.Event()
+
+    def run(index):
+        labels = None if num_labels is None else [index % num_labels] * 4
+        with GeneratorClient(target, model, retries=retries) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                try:
+                    client.generate(range(index, index + 4), labels)
+                except ServingError as e:
+                    failures.append(e)
+                    continue
+                latencies[index].append(time.perf_counter() - started)
+                if on_response:
+                    on_response(index, client.served_version)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return latencies, failures

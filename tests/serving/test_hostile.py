@@ -26,6 +26,7 @@ from tensorflow_serving.apis import predict_pb2
 from keras_gan.export import publish
 from keras_gan_serving.client import GeneratorClient
 from keras_gan_serving.client import ServingError
+from keras_gan_serving.client import load
 from keras_gan_serving.server import ModelServer
 from tests.serving.test_server import predict_request
 from tests.serving.test_server import rest
@@ -245,33 +246,8 @@ def rss_bytes() -> int:
 
 
 def hammer(port, clients, seconds, on_response=None):
-    """`clients` threads calling `generate` (retrying refusals with backoff) for `seconds`;
-    returns (latencies by client, failures)."""
-    latencies = [[] for _ in range(clients)]
-    failures = []
-    stop = threading.Event()
-
-    def run(index):
-        with GeneratorClient(f"127.0.0.1:{port}", "glyphs", retries=8) as client:
-            while not stop.is_set():
-                started = time.perf_counter()
-                try:
-                    client.generate(range(index, index + 4), [index % 172] * 4)
-                except ServingError as e:
-                    failures.append(e)
-                    continue
-                latencies[index].append(time.perf_counter() - started)
-                if on_response:
-                    on_response(index, client.served_version)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    return latencies, failures
+    """Load on the glyph model (172 labels) from `clients` threads for `seconds`."""
+    return load(f"127.0.0.1:{port}", "glyphs", clients, seconds, 172, 8, on_response)
 
 
 def test_8_and_32_clients_get_answers_and_memory_stays_bounded(model_base):
