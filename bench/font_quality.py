@@ -4,7 +4,7 @@ For each script (Chinese: GB 2312 level 1; Latin: printable ASCII + Latin-1):
 
 1. base: font2font from a source font to three styles (a kai, a song, a hei or
    their Latin counterparts), trained on the training characters only
-   (`keras_gan.fonts.pairs.held_out`); or an existing run with `--zh-base DIR`.
+   (`keras_gan.data.fontpairs.held_out`); or an existing run with `--zh-base DIR`.
 2. few-shot: for each of three *other* fonts (a kai, a song/ming, a hei; Latin:
    italic, serif, sans), N glyphs of training characters are written as image files
    named by character, and `kgan font fit` (the same code: `fit_config` +
@@ -32,18 +32,19 @@ from PIL import Image
 from results import machine
 from results import publish
 
+from keras_gan import runs
 from keras_gan import training
 from keras_gan.config import RunConfig
+from keras_gan.data.fontpairs import face_style
+from keras_gan.data.fontpairs import source_style
+from keras_gan.data.fontpairs import split_chars
+from keras_gan.data.glyph_folder import char_of
 from keras_gan.data.glyphs import EM_FRACTION
 from keras_gan.data.glyphs import parse_charset
 from keras_gan.data.glyphs import select_fonts
 from keras_gan.fonts import evaluate
 from keras_gan.fonts.complete import fit_config
 from keras_gan.fonts.complete import translate
-from keras_gan.fonts.pairs import face_style
-from keras_gan.fonts.pairs import source_style
-from keras_gan.fonts.pairs import split_chars
-from keras_gan.fonts.samples import char_of
 from keras_gan.metrics.extractors import GlyphClassifier
 
 SCRIPTS = {
@@ -182,7 +183,7 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
         )
     times["style reader"] = clock
     pending = []  # (row name, target style, held-out chars, generated glyphs): scored last
-    model, _, info = training.load_run(base_dir)
+    model, _, info = runs.load_run(base_dir)
     for style_id, style in enumerate(bases):
         held = [c for c in test_chars if c in style.glyphs and c in source.glyphs]
         generated = translate(
@@ -197,7 +198,7 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
         )
         folder, run_dir = root / script / kind / target.name, root / script / kind / "run"
         if (run_dir / "model.keras").is_file():  # a finished fit in --work: score it again
-            fine_model = training.load_run(run_dir)[0]
+            fine_model = runs.load_run(run_dir)[0]
             samples = "".join(char_of(p.stem) for p in folder.glob("*.png"))
         else:
             write_samples(target, samples, folder)

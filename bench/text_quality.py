@@ -27,6 +27,8 @@ from pathlib import Path
 from results import machine
 from results import publish
 
+from keras_gan import runs
+
 ROOT = Path(__file__).parents[1]
 CORPORA = {"zh: Tang poems": "tang300.txt?length=16", "en: quotations": "quotes-en.txt?length=48"}
 MODELS = {
@@ -142,7 +144,6 @@ def main():
         m: int(n) for m, n in (item.split("=") for item in args.steps_for)
     }
     from keras_gan import sampling
-    from keras_gan import training
     from keras_gan.data import load_dataset
 
     started = time.time()
@@ -156,7 +157,7 @@ def main():
         cpu = {m: train(m, path_spec, steps[m], work / corpus[:2] / m) for m in models}
         if args.train_only:
             continue
-        mle, _, info = training.load_run(work / corpus[:2] / "text_mle")
+        mle, _, info = runs.load_run(work / corpus[:2] / "text_mle")
         language_model = (mle, info["vocab"])
         real = score(data.held_out, data.lines, language_model)
         rows.append((corpus, "real held-out lines", "-", "-", None, real))

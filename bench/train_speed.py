@@ -21,9 +21,10 @@ import keras
 import tensorflow as tf
 from results import publish
 
-from keras_gan import training
+from keras_gan import runs
 from keras_gan.config import RunConfig
 from keras_gan.data import load_dataset
+from keras_gan.data.pipeline import make_dataset
 
 
 def machine() -> str:
@@ -45,9 +46,9 @@ def machine() -> str:
 
 def variant(config: RunConfig, jit: bool):
     data = load_dataset(config.data.spec, config.data.image_size, config.data.channels)
-    model, _ = training.build_for_data(config, data)
+    model, _ = runs.build_for_data(config, data)
     model.compile(jit_compile=jit)
-    dataset = training.make_dataset(
+    dataset = make_dataset(
         data,
         config.train.batch_size,
         (model.noise_draws, model.latent_dim),

@@ -26,6 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+from keras_gan import runs
+from keras_gan.data.pipeline import make_dataset
+
 # Conv/matmul FLOPs of one training step per real image (multiply-add = 2), as the
 # reference step runs it: G forward once; D forward on real and fake, D backward
 # (weight and input gradients, none into the images); D forward on the fake batch
@@ -49,7 +52,6 @@ FLOP_PER_IMAGE = (
 
 def kgan_model(precision, jit, data_spec, batch):
     from keras_gan import presets
-    from keras_gan import training
     from keras_gan.config import RunConfig
     from keras_gan.data import load_dataset
 
@@ -65,8 +67,8 @@ def kgan_model(precision, jit, data_spec, batch):
         .validate()
     )
     data = load_dataset(config.data.spec, config.data.image_size, config.data.channels)
-    model, _ = training.build_for_data(config, data)
-    dataset = training.make_dataset(data, batch, (model.noise_draws, model.latent_dim), 0)
+    model, _ = runs.build_for_data(config, data)
+    dataset = make_dataset(data, batch, (model.noise_draws, model.latent_dim), 0)
     return model, dataset
 
 

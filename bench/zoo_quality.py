@@ -18,9 +18,10 @@ import keras
 from results import machine
 from results import publish
 
-from keras_gan import training
+from keras_gan import runs
 from keras_gan.config import RunConfig
 from keras_gan.data import load_dataset
+from keras_gan.data.pipeline import make_dataset
 from keras_gan.metrics.evaluate import evaluate
 from keras_gan.metrics.extractors import GlyphClassifier
 from keras_gan.sampling import ModelSampler
@@ -65,8 +66,8 @@ def main():
     rows = []
     for name in args.models.split(","):
         config = RunConfig(model=name, model_kwargs=MODELS[name])
-        model, _ = training.build_for_data(config, data)
-        dataset = training.make_dataset(
+        model, _ = runs.build_for_data(config, data)
+        dataset = make_dataset(
             data, 64, (model.noise_draws, model.latent_dim), 0, 0, model.conditional
         )
         budget = TimeBudget(args.seconds)

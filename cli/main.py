@@ -130,7 +130,7 @@ def fit(
 
     try:
         if resume:
-            from keras_gan.training import latest_run_dir
+            from keras_gan.runs import latest_run_dir
 
             run_dir = Path(run_dir) if run_dir else latest_run_dir(RunConfig().runs_root)
             base = RunConfig.from_dict(load_config_file(run_dir / "config.json"))
@@ -202,10 +202,10 @@ def _drop_none(values: dict) -> dict:
 
 def _dry_run(config) -> None:
     from keras_gan import data as data_lib
-    from keras_gan import training
+    from keras_gan import runs
 
     data = data_lib.load_dataset(config.data.spec, config.data.image_size, config.data.channels)
-    model, kwargs = training.build_for_data(config, data)
+    model, kwargs = runs.build_for_data(config, data)
     summary = {
         "config": config.merge({"model_kwargs": kwargs}).to_dict(),
         "data": {"images": len(data), "classes": data.num_classes, "report": data.report},
@@ -213,7 +213,7 @@ def _dry_run(config) -> None:
             "generator": model.generator.count_params(),
             "discriminator": model.discriminator.count_params(),
         },
-        "steps": training.total_steps(config, len(data)),
+        "steps": runs.total_steps(config, len(data)),
     }
     click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
 
@@ -536,7 +536,7 @@ def evaluate(
 
 def _evaluate_text(sampler, spec, metric_names, num_samples, temperatures, nll_model) -> list:
     """One `evaluate_text` result per temperature."""
-    from keras_gan import training
+    from keras_gan import runs
     from keras_gan.data import load_dataset
     from keras_gan.metrics.text import evaluate_text
 
@@ -546,7 +546,7 @@ def _evaluate_text(sampler, spec, metric_names, num_samples, temperatures, nll_m
     metrics = [m.strip() for m in (metric_names or "bleu,selfbleu,jsd").split(",") if m.strip()]
     language_model = None
     if nll_model:
-        model, config, info = training.load_run(nll_model)
+        model, config, info = runs.load_run(nll_model)
         if config.model != "text_mle":
             raise InputError(f"--nll-model {nll_model!r} is a {config.model}, not a text_mle run")
         language_model = (model, info["vocab"])
@@ -614,13 +614,13 @@ def export(source, name, version, fmt, quantize, model_base_path):
       kgan export runs/00000-glyph_gan --name glyphs    # saved_models/glyphs/1/
       kgan export runs/00000-glyph_gan --name glyphs --format tflite --quantize int8
     """
-    from keras_gan import training
+    from keras_gan import runs
     from keras_gan.export import export_generator
 
     try:
         if not (Path(source) / "config.json").is_file():
             raise InputError(f"SOURCE {source!r} is not a run directory (no config.json)")
-        model, config, info = training.load_run(source)
+        model, config, info = runs.load_run(source)
         target = export_generator(
             model,
             Path(model_base_path) / name,

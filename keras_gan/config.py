@@ -80,7 +80,7 @@ class TrainConfig:
             process): a resumed run then reaches bit-identical weights on any device.
         init_from: warm start (fine-tuning): a folder holding a trained `model.keras`
             and its `dataset.json` (a finished run directory, or a shipped base
-            model such as `saved_models/font2font-zh`); see `training.warm_start`.
+            model such as `saved_models/font2font-zh`); see `runs.warm_start`.
     """
 
     steps: int = 800

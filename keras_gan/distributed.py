@@ -1,4 +1,5 @@
-"""Training across processes: `MultiWorkerMirroredStrategy` with keras-gan's own loop.
+"""Distribution strategies (`get_strategy`), and training across processes:
+`MultiWorkerMirroredStrategy` with keras-gan's own loop.
 
 Keras 3's `fit` fails under `MultiWorkerMirroredStrategy` (keras-team/keras#20585),
 so `--strategy multi-worker` runs the GAN's own `train_step` through
@@ -17,7 +18,7 @@ workers restore from the chief's checkpoints, so the run directory must be on a
 file system every worker sees (one machine, NFS, GCS).
 
 Every step takes the global batch that a single process would take (a pure
-function of the seed and the step, `training.make_dataset`) and each worker keeps
+function of the seed and the step, `data.pipeline.make_dataset`) and each worker keeps
 its slice of it, so N workers train what one process with the same global batch
 trains. A signal to any worker stops all of them after the same step, with a
 checkpoint.
@@ -34,6 +35,37 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan.config import ConfigError
+
+
+def get_strategy(name: str) -> tf.distribute.Strategy:
+    """`auto` (mirrored over all GPUs if several, else the default), `one`, `mirrored`,
+    `multi-worker` (the cluster in TF_CONFIG; create it before any other TF op)."""
+    if name == "multi-worker":
+        return multi_worker_strategy()
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "auto":
+        return mirrored_strategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    if name == "one":
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    if name == "mirrored":
+        return mirrored_strategy()
+    raise ConfigError(f"unknown strategy {name!r}; valid: auto, one, mirrored, multi-worker")
+
+
+def mirrored_strategy(devices: list[str] | None = None) -> tf.distribute.MirroredStrategy:
+    """MirroredStrategy over all GPUs, else all logical CPUs.
+
+    On CPUs TF picks collective ops, whose launch order can differ between replica
+    threads when independent branches (D on real images, G's forward pass) each
+    hold synchronised batch norms: the run then fails with "Shape mismatch in the
+    collective instance". Reducing through one device goes by `merge_call`, which
+    keeps every replica in program order.
+    """
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    devices = devices or gpus or [d.name for d in tf.config.list_logical_devices("CPU")]
+    on_cpu = all("CPU" in d.upper() for d in devices)
+    cross_device_ops = tf.distribute.ReductionToOneDevice() if on_cpu else None
+    return tf.distribute.MirroredStrategy(devices, cross_device_ops=cross_device_ops)
 
 
 def multi_worker_strategy() -> tf.distribute.MultiWorkerMirroredStrategy:

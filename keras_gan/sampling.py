@@ -1,23 +1,28 @@
-"""Sampling by seed, from a run directory or an exported SavedModel.
+"""Sampling by seed, from a model in memory, a run directory or an exported SavedModel:
+sample grids and folders, interpolations and labelled synthetic data sets.
 
-`noise_for_seeds` is the one definition of "seed -> z"; the exported `generate`
-signature uses it too, so `kgan sample`, `kgan predict` and TF Serving agree.
+Seeds become z through `keras_gan.noise.noise_for_seeds`, as in the exported
+`generate` signature, so `kgan sample`, `kgan predict` and TF Serving agree.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 
 from keras_gan import __version__
+from keras_gan.export.layout import KGAN_METADATA
+from keras_gan.export.layout import newest_version
+from keras_gan.export.layout import read_metadata
 from keras_gan.files import atomic_write_bytes
-
-KGAN_METADATA = "assets.extra/kgan.json"
-
+from keras_gan.images import grid
+from keras_gan.images import label_filename
+from keras_gan.images import png_bytes
+from keras_gan.images import to_uint8
+from keras_gan.noise import noise_for_seeds
+from keras_gan.noise import slerp
 
 TRANSLATES = (
     "translates images and has no noise input to sample from: complete a font with "
@@ -27,34 +32,6 @@ TRANSLATES = (
 
 class SourceError(ValueError):
     """A SOURCE is not a run directory, a SavedModel version or a saved_models/NAME folder."""
-
-
-def noise_for_seeds(seeds, latent_dim: int):
-    """z for each seed (int64), row i depending only on seeds[i]."""
-    import tensorflow as tf
-
-    seeds = tf.cast(tf.reshape(tf.convert_to_tensor(seeds), [-1]), tf.int64)
-    return tf.map_fn(
-        lambda s: tf.random.stateless_normal(
-            [latent_dim], seed=tf.stack([s, tf.constant(0, tf.int64)])
-        ),
-        seeds,
-        fn_output_signature=tf.TensorSpec([latent_dim], tf.float32),
-    )
-
-
-def to_uint8(images):
-    """[-1, 1] floats to uint8 pixels (rounded, clipped)."""
-    import tensorflow as tf
-
-    return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
-
-
-def from_uint8(pixels):
-    """uint8 pixels to the [-1, 1] float32 images the networks take (`to_uint8`'s inverse)."""
-    import tensorflow as tf
-
-    return tf.cast(pixels, tf.float32) / 127.5 - 1.0
 
 
 class Sampler:
@@ -157,7 +134,7 @@ class SavedModelSampler(Sampler):
     def __init__(self, version_dir: str | os.PathLike):
         import tensorflow as tf
 
-        self.meta = json.loads((Path(version_dir) / KGAN_METADATA).read_text(encoding="utf-8"))
+        self.meta = read_metadata(version_dir)
         self.model_name = self.meta["model"]
         self.latent_dim = self.meta["latent_dim"]
         self.image_shape = (self.meta["image_size"], self.meta["image_size"], self.meta["channels"])
@@ -245,11 +222,6 @@ class TextSavedModelSampler(TextSampler):
         return [line.decode("utf-8") for line in out["text"].numpy()]
 
 
-def newest_version(model_dir: Path) -> Path | None:
-    versions = [p for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()]
-    return max(versions, key=lambda p: int(p.name)) if versions else None
-
-
 def load_sampler(source: str | os.PathLike) -> Sampler | TextSampler:
     """A sampler for a run directory, a SavedModel version folder or saved_models/NAME
     (a `TextSampler` for text models)."""
@@ -257,9 +229,9 @@ def load_sampler(source: str | os.PathLike) -> Sampler | TextSampler:
     if not path.is_dir():
         raise SourceError(f"SOURCE {str(source)!r} is not a directory")
     if (path / "config.json").is_file():
-        from keras_gan import training
+        from keras_gan.runs import load_run
 
-        model, config, info = training.load_run(path)
+        model, config, info = load_run(path)
         if model.modality == "text":
             return TextModelSampler.from_run(model, config, info)
         return ModelSampler(model, info.get("label_names"), config.model, config.to_dict())
@@ -269,7 +241,7 @@ def load_sampler(source: str | os.PathLike) -> Sampler | TextSampler:
             raise SourceError(
                 f"SavedModel {str(version)!r} has no {KGAN_METADATA}: not made by kgan"
             )
-        meta = json.loads((version / KGAN_METADATA).read_text(encoding="utf-8"))
+        meta = read_metadata(version)
         if meta.get("modality") == "text":
             return TextSavedModelSampler(version, meta)
         return SavedModelSampler(version)
@@ -277,42 +249,6 @@ def load_sampler(source: str | os.PathLike) -> Sampler | TextSampler:
         f"SOURCE {str(source)!r} is neither a run directory (config.json), a SavedModel "
         "version folder (saved_model.pb) nor a saved_models/NAME folder with version folders"
     )
-
-
-def png_bytes(image: np.ndarray, description: str) -> bytes:
-    """PNG bytes whose text chunks say the image is synthetic, and from what."""
-    import io
-
-    from PIL import Image
-    from PIL.PngImagePlugin import PngInfo
-
-    info = PngInfo()
-    info.add_text("Software", f"keras-gan {__version__}")
-    info.add_text("Description", f"Synthetic image generated by a GAN: {description}")
-    info.add_itxt("Comment", "AI-generated (keras-gan)")
-    array = image[..., 0] if image.shape[-1] == 1 else image
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG", pnginfo=info)
-    return buffer.getvalue()
-
-
-def grid(images: np.ndarray, rows: int, cols: int, pad: int = 2) -> np.ndarray:
-    """Tiles `rows*cols` images (row-major) with white padding."""
-    n, h, w, c = images.shape
-    canvas = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 255, np.uint8)
-    for i in range(n):
-        r, k = divmod(i, cols)
-        canvas[
-            pad + r * (h + pad) : pad + r * (h + pad) + h,
-            pad + k * (w + pad) : pad + k * (w + pad) + w,
-        ] = images[i]
-    return canvas
-
-
-def label_filename(label: str) -> str:
-    """The label itself when it is a safe file name part, else U+XXXX per character."""
-    safe = all(unicodedata.category(c)[0] in "LN" for c in label) and label not in ("", ".", "..")
-    return label if safe else "-".join(f"U+{ord(c):04X}" for c in label)
 
 
 def save_samples(
@@ -355,15 +291,6 @@ def save_samples(
         written.append(out / f"{name}.png")
         atomic_write_bytes(written[-1], png_bytes(image, description))
     return written
-
-
-def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """Spherical interpolation: keeps |z| typical of a Gaussian, unlike a straight line."""
-    cos = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
-    omega = np.arccos(np.clip(cos, -1.0, 1.0))
-    if omega < 1e-6:
-        return (1 - t) * a + t * b
-    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
 
 
 def save_interpolation(

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from keras_gan.sampling import KGAN_METADATA
+from keras_gan.export.layout import KGAN_METADATA
 from keras_gan_serving.tensors import InputSpec
 from keras_gan_serving.tensors import RequestError
 from keras_gan_serving.tensors import invalid

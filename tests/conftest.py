@@ -15,6 +15,21 @@ _cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 
+@pytest.fixture(scope="session")
+def installed():
+    """Fails (not skips) when the fonts scripts/setup.sh installs are not found."""
+    from keras_gan.data.glyphs import find_fonts
+    from tests.installed_fonts import HEI
+    from tests.installed_fonts import KAI
+    from tests.installed_fonts import LATIN
+    from tests.installed_fonts import SOURCE
+
+    names = {f.name for f in find_fonts()}
+    missing = [n for n in (SOURCE, KAI, HEI, LATIN) if n not in names]
+    if missing:
+        pytest.fail(f"fonts missing (run scripts/setup.sh): {missing}")
+
+
 @pytest.fixture
 def two_cpus():
     devices = [d.name for d in tf.config.list_logical_devices("CPU")]

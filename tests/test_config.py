@@ -3,6 +3,7 @@ import json
 import pytest
 
 from keras_gan import presets
+from keras_gan import runs
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.config import load_config_file
@@ -97,14 +98,13 @@ def test_presets_are_valid_configs():
 
 
 def test_literature_presets_build_their_papers_models():
-    from keras_gan import training
     from keras_gan.data import load_dataset
 
     built = {}
     for name in ("dcgan-32", "lsgan-32", "wgan-gp-32", "sngan-32", "cgan-pd-32", "acgan-32"):
         config = RunConfig().merge(presets.get(name))
         data = load_dataset("synthetic:32x32x1?n=8&classes=4", 32, 1)
-        model, _ = training.build_for_data(config.validate(), data)
+        model, _ = runs.build_for_data(config.validate(), data)
         built[name] = model
         assert "arXiv:" in presets.PRESETS[name].reference
     assert built["wgan-gp-32"].regularization.gradient_penalty == 10.0
@@ -115,10 +115,10 @@ def test_literature_presets_build_their_papers_models():
     # train.* settings override the paper's: one flag away.
     config = RunConfig().merge(presets.get("wgan-gp-32")).override(["train.n_critic=2"])
     data = load_dataset("synthetic:32x32x1?n=8", 32, 1)
-    assert training.build_for_data(config, data)[0].regularization.n_critic == 2
+    assert runs.build_for_data(config, data)[0].regularization.n_critic == 2
     bad = RunConfig().merge(presets.get("wgan-gp-32")).override(["train.r1_interval=0"])
     with pytest.raises(ConfigError, match="train: r1_interval must be a positive integer"):
-        training.build_for_data(bad, data)
+        runs.build_for_data(bad, data)
 
 
 def test_registry_lists_valid_names():
@@ -143,6 +143,6 @@ def test_every_compile_setting_is_a_train_key():
     import dataclasses
 
     from keras_gan.config import TrainConfig
-    from keras_gan.training import REGULARIZATION
+    from keras_gan.runs import REGULARIZATION
 
     assert set(REGULARIZATION) <= {f.name for f in dataclasses.fields(TrainConfig)}

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gan.distributed import mirrored_strategy
 from keras_gan.models import CDCGAN
 from keras_gan.models import DCGAN
-from keras_gan.training import mirrored_strategy
 
 KWARGS = {"latent_dim": 8, "image_size": 16, "channels": 1, "filters": 4, "seed": 5}
 

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from keras_gan import presets
+from keras_gan import runs
 from keras_gan import training
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
@@ -21,7 +22,7 @@ def tiny(*extra):
 
 def test_dcgan_32_preset_is_the_reference_network():
     config = RunConfig().merge(presets.get("dcgan-32")).override(["data.channels=3"])
-    model = training.build_model(config, {**config.model_kwargs, "image_size": 32, "channels": 3})
+    model = runs.build_model(config, {**config.model_kwargs, "image_size": 32, "channels": 3})
     # PyTorch's DCGAN at 32 px: convolution weights, batch-norm gamma/beta (trainable),
     # running mean/var (not); no biases.
     g_conv = 100 * 512 * 16 + 512 * 256 * 16 + 256 * 128 * 16 + 128 * 3 * 16
@@ -47,7 +48,7 @@ def test_mixed_bfloat16_computes_in_bf16_and_exports_float32(tmp_path):
     assert conv.compute_dtype == "bfloat16" and conv.variable_dtype == "float32"
     assert model.generator.output.dtype == "float32"
     assert model.discriminator.output.dtype == "float32"
-    reloaded, _, _ = training.load_run(run_dir)
+    reloaded, _, _ = runs.load_run(run_dir)
     assert reloaded.generator.layers[-1].compute_dtype == "float32"
     for ours, theirs in zip(reloaded.generator.get_weights(), model.generator.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
@@ -69,7 +70,7 @@ def test_mixed_float16_scales_both_losses_and_resumes(tmp_path):
     assert model.generator.output.dtype == "float32"
     rows = (run_dir / "log.csv").read_text().splitlines()[1:]
     assert all(np.isfinite([float(v) for v in row.split(",")]).all() for row in rows)
-    reloaded, _, _ = training.load_run(run_dir)
+    reloaded, _, _ = runs.load_run(run_dir)
     assert int(reloaded.g_optimizer.iterations.numpy()) == 4
 
 

@@ -15,11 +15,15 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_gan import checkpoints
+from keras_gan import runs
 from keras_gan import training
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.data import load_dataset
-from keras_gan.sampling import from_uint8
+from keras_gan.data.pipeline import make_dataset
+from keras_gan.images import from_uint8
+from keras_gan.images import to_uint8
+from keras_gan.noise import noise_for_seeds
 from tests.tiny import TINY as TINY_BASE
 
 TINY = TINY_BASE + [
@@ -83,7 +87,7 @@ def test_run_directory_contents(tmp_path):
     ]
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert (run_dir / "model.keras").is_file()
-    assert training.next_run_dir(tmp_path / "runs", "x").name == "00001-x"
+    assert runs.next_run_dir(tmp_path / "runs", "x").name == "00001-x"
 
 
 def test_resume_equals_uninterrupted_training(tmp_path):
@@ -102,8 +106,8 @@ def test_resume_equals_uninterrupted_training(tmp_path):
 
 def test_data_order_is_a_function_of_the_step():
     data = load_dataset("synthetic:16x16x1?n=10&classes=3", image_size=16)
-    full = list(training.make_dataset(data, 4, (2, 8), seed=1).take(5))
-    late = list(training.make_dataset(data, 4, (2, 8), seed=1, start_step=3).take(2))
+    full = list(make_dataset(data, 4, (2, 8), seed=1).take(5))
+    late = list(make_dataset(data, 4, (2, 8), seed=1, start_step=3).take(2))
     for a, b in zip(full[3:], late):
         for key in a:
             np.testing.assert_array_equal(a[key], b[key])
@@ -133,10 +137,10 @@ def test_a_damaged_run_directory_is_a_clear_error(tmp_path):
     _, run_dir = training.fit(tiny(tmp_path), log=lambda line: None)
     (run_dir / "dataset.json").write_text("{trunc")
     with pytest.raises(ConfigError, match="is damaged: Expecting property name"):
-        training.load_run(run_dir)
+        runs.load_run(run_dir)
     (run_dir / "dataset.json").unlink()
     with pytest.raises(ConfigError, match="is damaged: .*dataset.json"):
-        training.load_run(run_dir)
+        runs.load_run(run_dir)
 
 
 def test_a_run_directory_is_never_overwritten(tmp_path):
@@ -275,7 +279,7 @@ def test_resume_past_a_damaged_checkpoint_equals_uninterrupted_training(four_ste
     shutil.copytree(four_steps[0], run_dir)
     damage(run_dir, "flipped bit")
     lines = []
-    loaded, _, _ = training.load_run(run_dir, log=lines.append)
+    loaded, _, _ = runs.load_run(run_dir, log=lines.append)
     assert int(loaded.g_optimizer.iterations) == 2 and "ckpt-4 is corrupt" in lines[0]
     resumed, _ = training.fit(
         tiny(tmp_path, "train.steps=6"), run_dir=run_dir, resume=True, log=lines.append
@@ -283,7 +287,7 @@ def test_resume_past_a_damaged_checkpoint_equals_uninterrupted_training(four_ste
     assert f"resumed {run_dir} from ckpt-2 (step 2)" in lines
     for a, b in zip(four_steps[1], all_weights(resumed)):
         np.testing.assert_array_equal(a, b)
-    assert training.load_run(run_dir, log=lines.append)[0].g_optimizer.iterations == 6
+    assert runs.load_run(run_dir, log=lines.append)[0].g_optimizer.iterations == 6
 
 
 def test_divergence_stops_with_the_last_good_checkpoint_and_never_saves_nan(tmp_path):
@@ -336,8 +340,8 @@ def test_a_nan_weight_is_caught_at_the_step_it_appears(tmp_path):
 
     config = tiny(tmp_path)
     data = load_dataset(config.data.spec, config.data.image_size, config.data.channels)
-    model, _ = training.build_for_data(config, data)
-    batch = next(iter(training.make_dataset(data, 8, (model.noise_draws, 8), 0)))
+    model, _ = runs.build_for_data(config, data)
+    batch = next(iter(make_dataset(data, 8, (model.noise_draws, 8), 0)))
     assert float(model.train_step(batch)[WEIGHTS_FINITE]) == 1.0
     weight = model.generator.trainable_weights[0]
     weight.assign(np.where(np.arange(weight.shape[-1]) == 0, np.inf, weight.numpy()))
@@ -428,6 +432,6 @@ def test_every_zoo_model_fits_exports_and_samples(tmp_path, name):
     from_run = sampling.load_sampler(run_dir).generate([5, 6], labels)
     np.testing.assert_array_equal(from_export, from_run)
     # Samples and exports come from the EMA generator.
-    z = sampling.noise_for_seeds([5, 6], 8)
+    z = noise_for_seeds([5, 6], 8)
     ema = model.ema_generator([z, tf.constant(labels)] if labels else z, training=False)
-    np.testing.assert_array_equal(from_export, sampling.to_uint8(ema).numpy())
+    np.testing.assert_array_equal(from_export, to_uint8(ema).numpy())

@@ -8,7 +8,7 @@ import pytest
 from keras_gan.config import ConfigError
 from keras_gan.models import Font2Font
 from keras_gan.models import Pix2Pix
-from keras_gan.training import warm_start
+from keras_gan.runs import warm_start
 
 SMALL = {"image_size": 16, "channels": 1, "filters": 4, "max_filters": 8, "style_dim": 3}
 

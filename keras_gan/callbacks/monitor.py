@@ -16,12 +16,12 @@ import tensorflow as tf
 from keras_gan.checkpoints import NonFiniteWeights
 from keras_gan.files import atomic_write_bytes
 from keras_gan.files import atomic_write_json
+from keras_gan.images import from_uint8
+from keras_gan.images import grid
+from keras_gan.images import png_bytes
+from keras_gan.images import to_uint8
 from keras_gan.models.base import WEIGHTS_FINITE
-from keras_gan.sampling import from_uint8
-from keras_gan.sampling import grid
-from keras_gan.sampling import noise_for_seeds
-from keras_gan.sampling import png_bytes
-from keras_gan.sampling import to_uint8
+from keras_gan.noise import noise_for_seeds
 
 GRID_LABELS = 16
 DIVERSITY = "sample_diversity"

@@ -2,6 +2,7 @@
 `tfds:`, `tfrecord:`) is an `ImageData`; `text:` is a `TextData`."""
 
 from keras_gan.data import folder  # noqa: F401  (registers folder:)
+from keras_gan.data import fontpairs  # noqa: F401  (registers fontpairs:)
 from keras_gan.data import glyphs  # noqa: F401  (registers glyphs:)
 from keras_gan.data import synthetic  # noqa: F401  (registers synthetic:)
 from keras_gan.data import text  # noqa: F401  (registers text:)
@@ -11,6 +12,5 @@ from keras_gan.data.base import DataError
 from keras_gan.data.base import ImageData
 from keras_gan.data.base import load_dataset
 from keras_gan.data.text import TextData
-from keras_gan.fonts import pairs  # noqa: F401,E402  (registers fontpairs:; needs the above)
 
 __all__ = ["DataError", "ImageData", "TextData", "load_dataset"]

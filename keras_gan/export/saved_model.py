@@ -23,21 +23,13 @@ import keras
 import tensorflow as tf
 
 from keras_gan import __version__
+from keras_gan.export.layout import KGAN_METADATA
+from keras_gan.export.layout import next_version
 from keras_gan.files import atomic_directory
 from keras_gan.files import atomic_write_bytes
 from keras_gan.files import atomic_write_json
-from keras_gan.sampling import KGAN_METADATA
-from keras_gan.sampling import noise_for_seeds
-from keras_gan.sampling import to_uint8
-
-
-def next_version(root: Path) -> int:
-    versions = (
-        [int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()]
-        if root.is_dir()
-        else []
-    )
-    return max(versions, default=0) + 1
+from keras_gan.images import to_uint8
+from keras_gan.noise import noise_for_seeds
 
 
 def export_generator(

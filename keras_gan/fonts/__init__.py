@@ -1,3 +1,5 @@
-"""Fonts: font-to-font training pairs, glyph folders, outlines and TrueType fonts."""
-
-from keras_gan.fonts import pairs  # noqa: F401  (registers the fontpairs: data spec)
+"""Fonts as a product: learn a style from sample glyphs (`complete.fit_config`), complete
+the font (`complete.complete_font`), trace outlines to TrueType (`outline`), and judge the
+result (`evaluate`). The data they train on is in `keras_gan.data` (`fontpairs:`,
+glyph folders).
+"""

@@ -21,14 +21,14 @@ import numpy as np
 
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
+from keras_gan.data.fontpairs import load_style
+from keras_gan.data.fontpairs import parse_spec
+from keras_gan.data.fontpairs import source_style
 from keras_gan.data.glyphs import parse_charset
 from keras_gan.files import atomic_write_bytes
 from keras_gan.fonts import outline
-from keras_gan.fonts.pairs import load_style
-from keras_gan.fonts.pairs import parse_spec
-from keras_gan.fonts.pairs import source_style
-from keras_gan.sampling import from_uint8
-from keras_gan.sampling import to_uint8
+from keras_gan.images import from_uint8
+from keras_gan.images import to_uint8
 
 DEFAULT_BASE = "saved_models/font2font-zh"
 # A fine-tuned model takes its base's hyperparameters except these (the data decides).
@@ -125,7 +125,7 @@ def load_font_model(path: str | os.PathLike):
     folder holding model.keras, config.json and dataset.json (a shipped base)."""
     import keras
 
-    from keras_gan.training import load_run
+    from keras_gan.runs import load_run
 
     path = Path(path)
     if (path / "checkpoints").is_dir():
@@ -256,7 +256,7 @@ def save_base(run_dir: str | os.PathLike, folder: str | os.PathLike) -> Path:
     """A finished font2font run as a base model to ship: the networks without optimizer
     state (a third of the size), config.json and dataset.json; atomic."""
     from keras_gan.files import atomic_directory
-    from keras_gan.training import load_run
+    from keras_gan.runs import load_run
 
     model, config, info = load_run(run_dir)
     bare = type(model).from_config(model.get_config())

@@ -1,7 +1,7 @@
 """Font translation judged on held-out characters: pixels (L1, SSIM) and readers.
 
 Every score compares glyphs of characters the model never trained on
-(`keras_gan.fonts.pairs.held_out`) with the real target font's rendering, next
+(`keras_gan.data.fontpairs.held_out`) with the real target font's rendering, next
 to two references: the trivial "copy the source glyph" and the real target
 glyphs themselves (what the classifiers can do at best).
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from keras_gan.data.base import ImageData
-from keras_gan.fonts.pairs import Style
+from keras_gan.data.fontpairs import Style
 
 
 def l1(generated: np.ndarray, real: np.ndarray) -> np.ndarray:

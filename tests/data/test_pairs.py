@@ -7,7 +7,7 @@ from PIL import Image
 from keras_gan.data import DataError
 from keras_gan.data import ImageData
 from keras_gan.data import load_dataset
-from keras_gan.training import make_dataset
+from keras_gan.data.pipeline import make_dataset
 
 
 def write(folder, name, value, size=20):

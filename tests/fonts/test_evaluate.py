@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from keras_gan.data.fontpairs import Style
 from keras_gan.fonts import evaluate
-from keras_gan.fonts.pairs import Style
 
 
 def test_l1_and_ssim_known_values():

@@ -9,13 +9,13 @@ from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 from PIL import Image
 
+from keras_gan.data.fontpairs import source_style
 from keras_gan.fonts.complete import complete_font
-from keras_gan.fonts.pairs import source_style
 from keras_gan_cli.main import cli
-from tests.fonts.conftest import KAI
-from tests.fonts.conftest import SOURCE
 from tests.fonts.test_outline import iou
 from tests.fonts.test_outline import render
+from tests.installed_fonts import KAI
+from tests.installed_fonts import SOURCE
 
 BASE = Path(__file__).parents[2] / "saved_models" / "font2font-zh"
 CHARS = "永字八法天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳云腾致雨露结为霜"

@@ -7,12 +7,12 @@ from PIL import Image
 from PIL import ImageDraw
 from PIL import ImageFont
 
+from keras_gan.data.fontpairs import source_style
 from keras_gan.data.glyphs import SUPERSAMPLE
 from keras_gan.fonts import outline
-from keras_gan.fonts.pairs import source_style
-from tests.fonts.conftest import KAI
-from tests.fonts.conftest import LATIN
-from tests.fonts.conftest import SOURCE
+from tests.installed_fonts import KAI
+from tests.installed_fonts import LATIN
+from tests.installed_fonts import SOURCE
 
 HANZI = "永國龍鬱字我们的是不了"
 LATIN_CHARS = "AgjyQ&%"

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_gan.distributed import mirrored_strategy
 from keras_gan.models.base import WEIGHTS_FINITE
 from keras_gan.registry import MODELS
-from keras_gan.training import checkpoint_for
-from keras_gan.training import mirrored_strategy
+from keras_gan.runs import checkpoint_for
 
 
 class GANContract:

@@ -17,6 +17,7 @@ from keras_gan.data.text import held_out
 from keras_gan.export import export_generator
 from keras_gan.models.text import TextRelGAN
 from keras_gan.models.text import line_nll
+from keras_gan.noise import noise_for_seeds
 from keras_gan_cli.main import cli
 from keras_gan_serving.server import ModelServer
 from tests.serving.test_server import predict_request
@@ -135,7 +136,7 @@ def test_text_gans_train_log_and_resume_exactly(tmp_path, corpus, name):
     assert set(header) == columns
     text = (run_dir / "samples" / "step_000004.txt").read_text(encoding="utf-8")
     assert text.startswith(f"# model {name}, step 4, generated (not real) text")
-    z = sampling.noise_for_seeds([0, 1, 2], resumed.latent_dim)
+    z = noise_for_seeds([0, 1, 2], resumed.latent_dim)
     fake = resumed.generate(z, training=False).numpy()
     assert fake.shape == (3, 16, resumed.vocab_size)
     np.testing.assert_allclose(fake.sum(-1), 1.0, rtol=1e-5)  # a distribution per position
@@ -176,7 +177,7 @@ def test_relgan_pretraining_step_is_maximum_likelihood_at_beta_one():
 def test_relgan_pretraining_then_adversarial_steps_on_two_replicas(two_cpus):
     # The loss switches inside the step; the update stays outside control flow, where
     # MirroredStrategy allows it: two replicas equal one device with the same batch.
-    from keras_gan.training import mirrored_strategy
+    from keras_gan.distributed import mirrored_strategy
 
     rng = np.random.default_rng(0)
     tokens = rng.integers(0, 6, (3, 8, 5)).astype("int32")

@@ -22,6 +22,7 @@ from tensorflow_serving.apis import predict_pb2
 
 from keras_gan import sampling
 from keras_gan.export import publish
+from keras_gan.noise import noise_for_seeds
 from keras_gan_serving.client import GeneratorClient
 from keras_gan_serving.client import RemoteSampler
 from keras_gan_serving.client import ServingError
@@ -55,7 +56,7 @@ def rest(server, path, body=None, raw=None):
 
 def test_grpc_predict_gives_the_saved_model_images(server, stub, model_base):
     local = sampling.load_sampler(model_base / "glyphs")
-    z = sampling.noise_for_seeds([3, 4], 32).numpy()
+    z = noise_for_seeds([3, 4], 32).numpy()
     labels = np.array([0, 130], np.int32)
     response = stub.Predict(predict_request(z=z, labels=labels), timeout=30)
     assert response.model_spec.name == "glyphs" and response.model_spec.version.value == 1
@@ -104,7 +105,7 @@ def test_rest_row_and_column_formats_match_grpc(server, stub):
     np.testing.assert_array_equal(np.array(answer["outputs"]["images"]), expected)
 
     # A one-input signature takes bare rows and answers bare predictions.
-    z = sampling.noise_for_seeds([1], 8).numpy()
+    z = noise_for_seeds([1], 8).numpy()
     status, answer = rest(server, "/v1/models/plain:predict", {"instances": z.tolist()})
     assert status == 200 and np.array(answer["predictions"]).shape == (1, 16, 16, 3)
     expected = tf.make_ndarray(stub.Predict(predict_request("plain", z=z)).outputs["images"])

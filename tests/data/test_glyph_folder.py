@@ -5,9 +5,9 @@ import pytest
 from PIL import Image
 
 from keras_gan.data import DataError
+from keras_gan.data.glyph_folder import char_of
+from keras_gan.data.glyph_folder import load_glyph_folder
 from keras_gan.data.glyphs import EM_FRACTION
-from keras_gan.fonts.samples import char_of
-from keras_gan.fonts.samples import load_glyph_folder
 
 
 def glyph(size=48, mode="L", ink=0, paper=255):

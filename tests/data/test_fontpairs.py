@@ -6,13 +6,13 @@ from PIL import Image
 
 from keras_gan.data import DataError
 from keras_gan.data import load_dataset
+from keras_gan.data.fontpairs import build_pairs
+from keras_gan.data.fontpairs import held_out
+from keras_gan.data.fontpairs import split_chars
 from keras_gan.data.glyphs import gb2312_level1
-from keras_gan.fonts.pairs import build_pairs
-from keras_gan.fonts.pairs import held_out
-from keras_gan.fonts.pairs import split_chars
-from tests.fonts.conftest import HEI
-from tests.fonts.conftest import KAI
-from tests.fonts.conftest import SOURCE
+from tests.installed_fonts import HEI
+from tests.installed_fonts import KAI
+from tests.installed_fonts import SOURCE
 
 CHARS = "永字八法天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳"
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from keras_gan.data.base import DataError
 from keras_gan.data.base import ImageData
+from keras_gan.data.glyph_folder import load_glyph_folder
 from keras_gan.data.glyphs import EM_FRACTION
 from keras_gan.data.glyphs import RENDER_VERSION
 from keras_gan.data.glyphs import SUPERSAMPLE
@@ -36,7 +37,6 @@ from keras_gan.data.glyphs import parse_charset
 from keras_gan.data.glyphs import select_fonts
 from keras_gan.files import atomic_write_bytes
 from keras_gan.files import cache_root
-from keras_gan.fonts.samples import load_glyph_folder
 from keras_gan.registry import DATASETS
 
 HOLDOUT = 0.1
