@@ -205,14 +205,15 @@ class RunConfig:
             raise ConfigError(
                 f"train.eval_every must be 0 or a positive integer, got {t.eval_every!r}"
             )
-        from keras_gan.metrics.evaluate import METRICS
         from keras_gan.metrics.evaluate import score_names
+        from keras_gan.registry import METRICS
 
         metrics = [m for m in t.eval_metrics.split(",") if m]
-        unknown = sorted(set(metrics) - set(METRICS))
+        unknown = sorted(set(metrics) - set(METRICS.names()))
         if unknown:
             raise ConfigError(
-                f"train.eval_metrics: unknown metric {unknown[0]!r}; valid: {', '.join(METRICS)}"
+                f"train.eval_metrics: unknown metric {unknown[0]!r}; "
+                f"valid: {', '.join(METRICS.names())}"
             )
         if t.keep_best is not None and t.keep_best not in score_names(metrics):
             raise ConfigError(

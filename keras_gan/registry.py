@@ -1,4 +1,4 @@
-"""One registry mechanism for everything pluggable: models, losses, datasets."""
+"""One registry mechanism for everything pluggable: models, losses, datasets, metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ class Registry:
 
     Args:
         kind: what the registry holds, used in error messages ("model").
+        sort_names: list names alphabetically; False keeps the order of registration
+            (metrics: the order of a report).
 
     Example:
     >>> MODELS = Registry("model")
@@ -20,8 +22,9 @@ class Registry:
     True
     """
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, sort_names: bool = True):
         self.kind = kind
+        self.sort_names = sort_names
         self._entries: dict[str, Any] = {}
 
     def register(self, name: str) -> Callable[[Any], Any]:
@@ -42,7 +45,7 @@ class Registry:
             ) from None
 
     def names(self) -> list[str]:
-        return sorted(self._entries)
+        return sorted(self._entries) if self.sort_names else list(self._entries)
 
     def __contains__(self, name: str) -> bool:
         return name in self._entries
@@ -51,3 +54,4 @@ class Registry:
 MODELS = Registry("model")
 LOSSES = Registry("loss")
 DATASETS = Registry("dataset")
+METRICS = Registry("metric", sort_names=False)

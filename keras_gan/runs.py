@@ -31,21 +31,18 @@ from keras_gan.models.base import Regularization
 from keras_gan.registry import MODELS
 
 
-def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData) -> dict:
+def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData | data_lib.TextData) -> dict:
     """The model's constructor kwargs: the user's, plus what the data decides."""
     model_cls = MODELS.get(config.model)
     accepted = inspect.signature(model_cls.__init__).parameters
-    text = isinstance(data, data_lib.TextData)
-    if text != (getattr(model_cls, "modality", "image") == "text"):
+    if model_cls.modality != data.modality:
+        plural = {"image": "images", "text": "text"}
         raise ConfigError(
-            f"model {config.model!r} trains on {'images' if text else 'text'}; "
-            f"{config.data.spec!r} is {'text' if text else 'images'}"
+            f"model {config.model!r} trains on {plural[model_cls.modality]}; "
+            f"{config.data.spec!r} is {plural[data.modality]}"
         )
-    from_data = (
-        {"vocab_size": len(data.vocab), "length": data.length}
-        if text
-        else {"image_size": config.data.image_size, "channels": config.data.channels}
-    )
+    text = data.modality == "text"
+    from_data = data.model_kwargs()
     if "num_classes" in accepted:
         optional = accepted["num_classes"].default == 0  # conditional only if data has labels
         if not data.num_classes and not optional:
@@ -242,3 +239,21 @@ def load_run(
     step = tf.Variable(0, dtype=tf.int64)
     checkpoint_for(model, step).restore(path).expect_partial()
     return model, config, info
+
+
+def describe(config: RunConfig) -> dict:
+    """What `kgan fit --dry-run` prints: the resolved config, the data, the networks'
+    sizes and the number of steps, without training."""
+    data = data_lib.load_dataset(config.data.spec, config.data.image_size, config.data.channels)
+    model, kwargs = build_for_data(config, data)
+    networks = ("generator", "discriminator")
+    return {
+        "config": config.merge({"model_kwargs": kwargs}).to_dict(),
+        "data": {"images": len(data), "classes": data.num_classes, "report": data.report},
+        "parameters": {
+            name: getattr(model, name).count_params()
+            for name in networks
+            if getattr(model, name) is not None  # a language model has no discriminator
+        },
+        "steps": total_steps(config, len(data)),
+    }

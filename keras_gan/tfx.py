@@ -36,16 +36,11 @@ def run_fn(fn_args) -> None:
     run_dir = Path(fn_args.model_run_dir)
     resume = (run_dir / "config.json").is_file()
     model, run_dir = training.fit(config, run_dir=run_dir, resume=resume)
-    labels = json.loads((run_dir / "dataset.json").read_text(encoding="utf-8"))["label_names"]
+    info = json.loads((run_dir / "dataset.json").read_text(encoding="utf-8"))
     serving_dir = Path(fn_args.serving_model_dir)
     if serving_dir.is_dir() and not any(serving_dir.iterdir()):
         serving_dir.rmdir()  # TFX may create it empty; the export appears whole by rename
-    write_generator(
-        model,
-        serving_dir,
-        labels=labels if model.conditional else None,
-        config=config.to_dict(),
-    )
+    write_generator(model, serving_dir, labels=model.export_labels(info), config=config.to_dict())
     push_to = (fn_args.custom_config or {}).get("push_to")
     if push_to:
         print(f"published {publish(serving_dir, push_to)}")

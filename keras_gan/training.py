@@ -96,16 +96,10 @@ def fit(
         model, model_kwargs = runs.build_for_data(config, data)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         checkpoint = runs.checkpoint_for(model, step)
-        if model.translates and (config.export_name or config.train.eval_every):
-            raise ConfigError(
-                f"{config.model} translates images: --export and train.eval_every need a "
-                "noise-to-image model (complete fonts with `kgan font complete`)"
-            )
-        if model.modality == "text" and config.train.eval_every:
-            raise ConfigError(
-                "train.eval_every scores images; score a text model after training with "
-                "kgan evaluate (BLEU, Self-BLEU, n-gram JSD, NLL)"
-            )
+        try:
+            model.check_outputs(bool(config.export_name), bool(config.train.eval_every))
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
         if config.train.init_from and not resume:
             started = runs.warm_start(model, config.train.init_from, data.label_names)
             log(
@@ -133,20 +127,11 @@ def fit(
         store.save(0)  # divergence before the first checkpoint rolls back to here
     start = int(step.numpy())
     atomic_write_json(run_dir / "config.json", config.to_dict())
-    atomic_write_json(
-        run_dir / "dataset.json",
-        {
-            "spec": config.data.spec,
-            "size": len(data),
-            "label_names": data.label_names,
-            "style_names": data.style_names,
-            "report": data.report,
-            **({"vocab": data.vocab} if isinstance(data, data_lib.TextData) else {}),
-        },
-    )
+    info = data.info(config.data.spec)
+    atomic_write_json(run_dir / "dataset.json", info)
     log(
         f"run {run_dir}: {config.model} on {config.data.spec} "
-        f"({len(data)} {'lines' if model.modality == 'text' else 'images'}, "
+        f"({len(data)} {'lines' if data.modality == 'text' else 'images'}, "
         f"{data.num_classes} classes, skipped {data.report.get('skipped', {})}), "
         f"{strategy.num_replicas_in_sync} replica(s), steps {start}->{steps}"
     )
@@ -195,13 +180,7 @@ def fit(
         target = export_generator(
             model,
             Path(config.export_root) / config.export_name,
-            labels=(
-                data.vocab
-                if model.modality == "text"
-                else data.label_names
-                if model.conditional
-                else None
-            ),
+            labels=model.export_labels(info),
             config=config.to_dict(),
         )
         log(f"exported generator to {target}")

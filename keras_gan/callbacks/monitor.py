@@ -166,8 +166,8 @@ class RunMonitor(keras.callbacks.Callback):
 
     def evaluate(self, step) -> dict:
         """Scores at this step (prefixed `eval_`); keeps the best checkpoint if asked."""
-        from keras_gan.metrics.evaluate import HIGHER_IS_BETTER
         from keras_gan.metrics.evaluate import evaluate
+        from keras_gan.metrics.evaluate import higher_is_better
         from keras_gan.sampling import ModelSampler
 
         sampler = ModelSampler(self.model, self.data.label_names, self.config.model)
@@ -183,7 +183,7 @@ class RunMonitor(keras.callbacks.Callback):
         metric = self.train.keep_best
         if metric:
             value = result["scores"][metric]
-            better = (lambda a, b: a > b) if metric in HIGHER_IS_BETTER else (lambda a, b: a < b)
+            better = (lambda a, b: a > b) if higher_is_better(metric) else (lambda a, b: a < b)
             best_file = self.run_dir / "checkpoints" / "best" / "best.json"
             best = json.loads(best_file.read_text())[metric] if best_file.exists() else None
             if best is None or better(value, best):

@@ -43,6 +43,8 @@ class ImageData:
     sources: np.ndarray | None = None
     paired: bool = True
 
+    modality = "image"
+
     @classmethod
     def labelled(cls, images, labels, label_names, report) -> "ImageData":
         """Labelled data whose reference image of each class is its first image (the
@@ -63,6 +65,21 @@ class ImageData:
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def model_kwargs(self) -> dict:
+        """The model constructor arguments this data decides."""
+        _, size, _, channels = self.images.shape
+        return {"image_size": size, "channels": channels}
+
+    def info(self, spec: str) -> dict:
+        """What a run keeps of its data (`dataset.json`): labels, styles, what was skipped."""
+        return {
+            "spec": spec,
+            "size": len(self),
+            "label_names": self.label_names,
+            "style_names": self.style_names,
+            "report": self.report,
+        }
 
 
 def load_dataset(spec: str, image_size: int = 32, channels: int = 1) -> ImageData:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_gan.data.base import DataError
+from keras_gan.data.base import ImageData
 from keras_gan.registry import DATASETS
 
 END = 0  # token id of "end of line" (and padding)
@@ -47,6 +48,7 @@ class TextData:
     report: dict = field(default_factory=dict)
 
     # What the training loop asks of every data set.
+    modality = "text"
     labels = None
     label_names: list[str] = field(default_factory=list)
     style_names: list[str] = field(default_factory=list)
@@ -54,6 +56,12 @@ class TextData:
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+    def model_kwargs(self) -> dict:
+        return {"vocab_size": len(self.vocab), "length": self.length}
+
+    def info(self, spec: str) -> dict:
+        return {**ImageData.info(self, spec), "vocab": self.vocab}
 
     @property
     def length(self) -> int:

@@ -57,6 +57,24 @@ def export_generator(
     return write_generator(model, _version_folder(root, version), labels, config, tflite)
 
 
+def export_run(
+    run_dir: str | os.PathLike,
+    root: str | os.PathLike,
+    version: int | None = None,
+    tflite: tuple[str, ...] = (),
+) -> Path:
+    """Exports a run directory's generator (its newest verified checkpoint) to
+    `root/<version>/`, with the labels and training config the run recorded."""
+    from keras_gan.runs import load_run
+
+    if not (Path(run_dir) / "config.json").is_file():
+        raise ValueError(f"SOURCE {str(run_dir)!r} is not a run directory (no config.json)")
+    model, config, info = load_run(run_dir)
+    return export_generator(
+        model, root, version, model.export_labels(info), config.to_dict(), tflite
+    )
+
+
 def publish(saved_model_dir: str | os.PathLike, root: str | os.PathLike, version=None) -> Path:
     """Copies an exported SavedModel to `root/<version>/` atomically (as TFX's Pusher does),
     so a running server picks it up whole."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -13,18 +14,45 @@ from keras_gan.metrics.distances import frechet_distance
 from keras_gan.metrics.distances import inception_score
 from keras_gan.metrics.distances import kernel_distance
 from keras_gan.metrics.distances import precision_recall
+from keras_gan.registry import METRICS
 
-METRICS = ("fid", "kid", "is", "pr", "cas", "ifid")
-HIGHER_IS_BETTER = {"is", "cas", "precision", "recall", "density", "coverage"}
 MIN_PER_CLASS = 5  # intra-class FID skips classes with fewer real or generated images
+
+
+@dataclass
+class Judged:
+    """What every metric reads: the extractor's features of the real and generated
+    images, its class probabilities of the generated ones, and the label names each
+    real image has and each generated image was asked for (`None`: unconditional)."""
+
+    real_features: np.ndarray
+    fake_features: np.ndarray
+    fake_probs: np.ndarray
+    real_names: list[str] | None
+    fake_names: list[str] | None
+    extractor: object
+    seed: int
+
+
+def metric(name: str, scores: tuple[str, ...] = (), higher_is_better: tuple[str, ...] = ()):
+    """Registers `fn(judged) -> {score: value}` in `METRICS` as `name`; `scores` are the
+    keys it reports (default: its name), `higher_is_better` those where more is better."""
+
+    def register(fn):
+        fn.scores = scores or (name,)
+        fn.higher_is_better = frozenset(higher_is_better)
+        return METRICS.register(name)(fn)
+
+    return register
 
 
 def score_names(metrics) -> set[str]:
     """The score keys that `metrics` produce (pr gives four)."""
-    names = set(metrics) - {"pr"}
-    if "pr" in metrics:
-        names |= {"precision", "recall", "density", "coverage"}
-    return names
+    return {score for name in metrics for score in METRICS.get(name).scores}
+
+
+def higher_is_better(score: str) -> bool:
+    return any(score in METRICS.get(name).higher_is_better for name in METRICS.names())
 
 
 def real_features_cached(extractor, images: np.ndarray) -> np.ndarray:
@@ -74,9 +102,11 @@ def evaluate(
     have the same class balance. CAS is the extractor's accuracy on generated
     images, read against the label each was generated for.
     """
-    unknown = sorted(set(metrics) - set(METRICS))
+    unknown = sorted(set(metrics) - set(METRICS.names()))
     if unknown:
-        raise ValueError(f"unknown metric {unknown[0]!r}; valid metrics: {', '.join(METRICS)}")
+        raise ValueError(
+            f"unknown metric {unknown[0]!r}; valid metrics: {', '.join(METRICS.names())}"
+        )
     if num_samples < 2:
         raise ValueError(f"num_samples must be at least 2, got {num_samples}")
     rng = np.random.default_rng(seed)
@@ -103,43 +133,21 @@ def evaluate(
     log(f"evaluate: scoring {len(fake)} generated against {len(real)} real images")
     real_features = real_features_cached(extractor, real)
     fake_features, fake_probs = extractor.features_and_probabilities(fake)
+    judged = Judged(
+        real_features=real_features,
+        fake_features=fake_features,
+        fake_probs=fake_probs,
+        real_names=None
+        if label_ids is None
+        else [data.label_names[i] for i in data.labels[real_index]],
+        fake_names=None if label_ids is None else [sampler.labels[i] for i in label_ids],
+        extractor=extractor,
+        seed=seed,
+    )
     scores: dict[str, float] = {}
-    if "fid" in metrics:
-        scores["fid"] = frechet_distance(real_features, fake_features)
-    if "kid" in metrics:
-        scores["kid"], scores["kid_std"] = kernel_distance(
-            real_features, fake_features, subset_size=min(1000, len(real), len(fake)), seed=seed
-        )
-    if "is" in metrics:
-        if fake_probs.shape[1] == 0:
-            raise ValueError("is needs class probabilities, which this extractor does not give")
-        scores["is"], scores["is_std"] = inception_score(fake_probs, splits=min(10, len(fake)))
-    if "pr" in metrics:
-        scores.update(precision_recall(real_features, fake_features, k=3))
-    if "cas" in metrics:
-        if label_ids is None:
-            raise ValueError("cas needs a conditional model (labels to check against)")
-        if not extractor.labels:
-            raise ValueError("cas needs a glyph classifier as extractor (it reads the characters)")
-        classifier_ids = {label: i for i, label in enumerate(extractor.labels)}
-        expected = np.array([classifier_ids.get(sampler.labels[i], -1) for i in label_ids])
-        scores["cas"] = float((fake_probs.argmax(axis=1) == expected).mean())
-    if "ifid" in metrics:
-        if label_ids is None:
-            raise ValueError("ifid needs a conditional model")
-        real_names = np.array([data.label_names[i] for i in data.labels[real_index]])
-        fake_names = np.array([sampler.labels[i] for i in label_ids])
-        per_class = [
-            frechet_distance(real_features[real_names == name], fake_features[fake_names == name])
-            for name in sorted(set(fake_names))
-            if min((real_names == name).sum(), (fake_names == name).sum()) >= MIN_PER_CLASS
-        ]
-        if not per_class:
-            raise ValueError(
-                f"ifid needs at least {MIN_PER_CLASS} images per class: raise --num-samples"
-            )
-        scores["ifid"] = float(np.mean(per_class))
-        scores["ifid_classes"] = len(per_class)
+    for name in METRICS.names():  # a report lists scores in the registry's order
+        if name in metrics:
+            scores.update(METRICS.get(name)(judged))
     return {
         "scores": scores,
         "protocol": {
@@ -154,3 +162,68 @@ def evaluate(
             "seed": seed,
         },
     }
+
+
+@metric("fid")
+def fid(judged: Judged) -> dict:
+    return {"fid": frechet_distance(judged.real_features, judged.fake_features)}
+
+
+@metric("kid")
+def kid(judged: Judged) -> dict:
+    real, fake = judged.real_features, judged.fake_features
+    value, std = kernel_distance(
+        real, fake, subset_size=min(1000, len(real), len(fake)), seed=judged.seed
+    )
+    return {"kid": value, "kid_std": std}
+
+
+@metric("is", higher_is_better=("is",))
+def inception(judged: Judged) -> dict:
+    probs = judged.fake_probs
+    if probs.shape[1] == 0:
+        raise ValueError("is needs class probabilities, which this extractor does not give")
+    value, std = inception_score(probs, splits=min(10, len(probs)))
+    return {"is": value, "is_std": std}
+
+
+PR_SCORES = ("precision", "recall", "density", "coverage")
+
+
+@metric("pr", scores=PR_SCORES, higher_is_better=PR_SCORES)
+def pr(judged: Judged) -> dict:
+    return precision_recall(judged.real_features, judged.fake_features, k=3)
+
+
+@metric("cas", higher_is_better=("cas",))
+def cas(judged: Judged) -> dict:
+    """Classification accuracy score: the extractor reads each generated image as the
+    label it was generated for."""
+    if judged.fake_names is None:
+        raise ValueError("cas needs a conditional model (labels to check against)")
+    labels = judged.extractor.labels
+    if not labels:
+        raise ValueError("cas needs a glyph classifier as extractor (it reads the characters)")
+    classifier_ids = {label: i for i, label in enumerate(labels)}
+    expected = np.array([classifier_ids.get(name, -1) for name in judged.fake_names])
+    return {"cas": float((judged.fake_probs.argmax(axis=1) == expected).mean())}
+
+
+@metric("ifid")
+def ifid(judged: Judged) -> dict:
+    """Intra-class FID: the mean FID over classes with enough real and generated images."""
+    if judged.fake_names is None:
+        raise ValueError("ifid needs a conditional model")
+    real_names, fake_names = np.array(judged.real_names), np.array(judged.fake_names)
+    per_class = [
+        frechet_distance(
+            judged.real_features[real_names == name], judged.fake_features[fake_names == name]
+        )
+        for name in sorted(set(fake_names))
+        if min((real_names == name).sum(), (fake_names == name).sum()) >= MIN_PER_CLASS
+    ]
+    if not per_class:
+        raise ValueError(
+            f"ifid needs at least {MIN_PER_CLASS} images per class: raise --num-samples"
+        )
+    return {"ifid": float(np.mean(per_class)), "ifid_classes": len(per_class)}

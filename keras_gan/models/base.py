@@ -162,6 +162,14 @@ class GAN(keras.Model):
             return self.discriminator([images, labels], training=training)
         return self.discriminator(images, training=training)
 
+    def export_labels(self, info: dict) -> list[str] | None:
+        """The labels an export carries, from the run's `dataset.json` (`info`): the
+        label names of a conditional model, none for an unconditional one."""
+        return info.get("label_names") if self.conditional else None
+
+    def check_outputs(self, export: bool, evaluate: bool) -> None:
+        """Raises ValueError when this model cannot be exported or scored on images."""
+
     def prepare(self, data) -> None:
         """Checks that `data` (an `ImageData`) fits this model, before training."""
         shape = tuple(data.images.shape[1:])

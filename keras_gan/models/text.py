@@ -71,6 +71,17 @@ class TextModel:
 
     modality = "text"
 
+    def export_labels(self, info: dict) -> list[str] | None:
+        """A text export spells its lines with the run's character vocabulary."""
+        return info.get("vocab")
+
+    def check_outputs(self, export: bool, evaluate: bool) -> None:
+        if evaluate:
+            raise ValueError(
+                "train.eval_every scores images; score a text model after training with "
+                "kgan evaluate (BLEU, Self-BLEU, n-gram JSD, NLL)"
+            )
+
     def prepare(self, data) -> None:
         if getattr(data, "vocab", None) is None:
             raise ValueError(f"{type(self).__name__} trains on text: use --dataset text:PATH")
