@@ -1,6 +1,10 @@
-"""Shared option types for `kgan`: seed ranges and errors that exit with code 2."""
+"""What every `kgan` command shares: option types (seed ranges, temperatures), the exit
+codes, and `handle_errors`, the one place library exceptions become exit codes."""
 
 from __future__ import annotations
+
+import functools
+import sys
 
 import click
 
@@ -15,6 +19,51 @@ class Failure(click.ClickException):
     """The command was fine but the work failed: exit code 1."""
 
     exit_code = 1
+
+
+def message(error: BaseException) -> str:
+    """The exception's text on one line (a KeyError's without its quotes)."""
+    text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+    return " ".join(str(text).split())
+
+
+def input_errors() -> tuple[type[BaseException], ...]:
+    """Library exceptions that mean bad usage or input (exit 2). Imported on demand:
+    `kgan --help` must not pay for TensorFlow."""
+    from keras_gan.config import ConfigError
+    from keras_gan.data import DataError
+    from keras_gan.sampling import SourceError
+
+    return (ConfigError, DataError, SourceError, KeyError, ValueError, FileExistsError)
+
+
+def handle_errors(*more_input_errors: type[BaseException]):
+    """Decorates a command: bad input exits 2 with one line, a diverged training exits 1,
+    a signal during training exits 128 + its number; `more_input_errors` count as bad
+    input too (e.g. FileNotFoundError where the user names the file)."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def run(*args, **kwargs):
+            try:
+                return command(*args, **kwargs)
+            except click.ClickException:
+                raise
+            except (*input_errors(), *more_input_errors) as e:
+                raise InputError(message(e)) from None
+            except Exception as e:
+                # A training error can only come from a loaded keras_gan.training.
+                training = sys.modules.get("keras_gan.training")
+                if training and isinstance(e, training.TrainingInterrupted):
+                    click.echo(f"Error: {message(e)}", err=True)
+                    sys.exit(128 + e.signum)
+                if training and isinstance(e, training.TrainingDiverged):
+                    raise Failure(message(e)) from None
+                raise
+
+        return run
+
+    return decorate
 
 
 class NumRange(click.ParamType):

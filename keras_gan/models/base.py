@@ -9,6 +9,7 @@ override at most `discriminator_terms`/`generator_terms` (extra loss terms),
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import keras
@@ -26,6 +27,38 @@ def all_finite(weights):
     """1.0 if no value of `weights` is NaN/Inf, else 0.0 (one read of every weight, small
     next to a training step's convolutions)."""
     return ops.cast(ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in weights])), "float32")
+
+
+def global_mean(per_example):
+    """Mean over the global batch: per-replica sums add up across replicas."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    batch = ops.cast(ops.shape(per_example)[0], "float32")
+    return ops.sum(per_example) / (batch * replicas)
+
+
+class GradientStep:
+    """What `gradient_step` yields: the tape, and `loss`, the per-example loss to set."""
+
+    def __init__(self, tape):
+        self.tape, self.loss = tape, None
+
+
+@contextlib.contextmanager
+def gradient_step(network, optimizer):
+    """One update of `network` by `optimizer`: the body computes the per-example loss
+    under the yielded step's tape and sets `step.loss`; on leaving, the mean over the
+    global batch (scaled for mixed float16) is differentiated and applied.
+
+    Example:
+    >>> with gradient_step(gan.generator, gan.g_optimizer) as step:  # doctest: +SKIP
+    ...     step.loss = gan.generator_terms(fake, labels)["g_loss"]
+    """
+    with tf.GradientTape() as tape:
+        step = GradientStep(tape)
+        yield step
+        loss = optimizer.scale_loss(global_mean(step.loss))
+    variables = network.trainable_variables
+    optimizer.apply(tape.gradient(loss, variables), variables)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -339,17 +372,11 @@ class GAN(keras.Model):
             noise = keras.random.normal(shape, seed=self.seed_generator)
         return images, (labels if self.conditional else None), noise
 
-    def global_mean(self, per_example):
-        """Mean over the global batch: per-replica sums add up across replicas."""
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        batch = ops.cast(ops.shape(per_example)[0], "float32")
-        return ops.sum(per_example) / (batch * replicas)
-
     def discriminator_step(self, images, labels, noise, fake=None):
         """One D update; `noise` is this step's `(batch, d_noise_draws, latent_dim)`;
         `fake` is G's batch if already generated (else G draws it from `noise`)."""
         reg = self.regularization
-        with tf.GradientTape() as tape:
+        with gradient_step(self.discriminator, self.d_optimizer) as step:
             if fake is None:
                 fake = self.generate(noise[:, 0], labels, training=True)
             fake = ops.stop_gradient(fake)  # G is not updated here: a constant for D
@@ -372,9 +399,7 @@ class GAN(keras.Model):
                         lambda x=batch: ops.square(self.input_gradient_norm(x, labels)), batch
                     )
                     logs[name], total = penalty, total + 0.5 * gamma * reg.r1_interval * penalty
-            loss = self.d_optimizer.scale_loss(self.global_mean(total))
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(loss, variables), variables)
+            step.loss = total
         # ADA's overfitting heuristic r_t = E[sign(D(real))]: near 0 while D cannot tell
         # training images from fakes, towards 1 as it memorises them.
         logs["d_overfit"] = ops.mean(
@@ -435,14 +460,12 @@ class GAN(keras.Model):
     def generator_step(self, labels, noise):
         # A fresh forward pass through G *and then* D: G learns from D's judgement of
         # generated images, never from noise fed to D, and never from D's loss graph.
-        with tf.GradientTape() as tape:
+        with gradient_step(self.generator, self.g_optimizer) as step:
             fake = self.generate(noise[:, 0], labels, training=True)
             if self.regularization.augment:
                 fake = self.augment_images(fake, noise[:, -1])
             logs = self.generator_terms(fake, labels)
-            loss = self.g_optimizer.scale_loss(self.global_mean(sum(logs.values())))
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+            step.loss = sum(logs.values())
         return logs
 
     def train_step(self, data):

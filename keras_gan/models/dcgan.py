@@ -1,11 +1,11 @@
 """DCGAN (Radford et al. 2016): unconditional, non-saturating loss, Adam 2e-4/0.5."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_gan.models import networks
 from keras_gan.models.base import GAN
+from keras_gan.models.base import gradient_step
 from keras_gan.registry import MODELS
 
 
@@ -72,12 +72,10 @@ class DCGAN(GAN):
         if not self.share_fake:
             return super().train_step(data)
         images, labels, noise = self.unpack(data)
-        with tf.GradientTape() as tape:
+        with gradient_step(self.generator, self.g_optimizer) as step:
             fake = self.generate(noise[:, 0], labels, training=True)
-            with tape.stop_recording():
+            with step.tape.stop_recording():
                 logs = self.discriminator_step(images, labels, noise, fake=fake)
             generator_logs = self.generator_terms(fake, labels)  # D after its update
-            loss = self.g_optimizer.scale_loss(self.global_mean(sum(generator_logs.values())))
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+            step.loss = sum(generator_logs.values())
         return self.finish_step({**logs, **generator_logs}, ops.shape(images)[0])

@@ -12,11 +12,11 @@ Yang et al. 2019 (DSGAN): two z per example, reward |G(z1)-G(z2)| / |z1-z2|, cli
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_gan.models import networks
 from keras_gan.models.base import GAN
+from keras_gan.models.base import gradient_step
 from keras_gan.registry import MODELS
 
 
@@ -80,7 +80,7 @@ class GlyphGAN(GAN):
 
     def generator_step(self, labels, noise):
         z1, z2 = noise[:, 0], noise[:, 1]
-        with tf.GradientTape() as tape:
+        with gradient_step(self.generator, self.g_optimizer) as step:
             # One batched pass for both draws: the same FLOPs, better use of the cores.
             both = self.generate(ops.concatenate([z1, z2]), ops.concatenate([labels, labels]), True)
             fake1, fake2 = ops.split(both, 2)
@@ -94,9 +94,7 @@ class GlyphGAN(GAN):
             per_example = adversarial - self.diversity_weight * ops.minimum(
                 diversity, self.diversity_clip
             )
-            loss = self.g_optimizer.scale_loss(self.global_mean(per_example))
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+            step.loss = per_example
         return {"g_loss": adversarial, "diversity": diversity}
 
     def set_reference_images(self, images):

@@ -25,6 +25,7 @@ from keras import ops
 from keras_gan.models.base import GAN
 from keras_gan.models.base import WEIGHTS_FINITE
 from keras_gan.models.base import all_finite
+from keras_gan.models.base import gradient_step
 from keras_gan.registry import MODELS
 
 
@@ -239,15 +240,12 @@ class TextMLE(TextModel, keras.Model):
     def train_step(self, data):
         tokens = data["tokens"]
         inputs = ops.pad(tokens[:, :-1], ((0, 0), (1, 0)))
-        with tf.GradientTape() as tape:
-            logits = self.generator(inputs, training=True)
-            nll = line_nll(tokens, logits)
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            loss = ops.sum(nll) / ops.cast(ops.shape(nll)[0] * replicas, "float32")
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+        with gradient_step(self.generator, self.g_optimizer) as step:
+            nll = line_nll(tokens, self.generator(inputs, training=True))
+            step.loss = nll
         self.nll_tracker.update_state(nll)
-        return {"nll": self.nll_tracker.result(), WEIGHTS_FINITE: all_finite(variables)}
+        weights = self.generator.trainable_variables
+        return {"nll": self.nll_tracker.result(), WEIGHTS_FINITE: all_finite(weights)}
 
     def tokens(self, z, temperature=0.0):
         """Lines drawn one character at a time (the LSTM re-reads the prefix), in one
@@ -449,14 +447,11 @@ class TextRelGAN(TextModel, GAN):
         def relativistic(first, second):  # -log sigmoid(D(first) - D(second)), per example
             return ops.softplus(-(first - second))[:, 0]
 
-        with tf.GradientTape() as tape:
+        with gradient_step(self.discriminator, self.d_optimizer) as step:
             fake = ops.stop_gradient(self.generate(noise[:, 0], training=True))
             real_logits = self.discriminate(real, training=True)
             fake_logits = self.discriminate(fake, training=True)
-            d_loss = relativistic(real_logits, fake_logits)
-            loss = self.d_optimizer.scale_loss(self.global_mean(d_loss))
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(loss, variables), variables)
+            step.loss = d_loss = relativistic(real_logits, fake_logits)
 
         def adversarial():
             fake = self.generate(noise[:, 1], training=True)
@@ -468,15 +463,13 @@ class TextRelGAN(TextModel, GAN):
             logits = self.generator.teacher_forced(noise[:, 1], real)
             return line_nll(ops.argmax(real, axis=-1), logits)
 
-        with tf.GradientTape() as tape:
+        with gradient_step(self.generator, self.g_optimizer) as step:
             if self.pretrain_steps:  # the loss is chosen in the graph, the update is not
                 pretraining = self.g_optimizer.iterations < self.pretrain_steps
                 g_loss = tf.cond(pretraining, likelihood, adversarial)
             else:
                 g_loss = adversarial()
-            loss = self.g_optimizer.scale_loss(self.global_mean(g_loss))
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+            step.loss = g_loss
         logs = {
             "d_loss": d_loss,
             "g_loss": g_loss,

@@ -9,11 +9,11 @@ has no noise input (pix2pix found it ignored), so a translation is deterministic
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_gan.models import unet
 from keras_gan.models.base import GAN
+from keras_gan.models.base import gradient_step
 from keras_gan.registry import MODELS
 
 # Regularization fields a translation model runs with; the others need noise draws.
@@ -108,22 +108,18 @@ class TranslationGAN(GAN):
         return self.generate(sources, labels, training=True)
 
     def discriminator_step(self, targets, sources, labels):
-        with tf.GradientTape() as tape:
+        with gradient_step(self.discriminator, self.d_optimizer) as step:
             fake = self.translate_batch(targets, sources, labels)
             fake = keras.tree.map_structure(ops.stop_gradient, fake)  # G is not updated here
             logs = self.discriminator_terms(targets, fake, sources, labels)
-            loss = self.d_optimizer.scale_loss(self.global_mean(self.weighted_sum(logs)))
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(loss, variables), variables)
+            step.loss = self.weighted_sum(logs)
         return logs
 
     def generator_step(self, targets, sources, labels):
-        with tf.GradientTape() as tape:
+        with gradient_step(self.generator, self.g_optimizer) as step:
             fake = self.translate_batch(targets, sources, labels)
             logs = self.generator_terms(fake, targets, sources, labels)
-            loss = self.g_optimizer.scale_loss(self.global_mean(self.weighted_sum(logs)))
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+            step.loss = self.weighted_sum(logs)
         return logs
 
     def train_step(self, data):

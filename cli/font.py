@@ -1,0 +1,93 @@
+"""`kgan font fit|complete`: learn a font style from samples and complete the font."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from keras_gan_cli.fit import run_training
+from keras_gan_cli.options import handle_errors
+
+
+@click.group()
+def font():
+    """Learn a font style from samples and complete the font (font2font).
+
+    \b
+    Examples:
+      kgan font fit --target my_glyphs/ --run-dir runs/mine     # 永.png, U+6C38.png, ...
+      kgan font complete runs/mine --charset gb2312-1 --out Mine.ttf
+    """
+
+
+@font.command("fit")
+@click.option(
+    "--target",
+    required=True,
+    help="The style to learn: a font (path or face name) or a folder of glyph images "
+    "named by character (永.png or U+6C38.png).",
+)
+@click.option("--source-font", help="Font translated from (default: the base model's).")
+@click.option(
+    "--charset",
+    default="gb2312-1",
+    show_default=True,
+    help="Characters to learn from when the target is a font: gb2312-1, latin, common, chars=TEXT.",
+)
+@click.option(
+    "--base",
+    default="saved_models/font2font-zh",
+    show_default=True,
+    help="Multi-style model to fine-tune; 'none' trains from scratch.",
+)
+@click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--run-dir", type=click.Path(file_okay=False), help="Run directory to create.")
+@click.option(
+    "--holdout", is_flag=True, help="Leave the held-out characters out (to evaluate on them)."
+)
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Config override.")
+@handle_errors()
+def font_fit(target, source_font, charset, base, steps, batch_size, run_dir, holdout, assignments):
+    """Fine-tune font2font on a target style (a few hundred glyphs are enough)."""
+    from keras_gan.fonts.complete import fit_config
+
+    config = fit_config(
+        target,
+        source_font=source_font,
+        charset=charset,
+        base=None if base == "none" else base,
+        steps=steps,
+        batch_size=batch_size,
+        holdout=holdout,
+        overrides=list(assignments),
+    )
+    run_dir = run_training(config, run_dir)
+    click.echo(f"next: kgan font complete {run_dir} --charset gb2312-1 --out NAME.ttf", err=True)
+
+
+@font.command("complete")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--charset", default="gb2312-1", show_default=True, help="Characters of the font.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .ttf to write.")
+@click.option("--style", help="Style of a multi-style run (default: its only style).")
+@click.option("--family", help="Font family name (default: the file name).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@handle_errors()
+def font_complete(run_dir, charset, out, style, family, as_json):
+    """Write the whole charset as a TrueType font, plus a PNG specimen sheet."""
+    from keras_gan.fonts.complete import complete_font
+
+    done = complete_font(
+        run_dir, charset, out, style, family, log=lambda line: click.echo(line, err=True)
+    )
+    report = done.report
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(
+            f"wrote {report['font']} ({report['characters']} characters: "
+            + ", ".join(f"{n} {k}" for k, n in report["by_source"].items())
+            + f") and {report['specimen']}"
+        )

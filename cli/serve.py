@@ -1,0 +1,191 @@
+"""`kgan serve` and `kgan predict`: TF Serving's gRPC and REST APIs, server and client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from keras_gan_cli.options import Failure
+from keras_gan_cli.options import InputError
+from keras_gan_cli.options import NumRange
+from keras_gan_cli.options import handle_errors
+from keras_gan_cli.options import message
+from keras_gan_cli.options import temperature_option
+from keras_gan_cli.sample import write_lines
+
+
+@click.command()
+@click.option(
+    "--model-base-path",
+    default="saved_models",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder of model folders (NAME/VERSION/), or one model folder.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8500,
+    show_default=True,
+    help="gRPC port (0: any free port).",
+)
+@click.option(
+    "--rest-port",
+    type=click.IntRange(0, 65535),
+    default=8501,
+    show_default=True,
+    help="REST port (0: any free port).",
+)
+@click.option("--no-rest", is_flag=True, help="Serve gRPC only.")
+@click.option(
+    "--num-versions",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Newest versions served per model (0: all).",
+)
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="How often new versions are looked for.",
+)
+@click.option("--max-batch-size", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option(
+    "--max-message-mb",
+    type=click.FloatRange(min=0.001),
+    default=4.0,
+    show_default=True,
+    help="Largest request accepted.",
+)
+@click.option(
+    "--token",
+    envvar="KGAN_TOKEN",
+    help="Require 'authorization: Bearer TOKEN' on every call (env KGAN_TOKEN; "
+    "use it when --host is not loopback).",
+)
+@handle_errors(FileNotFoundError)
+def serve(
+    model_base_path,
+    host,
+    port,
+    rest_port,
+    no_rest,
+    num_versions,
+    poll_seconds,
+    max_batch_size,
+    max_message_mb,
+    token,
+):
+    """Serve exported generators over TF Serving's gRPC and REST APIs.
+
+    New versions written under the base path are loaded while serving; the old
+    version answers until the new one is ready. Stop with Ctrl-C or SIGTERM.
+
+    \b
+    Examples:
+      kgan serve                                   # saved_models/ on 127.0.0.1:8500/8501
+      kgan serve --model-base-path saved_models --num-versions 2
+      curl -d '{"signature_name": "generate", "instances": [{"seed": 7, "labels": 0}]}' \\
+          127.0.0.1:8501/v1/models/glyphs:predict
+    """
+    import logging
+    import signal
+    import threading
+
+    from keras_gan_serving.server import Limits
+    from keras_gan_serving.server import ModelServer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    limits = Limits(max_batch=max_batch_size, max_message_bytes=int(max_message_mb * (1 << 20)))
+    try:
+        server = ModelServer(
+            model_base_path,
+            host,
+            port,
+            None if no_rest else rest_port,
+            num_versions,
+            poll_seconds,
+            limits,
+            token,
+        )
+    except FileNotFoundError:
+        raise  # a missing base path is bad input (handle_errors: exit 2)
+    except (OSError, RuntimeError) as e:
+        raise Failure(f"cannot listen on {host}:{port}/{rest_port}: {message(e)}") from None
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    server.start()
+    rest = f", REST {host}:{server.rest_port}" if server.rest_port else ""
+    click.echo(f"serving {model_base_path} on gRPC {host}:{server.port}{rest}", err=True)
+    stopped.wait()
+    server.stop()
+
+
+@click.command()
+@click.option("--target", required=True, help="HOST:PORT of a kgan serve or TF Serving server.")
+@click.option("--model", required=True, help="Model name on the server.")
+@click.option("--version", type=click.IntRange(min=1), help="Model version (default: newest).")
+@click.option(
+    "--seeds", type=NumRange(), default="0-7", show_default=True, help="Seeds, e.g. 0-15 or 1,5,9."
+)
+@click.option("--labels", help="Labels to draw; for glyph models the characters themselves.")
+@click.option("--grid", "as_grid", is_flag=True, help="Write one PNG grid instead of a folder.")
+@click.option(
+    "--out",
+    type=click.Path(),
+    help="Output folder (or PNG with --grid); text models: a file (default: print the lines).",
+)
+@temperature_option
+@click.option("--rest", is_flag=True, help="Use the REST API (TARGET is then the REST port).")
+@click.option(
+    "--metadata",
+    type=click.Path(dir_okay=False, exists=True),
+    help="The model's kgan.json, for servers that do not give it (tensorflow_model_server).",
+)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
+@click.option("--token", envvar="KGAN_TOKEN", help="The server's bearer token (env KGAN_TOKEN).")
+@handle_errors()
+def predict(
+    target, model, version, seeds, labels, as_grid, out, temperature, rest, metadata, timeout,
+    token,
+):  # fmt: skip
+    """Generate images on a server and write them as PNGs, or lines of text (like kgan sample).
+
+    \b
+    Examples:
+      kgan predict --target 127.0.0.1:8500 --model glyphs --labels 永字八法 --seeds 0-3 --out out/
+      kgan predict --target 127.0.0.1:8501 --rest --model glyphs --labels Ab --grid --out g.png
+      kgan predict --target 127.0.0.1:8500 --model poems --seeds 0-9 --temperature 0.8
+    """
+    from keras_gan import sampling
+    from keras_gan_serving.client import GeneratorClient
+    from keras_gan_serving.client import ServingError
+    from keras_gan_serving.client import remote_sampler
+
+    try:
+        meta = json.loads(Path(metadata).read_text(encoding="utf-8")) if metadata else None
+        with GeneratorClient(
+            target, model, version, "rest" if rest else "grpc", timeout=timeout, token=token
+        ) as client:
+            sampler = remote_sampler(client, meta)
+            if sampler.modality == "text":
+                if labels or as_grid:
+                    raise InputError("a text model takes no --labels or --grid")
+                write_lines(sampler.lines(seeds, temperature), out)
+                return
+            if not out:
+                raise InputError(
+                    "--out is required for an image model (a folder, or a PNG with --grid)"
+                )
+            written = sampling.save_samples(sampler, seeds, out, labels, as_grid)
+    except ServingError as e:
+        refused = ("INVALID_ARGUMENT", "NOT_FOUND", "UNAUTHENTICATED")
+        kind = InputError if e.code in refused else Failure
+        raise kind(f"server {target}: {message(e)}") from None
+    click.echo(f"wrote {len(written)} file(s) to {out}")
