@@ -99,7 +99,7 @@ def fit(
         try:
             model.check_outputs(bool(config.export_name), bool(config.train.eval_every))
         except ValueError as e:
-            raise ConfigError(str(e)) from None
+            raise ConfigError(f"{config.model} {e}") from None
         if config.train.init_from and not resume:
             started = runs.warm_start(model, config.train.init_from, data.label_names)
             log(

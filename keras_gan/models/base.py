@@ -201,7 +201,8 @@ class GAN(keras.Model):
         return info.get("label_names") if self.conditional else None
 
     def check_outputs(self, export: bool, evaluate: bool) -> None:
-        """Raises ValueError when this model cannot be exported or scored on images."""
+        """Raises ValueError, a sentence that follows the model's name, when this model
+        cannot be exported or scored on images during training."""
 
     def prepare(self, data) -> None:
         """Checks that `data` (an `ImageData`) fits this model, before training."""

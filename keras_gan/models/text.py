@@ -79,8 +79,8 @@ class TextModel:
     def check_outputs(self, export: bool, evaluate: bool) -> None:
         if evaluate:
             raise ValueError(
-                "train.eval_every scores images; score a text model after training with "
-                "kgan evaluate (BLEU, Self-BLEU, n-gram JSD, NLL)"
+                "is a text model: train.eval_every scores images; score it after training "
+                "with kgan evaluate (BLEU, Self-BLEU, n-gram JSD, NLL)"
             )
 
     def prepare(self, data) -> None:

@@ -62,8 +62,8 @@ class TranslationGAN(GAN):
     def check_outputs(self, export: bool, evaluate: bool) -> None:
         if export or evaluate:
             raise ValueError(
-                f"{type(self).__name__} translates images: --export and train.eval_every need "
-                "a noise-to-image model (complete fonts with `kgan font complete`)"
+                "translates images: --export and train.eval_every need a noise-to-image "
+                "model (complete fonts with `kgan font complete`)"
             )
 
     def prepare(self, data) -> None:
