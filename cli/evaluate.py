@@ -16,14 +16,12 @@ from keras_gan_cli.options import handle_errors
 @click.option("--dataset", help="Real data spec (default: the data the model was trained on).")
 @click.option(
     "--metrics",
-    "metric_names",
     help="Comma-separated: fid, kid, is, pr, cas (default fid,kid,cas); text models: "
     "bleu, selfbleu, jsd, nll (default bleu,selfbleu,jsd).",
 )
 @click.option("--num-samples", type=click.IntRange(min=2), default=2000, show_default=True)
 @click.option(
     "--extractor",
-    "extractor_path",
     default=TrainConfig.eval_extractor,
     show_default=True,
     type=click.Path(file_okay=False),
@@ -56,18 +54,7 @@ from keras_gan_cli.options import handle_errors
 )
 @click.option("--json", "as_json", is_flag=True, help="Print scores and protocol as JSON.")
 @handle_errors(FileNotFoundError)
-def evaluate(
-    source,
-    dataset,
-    metric_names,
-    num_samples,
-    extractor_path,
-    inception_weights,
-    train_extractor,
-    temperatures,
-    nll_model,
-    as_json,
-):
+def evaluate(as_json, **options):
     """Score a generator against real data: FID, KID, IS, precision/recall, CAS.
 
     Features and class probabilities come from a glyph classifier trained on real
@@ -84,18 +71,8 @@ def evaluate(
     """
     from keras_gan.evaluation import evaluate_source
 
-    results = evaluate_source(
-        source,
-        dataset,
-        metric_names,
-        num_samples,
-        extractor_path,
-        inception_weights,
-        train_extractor,
-        temperatures,
-        nll_model,
-        log=lambda line: click.echo(line, err=True),
-    )
+    # The options are named as evaluate_source's arguments.
+    results = evaluate_source(**options, log=lambda line: click.echo(line, err=True))
     if len(results) == 1:
         _print_scores(results[0], as_json)
     else:

@@ -30,6 +30,7 @@ from keras_gan.files import atomic_write_bytes
 from keras_gan.files import atomic_write_json
 from keras_gan.images import to_uint8
 from keras_gan.noise import noise_for_seeds
+from keras_gan.runs import load_run
 
 
 def export_generator(
@@ -65,8 +66,6 @@ def export_run(
 ) -> Path:
     """Exports a run directory's generator (its newest verified checkpoint) to
     `root/<version>/`, with the labels and training config the run recorded."""
-    from keras_gan.runs import load_run
-
     if not (Path(run_dir) / "config.json").is_file():
         raise ValueError(f"SOURCE {str(run_dir)!r} is not a run directory (no config.json)")
     model, config, info = load_run(run_dir)

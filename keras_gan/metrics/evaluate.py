@@ -112,7 +112,7 @@ def evaluate(
     rng = np.random.default_rng(seed)
     real_index = rng.permutation(len(data))[: min(num_samples, len(data))]
     real = data.images[real_index]
-    label_ids = None
+    label_ids = real_names = wanted = None
     if sampler.labels is not None:
         if data.labels is None:
             raise ValueError("the model is conditional but the real data has no labels")
@@ -122,6 +122,7 @@ def evaluate(
         if missing:
             raise ValueError(f"the model does not know labels of the data, e.g. {missing[:5]}")
         label_ids = [known[label] for label in wanted]
+        real_names = [data.label_names[i] for i in data.labels[real_index]]
     batches = []
     for start in range(0, num_samples, 256):
         seeds = list(range(start, min(start + 256, num_samples)))
@@ -137,10 +138,8 @@ def evaluate(
         real_features=real_features,
         fake_features=fake_features,
         fake_probs=fake_probs,
-        real_names=None
-        if label_ids is None
-        else [data.label_names[i] for i in data.labels[real_index]],
-        fake_names=None if label_ids is None else [sampler.labels[i] for i in label_ids],
+        real_names=real_names,
+        fake_names=wanted,  # the label each generated image was asked for
         extractor=extractor,
         seed=seed,
     )
