@@ -31,6 +31,7 @@ import json
 import os
 import signal
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -137,12 +138,14 @@ def worker_slices(strategy, dataset: tf.data.Dataset, global_batch: int):
     return strategy.distribute_datasets_from_function(per_worker)
 
 
-def train_loop(model, strategy, dataset, global_batch: int, steps: int, monitor, received) -> None:
-    """`steps` training steps of `model.train_step`, reporting to `monitor` like `fit`.
+def train_loop(
+    model, strategy, dataset, global_batch: int, steps: int, state, callbacks, received
+) -> None:
+    """`steps` training steps of `model.train_step`, reporting to `callbacks` like `fit`.
 
     `received` holds the signals this worker got (appended at any moment). Workers
     stop only on a request every one of them has seen, all after the same step: the
-    request rides along with the step's collectives.
+    request rides along with the step's collectives, and is recorded in `state`.
     """
     iterator = iter(worker_slices(strategy, dataset, global_batch))
 
@@ -156,17 +159,17 @@ def train_loop(model, strategy, dataset, global_batch: int, steps: int, monitor,
         return logs, strategy.reduce("SUM", stops, axis=None)
 
     model.stop_training = False
-    monitor.set_model(model)
-    monitor.on_train_begin()
+    callbacks = keras.callbacks.CallbackList(callbacks, model=model)
+    callbacks.on_train_begin()
     for batch in range(steps):
         requested = received[0] if received else None
         logs, stops = step_fn(iterator, tf.constant(0.0 if requested is None else 1.0))
         if float(stops) > 0:
-            monitor.signum = requested or signal.SIGTERM
-        monitor.on_train_batch_end(batch, logs)
+            state.signum = requested or signal.SIGTERM
+        callbacks.on_train_batch_end(batch, logs)
         if model.stop_training:
             break
-    monitor.on_train_end()
+    callbacks.on_train_end()
 
 
 def weights_fingerprint(model) -> str:

@@ -22,7 +22,7 @@ from keras_gan import checkpoints
 from keras_gan import data as data_lib
 from keras_gan import distributed
 from keras_gan import runs
-from keras_gan.callbacks.monitor import RunMonitor
+from keras_gan.callbacks import run_callbacks
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.data.pipeline import make_dataset
@@ -138,14 +138,16 @@ def fit(
 
     retries = config.train.nan_retries
     while True:
-        monitor = RunMonitor(run_dir, config, data, step, store, start, steps, log, extractor)
+        state, callbacks = run_callbacks(
+            model, run_dir, config, data, step, store, start, steps, log, extractor
+        )
         if start < steps:
-            train(model, strategy, data, config, start, steps, monitor)
-        if monitor.diverged_at is None:
+            train(model, strategy, data, config, start, steps, state, callbacks)
+        if state.diverged_at is None:
             break
         good = checkpoints.latest_verified(shared_dir / "checkpoints", log)
         message = (
-            f"training diverged at step {monitor.diverged_at} ({monitor.divergence}); "
+            f"training diverged at step {state.diverged_at} ({state.divergence}); "
             f"no checkpoint of it was written; the last good one is {good}"
         )
         if not retries or good is None:
@@ -166,11 +168,11 @@ def fit(
             f"{message}: rolled back to step {start}, learning rates cut to "
             f"{', '.join(rates)} ({retries} retries left)"
         )
-    if monitor.signum is not None:
+    if state.signum is not None:
         raise TrainingInterrupted(
-            f"interrupted by signal {monitor.signum} at step {int(step.numpy())}; checkpoint "
+            f"interrupted by signal {state.signum} at step {int(step.numpy())}; checkpoint "
             f"saved, continue with: kgan fit --resume --run-dir {run_dir}",
-            monitor.signum,
+            state.signum,
         )
     model.save(run_dir / ".model.keras.tmp.keras")
     os.replace(run_dir / ".model.keras.tmp.keras", run_dir / "model.keras")
@@ -189,8 +191,9 @@ def fit(
     return model, shared_dir
 
 
-def train(model, strategy, data, config: RunConfig, start: int, steps: int, monitor: RunMonitor):
-    """Steps `start..steps` (Keras fit, or keras-gan's loop across workers)."""
+def train(model, strategy, data, config: RunConfig, start: int, steps: int, state, callbacks):
+    """Steps `start..steps` (Keras fit, or keras-gan's loop across workers); a signal is
+    recorded in `state` (the callbacks then checkpoint and stop)."""
     dataset = make_dataset(
         data,
         config.train.batch_size,
@@ -204,17 +207,24 @@ def train(model, strategy, data, config: RunConfig, start: int, steps: int, moni
         received = []  # the loop stops only once every worker has seen a signal
         with stop_on_signals(received.append):
             distributed.train_loop(
-                model, strategy, dataset, config.train.batch_size, steps - start, monitor, received
+                model,
+                strategy,
+                dataset,
+                config.train.batch_size,
+                steps - start,
+                state,
+                callbacks,
+                received,
             )
         return
-    with stop_on_signals(lambda signum: setattr(monitor, "signum", signum)):
+    with stop_on_signals(lambda signum: setattr(state, "signum", signum)):
         model.fit(
             dataset,
             epochs=1,
             steps_per_epoch=steps - start,
             verbose=0,
             shuffle=False,
-            callbacks=[monitor],
+            callbacks=callbacks,
         )
 
 

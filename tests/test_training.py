@@ -350,15 +350,16 @@ def test_a_nan_weight_is_caught_at_the_step_it_appears(tmp_path):
 
 
 def test_sample_diversity_and_the_mode_collapse_warning(tmp_path):
-    from keras_gan.callbacks import monitor as monitor_lib
+    from keras_gan.callbacks import RunState
+    from keras_gan.callbacks import samples as samples_lib
 
     config = tiny(tmp_path)
     model, run_dir = training.fit(config, log=lambda line: None)
     data = load_dataset(config.data.spec, config.data.image_size, config.data.channels)
     lines = []
-    monitor = monitor_lib.RunMonitor(run_dir, config, data, None, None, 0, 2, lines.append)
+    monitor = samples_lib.SampleGrid(RunState(None, 0, 2), run_dir, config, data, lines.append)
     monitor.set_model(model)
-    rows = np.random.default_rng(0).permutation(len(data))[: monitor_lib.DIVERSITY_SAMPLES]
+    rows = np.random.default_rng(0).permutation(len(data))[: samples_lib.DIVERSITY_SAMPLES]
     real = from_uint8(data.images[rows])
     with unittest.mock.patch.object(model, "generate", lambda z, labels, training: real):
         assert monitor.sample_diversity(2) == pytest.approx(1.0) and not lines  # as the data
@@ -371,7 +372,7 @@ def test_sample_diversity_and_the_mode_collapse_warning(tmp_path):
         lines[0],
     ), lines
     images = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])
-    assert monitor_lib._mean_pairwise_distance(images) == pytest.approx((5 + 4 + 3) / 3)
+    assert samples_lib.mean_pairwise_distance(images) == pytest.approx((5 + 4 + 3) / 3)
 
 
 def zoo_config(root, *extra):

@@ -135,6 +135,8 @@ class GAN(keras.Model):
     g_noise_draws = 1
     # Image-to-image models (keras_gan.models.translation) map images, not noise.
     translates = False
+    # Samples vary with z alone: the `sample_diversity` monitor applies.
+    measures_diversity = True
     modality = "image"  # or "text" (keras_gan.models.text)
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=0, seed=None, **kwargs):

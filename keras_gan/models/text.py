@@ -71,6 +71,7 @@ class TextModel:
     """What every text model shares: the vocabulary and seeded sampling."""
 
     modality = "text"
+    measures_diversity = False  # lines, not images
 
     def export_labels(self, info: dict) -> list[str] | None:
         """A text export spells its lines with the run's character vocabulary."""

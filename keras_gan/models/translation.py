@@ -34,6 +34,7 @@ class TranslationGAN(GAN):
 
     term_weights: dict = {}
     translates = True
+    measures_diversity = False  # no noise input
 
     def __init__(self, generator, discriminator, num_classes=0, seed=None, **kwargs):
         super().__init__(
