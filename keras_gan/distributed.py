@@ -175,7 +175,7 @@ def train_loop(
 def weights_fingerprint(model) -> str:
     """sha256 of every network weight, in order: equal on workers that agree."""
     digest = hashlib.sha256()
-    for network in (model.generator, model.discriminator):
+    for network in model.networks.values():
         for weight in network.weights:
             digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
     return digest.hexdigest()[:16]

@@ -103,12 +103,10 @@ def build_model(config: RunConfig, model_kwargs: dict):
         )
     except ValueError as e:
         raise ConfigError(f"train: {e}") from None
-    for optimizer, rate in (
-        (model.d_optimizer, config.train.d_learning_rate),
-        (model.g_optimizer, config.train.g_learning_rate),
-    ):
-        if optimizer is not None and rate is not None:
-            optimizer.learning_rate.assign(rate)
+    rates = {"D": config.train.d_learning_rate, "G": config.train.g_learning_rate}
+    for name, optimizer in model.optimizers.items():
+        if rates[name] is not None:
+            optimizer.learning_rate.assign(rates[name])
     return model
 
 
@@ -140,10 +138,10 @@ def warm_start(model, source: str | os.PathLike, label_names: list[str]) -> dict
         ) from None
     old_names = list(info.get("label_names") or [])
     rows = [old_names.index(n) if n in old_names else -1 for n in label_names]
-    for network in ("generator", "discriminator"):
-        new_weights = getattr(model, network).weights
-        old_weights = getattr(trained, network, None)
-        old_weights = old_weights.weights if old_weights is not None else []
+    for network, new_network in model.networks.items():
+        new_weights = new_network.weights
+        old_network = getattr(trained, "networks", {}).get(network)
+        old_weights = old_network.weights if old_network is not None else []
         if len(old_weights) != len(new_weights):
             raise ConfigError(
                 f"train.init_from: {str(source)!r} holds a {type(trained).__name__} whose "
@@ -151,7 +149,7 @@ def warm_start(model, source: str | os.PathLike, label_names: list[str]) -> dict
             )
         for new, old in zip(new_weights, old_weights):
             new.assign(_match_classes(old.numpy(), new.shape, rows, len(old_names), new.path))
-    if model.ema_generator is not None:
+    if getattr(model, "ema_generator", None) is not None:
         model.ema_generator.set_weights(model.generator.get_weights())
     return {
         "kept": [n for n, r in zip(label_names, rows) if r >= 0],
@@ -211,12 +209,8 @@ def total_steps(config: RunConfig, data_size: int) -> int:
 
 
 def checkpoint_for(model, step: tf.Variable) -> tf.train.Checkpoint:
-    """What a checkpoint holds: networks, optimizers, EMA generator, ADA probability, step
-    (the parts a model has: a language model has no discriminator)."""
-    names = ("generator", "discriminator", "d_optimizer", "g_optimizer", "ema_generator")
-    parts = {name: getattr(model, name) for name in (*names, "augment_p")}
-    parts = {name: part for name, part in parts.items() if part is not None}
-    return tf.train.Checkpoint(step=step, **parts)
+    """A checkpoint of the step and what the model says it holds (`model.checkpointed()`)."""
+    return tf.train.Checkpoint(step=step, **model.checkpointed())
 
 
 def load_run(
@@ -246,14 +240,9 @@ def describe(config: RunConfig) -> dict:
     sizes and the number of steps, without training."""
     data = data_lib.load_dataset(config.data.spec, config.data.image_size, config.data.channels)
     model, kwargs = build_for_data(config, data)
-    networks = ("generator", "discriminator")
     return {
         "config": config.merge({"model_kwargs": kwargs}).to_dict(),
         "data": {"images": len(data), "classes": data.num_classes, "report": data.report},
-        "parameters": {
-            name: getattr(model, name).count_params()
-            for name in networks
-            if getattr(model, name) is not None  # a language model has no discriminator
-        },
+        "parameters": {name: network.count_params() for name, network in model.networks.items()},
         "steps": total_steps(config, len(data)),
     }

@@ -159,11 +159,9 @@ def fit(
         checkpoint.restore(good).assert_existing_objects_matched()
         start = int(step.numpy())
         rates = []
-        for name, optimizer in (("D", model.d_optimizer), ("G", model.g_optimizer)):
-            if optimizer is not None:
-                rate = optimizer.learning_rate * config.train.nan_lr_factor
-                optimizer.learning_rate.assign(rate)
-                rates.append(f"{name} {float(optimizer.learning_rate.numpy()):.3g}")
+        for name, optimizer in model.optimizers.items():
+            optimizer.learning_rate.assign(optimizer.learning_rate * config.train.nan_lr_factor)
+            rates.append(f"{name} {float(optimizer.learning_rate.numpy()):.3g}")
         log(
             f"{message}: rolled back to step {start}, learning rates cut to "
             f"{', '.join(rates)} ({retries} retries left)"

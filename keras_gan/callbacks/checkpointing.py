@@ -28,5 +28,6 @@ class Checkpointing(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def networks(self) -> list:
-        model = self.model
-        return [n for n in (model.generator, model.discriminator, model.ema_generator) if n]
+        """Every network the checkpoint holds (their weights must all be finite)."""
+        parts = self.model.checkpointed().values()
+        return [part for part in parts if isinstance(part, keras.Model)]

@@ -260,11 +260,8 @@ def save_base(run_dir: str | os.PathLike, folder: str | os.PathLike) -> Path:
 
     model, config, info = load_run(run_dir)
     bare = type(model).from_config(model.get_config())
-    for target, trained in (
-        (bare.generator, model.generator),
-        (bare.discriminator, model.discriminator),
-    ):
-        target.set_weights(trained.get_weights())
+    for name, trained in model.networks.items():
+        bare.networks[name].set_weights(trained.get_weights())
     with atomic_directory(folder) as tmp:
         bare.save(tmp / "model.keras")
         (tmp / "config.json").write_text(

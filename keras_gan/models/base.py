@@ -333,6 +333,28 @@ class GAN(keras.Model):
         return reg.n_critic * reg.d_noise_draws() + self.g_noise_draws + bool(reg.augment)
 
     @property
+    def networks(self) -> dict:
+        """The trained networks by name (what warm starts copy and fingerprints read)."""
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    @property
+    def optimizers(self) -> dict:
+        """The optimizers by the network they train ("D", "G"), once compiled."""
+        return {"D": self.d_optimizer, "G": self.g_optimizer}
+
+    def checkpointed(self) -> dict:
+        """What a checkpoint holds, by name: networks, optimizers, the EMA generator and
+        ADA's probability (the parts this model has)."""
+        parts = {
+            **self.networks,
+            "d_optimizer": self.d_optimizer,
+            "g_optimizer": self.g_optimizer,
+            "ema_generator": self.ema_generator,
+            "augment_p": self.augment_p,
+        }
+        return {name: part for name, part in parts.items() if part is not None}
+
+    @property
     def sampling_generator(self) -> keras.Model:
         """The generator to sample and export: the EMA one when there is one."""
         return self.ema_generator if self.ema_generator is not None else self.generator

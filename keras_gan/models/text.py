@@ -194,14 +194,9 @@ class TextMLE(TextModel, keras.Model):
     """
 
     default_adam = {"learning_rate": 2e-3}
-    loss_names = ("nll",)
-    translates = False
+    # What the input pipeline asks of a model: one noise row (it seeds sampling), no labels.
     conditional = False
     noise_draws = 1
-    ema_generator = None
-    augment_p = None
-    discriminator = None
-    d_optimizer = None
 
     def __init__(
         self, vocab_size, length, units=256, embedding_dim=64, latent_dim=8, seed=None, **kwargs
@@ -214,6 +209,11 @@ class TextMLE(TextModel, keras.Model):
         self.built = True
 
     sampling_generator = property(lambda self: self.generator)
+    networks = property(lambda self: {"generator": self.generator})
+    optimizers = property(lambda self: {"G": self.g_optimizer})
+
+    def checkpointed(self) -> dict:
+        return {"generator": self.generator, "g_optimizer": self.g_optimizer}
 
     def compile(self, loss="auto", jit_compile=False, **regularization):
         used = [k for k, v in {"loss": loss not in ("auto", None), **regularization}.items() if v]
