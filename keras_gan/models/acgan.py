@@ -85,15 +85,3 @@ class ACGAN(GAN):
             "g_loss": self.adversarial_loss.generator_loss(fake_logits),
             "g_class": self._cross_entropy(fake_classes, ops.cast(labels, "int32")),
         }
-
-    def get_config(self):
-        return self.config_of(
-            "num_classes",
-            "latent_dim",
-            "image_size",
-            "channels",
-            "filters",
-            "embedding_dim",
-            "class_weight",
-            "seed",
-        )

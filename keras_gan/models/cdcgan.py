@@ -51,14 +51,3 @@ class CDCGAN(GAN):
             seed=seed,
             **kwargs,
         )
-
-    def get_config(self):
-        return self.config_of(
-            "num_classes",
-            "latent_dim",
-            "image_size",
-            "channels",
-            "filters",
-            "embedding_dim",
-            "seed",
-        )

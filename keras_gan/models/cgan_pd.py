@@ -43,6 +43,3 @@ class CGANPD(SNGAN):
             seed=seed,
             **kwargs,
         )
-
-    def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes}

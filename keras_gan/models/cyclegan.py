@@ -108,14 +108,3 @@ class CycleGAN(TranslationGAN):
             "cycle": per_example_l1(cycled_a, sources) + per_example_l1(cycled_b, targets),
             "identity": per_example_l1(same_b, targets) + per_example_l1(same_a, sources),
         }
-
-    def get_config(self):
-        return self.config_of(
-            "image_size",
-            "channels",
-            "filters",
-            "max_filters",
-            "cycle_weight",
-            "identity_weight",
-            "seed",
-        )

@@ -58,11 +58,6 @@ class DCGAN(GAN):
             **kwargs,
         )
 
-    def get_config(self):
-        return self.config_of(
-            "latent_dim", "image_size", "channels", "filters", "bias", "share_fake", "seed"
-        )
-
     def compile(self, *args, **kwargs):
         super().compile(*args, **kwargs)
         if self.share_fake and (self.regularization.n_critic != 1 or self.regularization.augment):

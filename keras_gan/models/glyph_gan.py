@@ -107,15 +107,3 @@ class GlyphGAN(GAN):
         if data.reference_images is None:
             raise ValueError("glyph_gan needs data with reference images (e.g. glyphs:...)")
         self.set_reference_images(data.reference_images)
-
-    def get_config(self):
-        return self.config_of(
-            "num_classes",
-            "latent_dim",
-            "image_size",
-            "channels",
-            "filters",
-            "diversity_weight",
-            "diversity_clip",
-            "seed",
-        )

@@ -35,6 +35,3 @@ class SNGAN(GAN):
             seed=seed,
             **kwargs,
         )
-
-    def get_config(self):
-        return self.config_of("latent_dim", "image_size", "channels", "filters", "seed")

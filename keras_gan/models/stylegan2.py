@@ -123,16 +123,3 @@ class StyleGAN2(GAN):
         ws = get("broadcast")(w[0] + t * (w[1] - w[0]))
         seeds = get("noise_seeds")(ops.repeat(z[:1], steps, axis=0))
         return get("synthesis")([ws, seeds], training=False)
-
-    def get_config(self):
-        return self.config_of(
-            "latent_dim",
-            "image_size",
-            "channels",
-            "filters",
-            "mapping_layers",
-            "num_classes",
-            "mixing_prob",
-            "truncation_psi",
-            "seed",
-        )

@@ -25,6 +25,7 @@ from keras import ops
 from keras_gan.models.base import GAN
 from keras_gan.models.base import WEIGHTS_FINITE
 from keras_gan.models.base import all_finite
+from keras_gan.models.base import constructor_config
 from keras_gan.models.base import gradient_step
 from keras_gan.registry import MODELS
 
@@ -153,9 +154,6 @@ class TextWGANGP(TextModel, GAN):
         logits = ops.log(ops.maximum(probabilities, 1e-12))
         return draw(logits, self.sampling_noise(z), temperature)
 
-    def get_config(self):
-        return self.config_of("vocab_size", "length", "latent_dim", "width", "blocks", "seed")
-
 
 def line_nll(tokens, logits):
     """Per-line NLL in nats per character of `tokens` (batch, length) under `logits`
@@ -265,12 +263,7 @@ class TextMLE(TextModel, keras.Model):
         return tf.while_loop(lambda t, ids: t < self.length, step, start)[1]
 
     def get_config(self):
-        return {
-            **keras.Model.get_config(self),
-            **{k: getattr(self, k) for k in ("vocab_size", "length", "units", "embedding_dim")},
-            "latent_dim": self.latent_dim,
-            "seed": self.seed,
-        }
+        return constructor_config(self)
 
 
 @keras.saving.register_keras_serializable("keras_gan")
@@ -477,9 +470,3 @@ class TextRelGAN(TextModel, GAN):
             "d_overfit": ops.sign(real_logits - fake_logits)[:, 0],
         }
         return self.finish_step(logs, ops.shape(real)[0])
-
-    def get_config(self):
-        return self.config_of(
-            "vocab_size", "length", "latent_dim", "units", "embedding_dim", "filters",
-            "beta_max", "anneal_steps", "pretrain_steps", "seed",
-        )  # fmt: skip

@@ -174,11 +174,6 @@ class Pix2Pix(TranslationGAN):
             **kwargs,
         )
 
-    def get_config(self):
-        return self.config_of(
-            "image_size", "channels", "filters", "max_filters", "l1_weight", "seed"
-        )
-
 
 @MODELS.register("font2font")
 @keras.saving.register_keras_serializable("keras_gan")
@@ -273,17 +268,3 @@ class Font2Font(TranslationGAN):
             "const": ops.mean(ops.square(encoded_fake - encoded_source), axis=(1, 2, 3)),
             "g_category": self.category_loss(fake_classes, labels),
         }
-
-    def get_config(self):
-        return self.config_of(
-            "num_classes",
-            "image_size",
-            "channels",
-            "filters",
-            "max_filters",
-            "style_dim",
-            "l1_weight",
-            "const_weight",
-            "category_weight",
-            "seed",
-        )

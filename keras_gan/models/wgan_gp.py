@@ -39,6 +39,3 @@ class WGANGP(GAN):
             seed=seed,
             **kwargs,
         )
-
-    def get_config(self):
-        return self.config_of("latent_dim", "image_size", "channels", "filters", "seed")
