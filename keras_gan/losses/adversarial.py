@@ -3,6 +3,8 @@
 Every method returns a **per-example** loss of shape `(batch,)` (logits of any
 shape are averaged over their non-batch axes). Reducing over the *global* batch,
 which differs from the replica batch under `tf.distribute`, is the model's job.
+Relativistic losses (`relativistic = True`) judge fakes against reals, so the
+generator's loss reads D's logits of the real batch too.
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ def _per_example(x):
     return ops.mean(ops.reshape(x, (ops.shape(x)[0], -1)), axis=1)
 
 
+def _logits(x):
+    return ops.convert_to_tensor(x, "float32")
+
+
 class AdversarialLoss:
     """A generator loss and a discriminator loss over discriminator logits."""
 
     name = "base"
+    relativistic = False  # the generator's loss needs `real_logits`
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         raise NotImplementedError
 
     def discriminator_loss(self, real_logits, fake_logits):
@@ -40,7 +47,7 @@ class NonSaturating(AdversarialLoss):
 
     name = "non_saturating"
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         return _per_example(ops.softplus(-ops.convert_to_tensor(fake_logits, "float32")))
 
     def discriminator_loss(self, real_logits, fake_logits):
@@ -59,7 +66,7 @@ class Minimax(NonSaturating):
 
     name = "minimax"
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         return -_per_example(ops.softplus(ops.convert_to_tensor(fake_logits, "float32")))
 
 
@@ -69,7 +76,7 @@ class LeastSquares(AdversarialLoss):
 
     name = "least_squares"
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         return 0.5 * _per_example(ops.square(ops.convert_to_tensor(fake_logits, "float32") - 1.0))
 
     def discriminator_loss(self, real_logits, fake_logits):
@@ -84,7 +91,7 @@ class Hinge(AdversarialLoss):
 
     name = "hinge"
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         return -_per_example(fake_logits)
 
     def discriminator_loss(self, real_logits, fake_logits):
@@ -99,11 +106,54 @@ class Wasserstein(AdversarialLoss):
 
     name = "wasserstein"
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         return -_per_example(fake_logits)
 
     def discriminator_loss(self, real_logits, fake_logits):
         return _per_example(fake_logits) - _per_example(real_logits)
+
+
+@LOSSES.register("relativistic")
+class Relativistic(AdversarialLoss):
+    """Relativistic standard GAN (RSGAN, Jolicoeur-Martineau 2019): D learns that a real
+    example is more realistic than a fake one, `-log sigmoid(C(real) - C(fake))`, pairing
+    the i-th real with the i-th fake; G learns the reverse.
+
+    Example:
+    >>> float(Relativistic().generator_loss([[0.0]], [[0.0]])[0])  # log 2
+    0.6931471824645996
+    """
+
+    name = "relativistic"
+    relativistic = True
+
+    def generator_loss(self, fake_logits, real_logits=None):
+        return _per_example(ops.softplus(_logits(real_logits) - _logits(fake_logits)))
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        return _per_example(ops.softplus(_logits(fake_logits) - _logits(real_logits)))
+
+
+@LOSSES.register("relativistic_average")
+class RelativisticAverage(AdversarialLoss):
+    """Relativistic average GAN (RaGAN, Jolicoeur-Martineau 2019): each logit is judged
+    against the mean logit of the other kind over the batch (under `tf.distribute`, the
+    replica's batch): D minimises `-log sigmoid(C(real) - mean C(fake)) - log(1 -
+    sigmoid(C(fake) - mean C(real)))`, G the same with real and fake swapped."""
+
+    name = "relativistic_average"
+    relativistic = True
+
+    def generator_loss(self, fake_logits, real_logits=None):
+        return self.discriminator_loss(fake_logits, real_logits)
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        real, fake = _logits(real_logits), _logits(fake_logits)
+        mean_real = ops.mean(real, axis=0, keepdims=True)
+        mean_fake = ops.mean(fake, axis=0, keepdims=True)
+        return _per_example(ops.softplus(mean_fake - real)) + _per_example(
+            ops.softplus(fake - mean_real)
+        )
 
 
 def get(identifier) -> AdversarialLoss:

@@ -79,9 +79,9 @@ class ACGAN(GAN):
         }
         return terms, real_logits
 
-    def generator_terms(self, fake, labels):
+    def generator_terms(self, fake, labels, images=None):
         fake_logits, fake_classes = self.discriminator(fake, training=True)
         return {
-            "g_loss": self.adversarial_loss.generator_loss(fake_logits),
+            "g_loss": self.generator_adversarial_loss(fake_logits, images, labels),
             "g_class": self._cross_entropy(fake_classes, ops.cast(labels, "int32")),
         }

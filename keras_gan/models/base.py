@@ -488,19 +488,30 @@ class GAN(keras.Model):
         loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
         return {"d_loss": loss}, real_logits
 
-    def generator_terms(self, fake, labels) -> dict:
-        """Per-example terms of G's loss, by log name (summed for the update)."""
-        fake_logits = self.discriminate(fake, labels, training=True)
-        return {"g_loss": self.adversarial_loss.generator_loss(fake_logits)}
+    def generator_adversarial_loss(self, fake_logits, images, labels):
+        """G's per-example adversarial loss; a relativistic loss also reads D's logits of
+        the real `images` (as D sees them: augmented like the fakes)."""
+        real_logits = None
+        if self.adversarial_loss.relativistic:
+            real_logits = self.discriminate(images, labels, training=True)
+        return self.adversarial_loss.generator_loss(fake_logits, real_logits)
 
-    def generator_step(self, labels, noise):
+    def generator_terms(self, fake, labels, images=None) -> dict:
+        """Per-example terms of G's loss, by log name (summed for the update); `images`
+        is the real batch (relativistic losses judge the fakes against it)."""
+        fake_logits = self.discriminate(fake, labels, training=True)
+        return {"g_loss": self.generator_adversarial_loss(fake_logits, images, labels)}
+
+    def generator_step(self, labels, noise, images=None):
         # A fresh forward pass through G *and then* D: G learns from D's judgement of
         # generated images, never from noise fed to D, and never from D's loss graph.
         with gradient_step(self.generator, self.g_optimizer) as step:
             fake = self.generate(noise[:, 0], labels, training=True)
             if self.regularization.augment:
                 fake = self.augment_images(fake, noise[:, -1])
-            logs = self.generator_terms(fake, labels)
+                if self.adversarial_loss.relativistic:
+                    images = self.augment_images(images, noise[:, -1])
+            logs = self.generator_terms(fake, labels, images)
             step.loss = sum(logs.values())
         return logs
 
@@ -511,7 +522,7 @@ class GAN(keras.Model):
             logs = self.discriminator_step(
                 images, labels, noise[:, critic_step * draws : (critic_step + 1) * draws]
             )
-        logs.update(self.generator_step(labels, noise[:, reg.n_critic * draws :]))
+        logs.update(self.generator_step(labels, noise[:, reg.n_critic * draws :], images))
         return self.finish_step(logs, ops.shape(images)[0])
 
     def finish_step(self, logs, replica_batch):

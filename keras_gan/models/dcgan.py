@@ -71,6 +71,6 @@ class DCGAN(GAN):
             fake = self.generate(noise[:, 0], labels, training=True)
             with step.tape.stop_recording():
                 logs = self.discriminator_step(images, labels, noise, fake=fake)
-            generator_logs = self.generator_terms(fake, labels)  # D after its update
+            generator_logs = self.generator_terms(fake, labels, images)  # D after its update
             step.loss = sum(generator_logs.values())
         return self.finish_step({**logs, **generator_logs}, ops.shape(images)[0])

@@ -78,7 +78,7 @@ class GlyphGAN(GAN):
             **kwargs,
         )
 
-    def generator_step(self, labels, noise):
+    def generator_step(self, labels, noise, images=None):
         z1, z2 = noise[:, 0], noise[:, 1]
         with gradient_step(self.generator, self.g_optimizer) as step:
             # One batched pass for both draws: the same FLOPs, better use of the cores.
@@ -88,7 +88,9 @@ class GlyphGAN(GAN):
                 self.augment_images(fake1, noise[:, -1]) if self.regularization.augment else fake1
             )
             logits = self.discriminate(seen, labels, training=True)
-            adversarial = self.adversarial_loss.generator_loss(logits)
+            if self.regularization.augment and self.adversarial_loss.relativistic:
+                images = self.augment_images(images, noise[:, -1])
+            adversarial = self.generator_adversarial_loss(logits, images, labels)
             image_distance = ops.mean(ops.abs(fake1 - fake2), axis=(1, 2, 3))
             diversity = image_distance / (ops.mean(ops.abs(z1 - z2), axis=1) + 1e-8)
             per_example = adversarial - self.diversity_weight * ops.minimum(

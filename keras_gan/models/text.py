@@ -375,6 +375,7 @@ class TextRelGAN(TextModel, GAN):
         pretrain_steps: generator steps of maximum-likelihood pre-training first.
     """
 
+    default_loss = "relativistic"  # the paper's choice; any registered loss can replace it
     default_adam = {"learning_rate": 1e-4, "beta_1": 0.9, "beta_2": 0.999}
 
     def __init__(
@@ -419,7 +420,7 @@ class TextRelGAN(TextModel, GAN):
         super().compile(*args, **kwargs)
         reg = self.regularization
         if reg.gradient_penalty or reg.r1_gamma or reg.r2_gamma or reg.n_critic != 1:
-            raise ValueError("text_relgan trains with its own relativistic loss only")
+            raise ValueError("text_relgan takes no penalties and one critic step")
         if reg.augment or reg.ema_kimg:
             raise ValueError("text_relgan takes no augmentation or generator average")
 
@@ -437,21 +438,18 @@ class TextRelGAN(TextModel, GAN):
 
     def train_step(self, data):
         real, _, noise = self.unpack(data)
-
-        def relativistic(first, second):  # -log sigmoid(D(first) - D(second)), per example
-            return ops.softplus(-(first - second))[:, 0]
+        loss = self.adversarial_loss
 
         with gradient_step(self.discriminator, self.d_optimizer) as step:
             fake = ops.stop_gradient(self.generate(noise[:, 0], training=True))
             real_logits = self.discriminate(real, training=True)
             fake_logits = self.discriminate(fake, training=True)
-            step.loss = d_loss = relativistic(real_logits, fake_logits)
+            step.loss = d_loss = loss.discriminator_loss(real_logits, fake_logits)
 
         def adversarial():
             fake = self.generate(noise[:, 1], training=True)
-            return relativistic(
-                self.discriminate(fake, training=True), self.discriminate(real, training=True)
-            )
+            fake_logits = self.discriminate(fake, training=True)
+            return loss.generator_loss(fake_logits, self.discriminate(real, training=True))
 
         def likelihood():
             logits = self.generator.teacher_forced(noise[:, 1], real)

@@ -54,6 +54,8 @@ class TranslationGAN(GAN):
             if name not in SUPPORTED
             and getattr(self.regularization, name) != getattr(defaults, name)
         ]
+        if self.adversarial_loss.relativistic:
+            unsupported.append(f"the {self.adversarial_loss.name} loss")
         if unsupported:
             raise ValueError(
                 f"{type(self).__name__} does not support {', '.join(unsupported)} "

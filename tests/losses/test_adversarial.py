@@ -14,6 +14,11 @@ GOLDEN = {
     "least_squares": ([0.625, 6.5], [0.125, 8.0]),
     "hinge": ([1.5, 2.0], [-0.5, 3.0]),
     "wasserstein": ([-1.5, -2.0], [-0.5, 3.0]),
+    # softplus(fake - real) per pair; G: softplus(real - fake).
+    "relativistic": ([0.2014133, 0.1269280], [1.7014133, 2.1269280]),
+    # mean real 0.5, mean fake -1.25: D softplus(-1.25 - r) + softplus(f - 0.5),
+    # G softplus(0.5 - f) + softplus(r + 1.25).
+    "relativistic_average": ([0.7311885, 0.6056898], [3.9811885, 4.3556898]),
 }
 
 
@@ -26,14 +31,19 @@ def test_golden_values(name):
     loss = losses.get(name)
     d_golden, g_golden = GOLDEN[name]
     np.testing.assert_allclose(loss.discriminator_loss(REAL, FAKE), d_golden, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(loss.generator_loss(FAKE), g_golden, rtol=1e-6, atol=1e-6)
+    # Non-relativistic losses ignore the real logits.
+    np.testing.assert_allclose(loss.generator_loss(FAKE, REAL), g_golden, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_patch_logits_average_per_example(name):
     loss = losses.get(name)
-    patches = np.stack([np.full((3, 3), v) for v in FAKE[:, 0]]).astype(np.float32)
-    np.testing.assert_allclose(loss.generator_loss(patches), GOLDEN[name][1], rtol=1e-6, atol=1e-6)
+    def patches(logits):
+        return np.stack([np.full((3, 3), v) for v in logits[:, 0]]).astype(np.float32)
+
+    np.testing.assert_allclose(
+        loss.generator_loss(patches(FAKE), patches(REAL)), GOLDEN[name][1], rtol=1e-6, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
@@ -46,9 +56,10 @@ def test_discriminator_prefers_separated_logits(name):
     assert np.all(np.asarray(separated) < np.asarray(confused))
     assert np.all(np.asarray(confused) < np.asarray(wrong))
     # And the generator gains by raising its logits.
+    real = np.zeros((4, 1))
     assert np.all(
-        np.asarray(loss.generator_loss(np.full((4, 1), 2.0)))
-        < np.asarray(loss.generator_loss(np.full((4, 1), -2.0)))
+        np.asarray(loss.generator_loss(np.full((4, 1), 2.0), real))
+        < np.asarray(loss.generator_loss(np.full((4, 1), -2.0), real))
     )
 
 
