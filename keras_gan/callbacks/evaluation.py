@@ -4,25 +4,18 @@ log row, and the best checkpoint by `train.keep_best` in `checkpoints/best/`."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import keras
 import tensorflow as tf
 
+from keras_gan.callbacks.state import RunCallback
 from keras_gan.callbacks.state import RunState
 from keras_gan.files import atomic_write_json
 
 
-class PeriodicEvaluation(keras.callbacks.Callback):
+class PeriodicEvaluation(RunCallback):
     def __init__(self, state: RunState, run_dir, config, data, extractor, checkpoint, log):
-        super().__init__()
-        self.state, self.run_dir, self.config, self.train = (
-            state,
-            Path(run_dir),
-            config,
-            config.train,
-        )
-        self.data, self.extractor, self.log = data, extractor, log
+        super().__init__(state, run_dir, config, data, log)
+        self.extractor = extractor
         self.metrics = [m for m in self.train.eval_metrics.split(",") if m]
         self.best_manager = None
         if self.train.keep_best:

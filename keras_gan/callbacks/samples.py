@@ -4,12 +4,10 @@ noise-to-image models, the `sample_diversity` monitor, with a warning on collaps
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gan.callbacks.state import RunCallback
 from keras_gan.callbacks.state import RunState
 from keras_gan.files import atomic_write_bytes
 from keras_gan.images import from_uint8
@@ -26,16 +24,9 @@ DIVERSITY_SAMPLES = 64
 COLLAPSE_BELOW = 0.25
 
 
-class SampleGrid(keras.callbacks.Callback):
+class SampleGrid(RunCallback):
     def __init__(self, state: RunState, run_dir, config, data, log):
-        super().__init__()
-        self.state, self.run_dir, self.config, self.train = (
-            state,
-            Path(run_dir),
-            config,
-            config.train,
-        )
-        self.data, self.log = data, log
+        super().__init__(state, run_dir, config, data, log)
         self.grid_labels = spread(data.num_classes, GRID_LABELS) if data.num_classes else None
         self.real_spread, self.diversity_rows = None, None
 

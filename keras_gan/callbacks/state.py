@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from dataclasses import field
+from pathlib import Path
 
 import keras
 
@@ -66,3 +67,12 @@ class StepGuard(keras.callbacks.Callback):
         if bad or not weights_finite:
             reason = f"{bad[0]} is {values[bad[0]]}" if bad else "a weight is NaN/Inf"
             state.diverge(state.step, reason, self.model)
+
+
+class RunCallback(keras.callbacks.Callback):
+    """A callback of a training run: the shared state, the run folder, config and data."""
+
+    def __init__(self, state: RunState, run_dir, config, data, log):
+        super().__init__()
+        self.state, self.run_dir, self.log = state, Path(run_dir), log
+        self.config, self.train, self.data = config, config.train, data
