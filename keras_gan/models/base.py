@@ -19,6 +19,7 @@ from keras import ops
 
 from keras_gan import augment as augment_lib
 from keras_gan import losses as losses_lib
+from keras_gan.losses import penalties
 
 # Returned by `train_step` beside the losses: a check for the training loop, not a log column.
 WEIGHTS_FINITE = "weights_finite"
@@ -421,18 +422,17 @@ class GAN(keras.Model):
                 fake = self.augment_images(fake, noise[:, -1])
             logs, real_logits = self.discriminator_terms(images, fake, labels)
             total = sum(logs.values())
+            critic = self.critic(labels)
             if reg.gradient_penalty:
                 # Interpolation weights: the normal CDF of a noise draw is uniform on [0, 1],
                 # so they come from (seed, step) like everything else.
-                u = augment_lib.uniforms(noise[:, 1])[:, :1]
-                mix = ops.reshape(u, (-1,) + (1,) * (len(images.shape) - 1))
-                mixed = mix * images + (1 - mix) * fake
-                gp = ops.square(self.input_gradient_norm(mixed, labels) - 1)
+                mix = augment_lib.uniforms(noise[:, 1])[:, :1]
+                gp = penalties.gradient_penalty(critic, images, fake, mix)
                 logs["gp"], total = gp, total + reg.gradient_penalty * gp
             for name, gamma, batch in (("r1", reg.r1_gamma, images), ("r2", reg.r2_gamma, fake)):
                 if gamma:
                     penalty = self.lazy(
-                        lambda x=batch: ops.square(self.input_gradient_norm(x, labels)), batch
+                        lambda x=batch: penalties.zero_centred_penalty(critic, x), batch
                     )
                     logs[name], total = penalty, total + 0.5 * gamma * reg.r1_interval * penalty
             step.loss = total
@@ -463,15 +463,9 @@ class GAN(keras.Model):
         self.augment_p.assign(ops.clip(self.augment_p.value + step, 0.0, 1.0))
         return ops.full(ops.shape(real_logits)[:1], self.augment_p.value)
 
-    def input_gradient_norm(self, images, labels):
-        """Per-example `|d D(x) / d x|_2`; differentiable (for penalties on it)."""
-        images = ops.convert_to_tensor(images, "float32")
-        with tf.GradientTape() as tape:
-            tape.watch(images)
-            total = ops.sum(self.discriminate(images, labels, training=True))
-        grads = tape.gradient(total, images)
-        axes = tuple(range(1, len(grads.shape)))  # every axis but the batch (images, text)
-        return ops.sqrt(ops.sum(ops.square(grads), axis=axes) + 1e-12)
+    def critic(self, labels):
+        """D as a function of images alone (for the penalties), in training mode."""
+        return lambda images: self.discriminate(images, labels, training=True)
 
     def lazy(self, penalty, batch):
         """`penalty()` on every `r1_interval`-th D step, else zeros (lazy regularisation)."""

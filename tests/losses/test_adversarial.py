@@ -38,6 +38,7 @@ def test_golden_values(name):
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_patch_logits_average_per_example(name):
     loss = losses.get(name)
+
     def patches(logits):
         return np.stack([np.full((3, 3), v) for v in logits[:, 0]]).astype(np.float32)
 
