@@ -27,7 +27,7 @@ from keras_gan import data as data_lib
 from keras_gan import models  # noqa: F401  (registers the models)
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
-from keras_gan.models.base import Regularization
+from keras_gan.models.regularization import Regularization
 from keras_gan.registry import MODELS
 
 

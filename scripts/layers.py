@@ -58,7 +58,9 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
             if node.level:  # relative import
                 parent = name.split(".")[: len(name.split(".")) - node.level + is_package]
                 base = ".".join(parent + ([base] if base else []))
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+            targets = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names
+            ]
         else:
             continue
         for target in targets:

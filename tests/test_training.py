@@ -336,7 +336,7 @@ def test_divergence_rolls_back_and_retries_with_cut_learning_rates(tmp_path):
 
 
 def test_a_nan_weight_is_caught_at_the_step_it_appears(tmp_path):
-    from keras_gan.models.base import WEIGHTS_FINITE
+    from keras_gan.models.step import WEIGHTS_FINITE
 
     config = tiny(tmp_path)
     data = load_dataset(config.data.spec, config.data.image_size, config.data.channels)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import keras
 
-from keras_gan.models.base import WEIGHTS_FINITE
+from keras_gan.models.step import WEIGHTS_FINITE
 
 
 @dataclass

@@ -10,9 +10,9 @@ from keras_gan.models.glyph_gan import GlyphGAN
 from keras_gan.models.lsgan import LSGAN
 from keras_gan.models.sngan import SNGAN
 from keras_gan.models.stylegan2 import StyleGAN2
-from keras_gan.models.text import TextMLE
 from keras_gan.models.text import TextRelGAN
 from keras_gan.models.text import TextWGANGP
+from keras_gan.models.text_mle import TextMLE
 from keras_gan.models.translation import Font2Font
 from keras_gan.models.translation import Pix2Pix
 from keras_gan.models.wgan_gp import WGANGP

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_gan.models import networks
 from keras_gan.models.base import GAN
+from keras_gan.models.step import Batch
 from keras_gan.registry import MODELS
 
 
@@ -57,7 +58,8 @@ class ACGAN(GAN):
             **kwargs,
         )
 
-    def discriminate(self, images, labels=None, training=False):
+    def discriminate(self, images, labels=None, training=False, sources=None):
+        """D's real/fake logits (D sees the image alone; the labels are its class target)."""
         return self.discriminator(images, training=training)[0]
 
     def classify(self, images, training=False):
@@ -69,19 +71,19 @@ class ACGAN(GAN):
             labels, class_logits, from_logits=True
         )
 
-    def discriminator_terms(self, images, fake, labels):
-        real_logits, real_classes = self.discriminator(images, training=True)
+    def discriminator_terms(self, batch: Batch, fake):
+        real_logits, real_classes = self.discriminator(batch.images, training=True)
         fake_logits, fake_classes = self.discriminator(fake, training=True)
         terms = {
             "d_loss": self.adversarial_loss.discriminator_loss(real_logits, fake_logits),
-            "d_class": self._cross_entropy(real_classes, labels)
-            + self._cross_entropy(fake_classes, labels),
+            "d_class": self._cross_entropy(real_classes, batch.labels)
+            + self._cross_entropy(fake_classes, batch.labels),
         }
         return terms, real_logits
 
-    def generator_terms(self, fake, labels, images=None):
+    def generator_terms(self, batch: Batch, fake) -> dict:
         fake_logits, fake_classes = self.discriminator(fake, training=True)
         return {
-            "g_loss": self.generator_adversarial_loss(fake_logits, images, labels),
-            "g_class": self._cross_entropy(fake_classes, ops.cast(labels, "int32")),
+            "g_loss": self.generator_adversarial_loss(fake_logits, batch),
+            "g_class": self._cross_entropy(fake_classes, ops.cast(batch.labels, "int32")),
         }

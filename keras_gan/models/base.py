@@ -1,15 +1,17 @@
 """`GAN`: a Keras model whose `train_step` is `n_critic` discriminator steps and one
 generator step, with the stabilisers of `Regularization` around them.
 
-Keras owns the loop (`fit`, callbacks, distribution); a GAN owns only its step.
-Variants subclass `GAN`, build their networks from plain hyperparameters and
-override at most `discriminator_terms`/`generator_terms` (extra loss terms),
-`generate`, `default_loss`, `default_compile` or `default_adam`.
+Keras owns the loop (`fit`, callbacks, distribution); a GAN owns only its step, one
+template for every family (noise to image, conditional, translation, text). Variants
+subclass `GAN`, build their networks from plain hyperparameters and override at most
+the step's hooks, all of them functions of a `Batch`: `fakes` (what G makes),
+`discriminate` (what D sees), `discriminator_terms`/`generator_terms` (extra loss
+terms, weighed by `term_weights`), and `generate`, `default_loss`, `default_compile`
+or `default_adam`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import inspect
 
@@ -20,15 +22,13 @@ from keras import ops
 from keras_gan import augment as augment_lib
 from keras_gan import losses as losses_lib
 from keras_gan.losses import penalties
+from keras_gan.models.regularization import Regularization
+from keras_gan.models.step import WEIGHTS_FINITE
+from keras_gan.models.step import Batch
+from keras_gan.models.step import all_finite
+from keras_gan.models.step import gradient_step
 
-# Returned by `train_step` beside the losses: a check for the training loop, not a log column.
-WEIGHTS_FINITE = "weights_finite"
-
-
-def all_finite(weights):
-    """1.0 if no value of `weights` is NaN/Inf, else 0.0 (one read of every weight, small
-    next to a training step's convolutions)."""
-    return ops.cast(ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in weights])), "float32")
+REGULARIZATION = tuple(field.name for field in dataclasses.fields(Regularization))
 
 
 def constructor_config(model) -> dict:
@@ -39,85 +39,6 @@ def constructor_config(model) -> dict:
     parameters = inspect.signature(type(model).__init__).parameters.values()
     names = [p.name for p in parameters if p.name != "self" and p.kind == p.POSITIONAL_OR_KEYWORD]
     return {**keras.Model.get_config(model), **{name: getattr(model, name) for name in names}}
-
-
-def global_mean(per_example):
-    """Mean over the global batch: per-replica sums add up across replicas."""
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    batch = ops.cast(ops.shape(per_example)[0], "float32")
-    return ops.sum(per_example) / (batch * replicas)
-
-
-class GradientStep:
-    """What `gradient_step` yields: the tape, and `loss`, the per-example loss to set."""
-
-    def __init__(self, tape):
-        self.tape, self.loss = tape, None
-
-
-@contextlib.contextmanager
-def gradient_step(network, optimizer):
-    """One update of `network` by `optimizer`: the body computes the per-example loss
-    under the yielded step's tape and sets `step.loss`; on leaving, the mean over the
-    global batch (scaled for mixed float16) is differentiated and applied.
-
-    Example:
-    >>> with gradient_step(gan.generator, gan.g_optimizer) as step:  # doctest: +SKIP
-    ...     step.loss = gan.generator_terms(fake, labels)["g_loss"]
-    """
-    with tf.GradientTape() as tape:
-        step = GradientStep(tape)
-        yield step
-        loss = optimizer.scale_loss(global_mean(step.loss))
-    variables = network.trainable_variables
-    optimizer.apply(tape.gradient(loss, variables), variables)
-
-
-@dataclasses.dataclass(frozen=True)
-class Regularization:
-    """Stabilisers of the discriminator step and the generator average (see `GAN.compile`)."""
-
-    gradient_penalty: float = 0.0
-    r1_gamma: float = 0.0
-    r2_gamma: float = 0.0
-    r1_interval: int = 1
-    n_critic: int = 1
-    ema_kimg: float = 0.0
-    augment: str = ""
-    ada_target: float = 0.0
-    ada_kimg: float = 100.0
-
-    def __post_init__(self):
-        for name in ("gradient_penalty", "r1_gamma", "r2_gamma", "ema_kimg"):
-            if not float(getattr(self, name)) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("r1_interval", "n_critic"):
-            value = getattr(self, name)
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value}")
-        self.operations()  # checks the policy
-        if not 0 <= self.ada_target < 1:
-            raise ValueError(f"ada_target must be in [0, 1) (0: no ADA), got {self.ada_target}")
-        if self.ada_target and not self.augment:
-            raise ValueError("ada_target needs an augment policy, e.g. translation,cutout,color")
-        if not self.ada_kimg > 0:
-            raise ValueError(f"ada_kimg must be > 0, got {self.ada_kimg}")
-
-    def operations(self) -> tuple[str, ...]:
-        return augment_lib.parse_policy(self.augment)
-
-    def log_names(self) -> tuple[str, ...]:
-        active = {
-            "gp": self.gradient_penalty,
-            "r1": self.r1_gamma,
-            "r2": self.r2_gamma,
-            "augment_p": self.ada_target,
-        }
-        return tuple(name for name, weight in active.items() if weight)
-
-    def d_noise_draws(self) -> int:
-        """Per critic step: z, the WGAN-GP interpolation draw, augmentation of real and fake."""
-        return 1 + bool(self.gradient_penalty) + 2 * bool(self.augment)
 
 
 class GAN(keras.Model):
@@ -131,8 +52,9 @@ class GAN(keras.Model):
         seed: seeds the noise drawn when the data carries none.
 
     Training data is a dict (or tuple) with `images` in [-1, 1], `labels` (int32)
-    for conditional models, and optionally `noise` of shape
-    `(batch, noise_draws, latent_dim)` (z for the D step, then for the G step).
+    for conditional models, `sources` for translation models, and optionally
+    `noise` of shape `(batch, noise_draws, latent_dim)` (z for the D steps, then for
+    the G step); `unpack` makes it a `Batch`, the structure every step reads.
     `keras_gan.training` supplies the noise from the step number, so training is
     reproducible, exactly resumable and the same on any number of replicas.
     """
@@ -202,7 +124,9 @@ class GAN(keras.Model):
             return generator([z, labels], training=training)
         return generator(z, training=training)
 
-    def discriminate(self, images, labels=None, training=False):
+    def discriminate(self, images, labels=None, training=False, sources=None):
+        """D's logits of `images` given the `labels` of a conditional model (and the
+        `sources` of a translation model; noise-to-image models take none)."""
         if self.conditional:
             images = ops.convert_to_tensor(images, "float32")
             labels = ops.convert_to_tensor(labels, "int32")
@@ -243,44 +167,18 @@ class GAN(keras.Model):
             keras.optimizers.Adam(**self.default_adam, name="g_adam"),
         )
 
-    def compile(
-        self,
-        d_optimizer="auto",
-        g_optimizer="auto",
-        loss="auto",
-        gradient_penalty=None,
-        r1_gamma=None,
-        r2_gamma=None,
-        r1_interval=None,
-        n_critic=None,
-        ema_kimg=None,
-        augment=None,
-        ada_target=None,
-        ada_kimg=None,
-        **kwargs,
-    ):
+    def compile(self, d_optimizer="auto", g_optimizer="auto", loss="auto", **settings):
         """`"auto"`/`None` pick the model's defaults; optimizers may be names or instances.
 
         Args:
             loss: a registered adversarial loss (`kgan models`).
-            gradient_penalty: WGAN-GP weight of `(|grad D(x_hat)| - 1)^2` on random
-                interpolates of real and fake images (Gulrajani et al. 2017); 0 = off.
-            r1_gamma, r2_gamma: weights of the zero-centred penalties `gamma/2 |grad D|^2`
-                on real (R1) and fake (R2) images (Mescheder et al. 2018); 0 = off.
-            r1_interval: lazy regularisation (Karras et al. 2020): the R1/R2 terms are
-                computed every N discriminator steps, weighted by N.
-            n_critic: discriminator steps per generator step.
-            ema_kimg: half-life, in thousands of images, of an exponential moving
-                average of the generator's weights (StyleGAN2-ADA's G_ema), used for
-                sampling and export; 0 = off.
-            augment: DiffAugment policy for everything D sees, e.g.
-                "translation,cutout,color" (see `keras_gan.augment`); "" = off.
-            ada_target: with `augment`, adapt the probability of each operation so
-                that `E[sign(D(real))]` stays near this target (ADA uses 0.6); 0 = always.
-            ada_kimg: images (in thousands) for the probability to move from 0 to 1.
+            **settings: `Regularization` fields (penalties, critic steps, EMA,
+                augmentation) over the model's `default_compile`, and Keras' compile
+                options (e.g. `jit_compile`).
         """
+        regularization = {k: settings.pop(k) for k in list(settings) if k in REGULARIZATION}
         # optimizer=None: a default optimizer would be saved and then fail to load.
-        super().compile(optimizer=None, **kwargs)
+        super().compile(optimizer=None, **settings)
         default_d, default_g = self.default_optimizers()
         self.d_optimizer = default_d if d_optimizer == "auto" else keras.optimizers.get(d_optimizer)
         self.g_optimizer = default_g if g_optimizer == "auto" else keras.optimizers.get(g_optimizer)
@@ -292,20 +190,7 @@ class GAN(keras.Model):
                 for opt in (self.d_optimizer, self.g_optimizer)
             )
         self.adversarial_loss = losses_lib.get(self.default_loss if loss == "auto" else loss)
-        given = {
-            "gradient_penalty": gradient_penalty,
-            "r1_gamma": r1_gamma,
-            "r2_gamma": r2_gamma,
-            "r1_interval": r1_interval,
-            "n_critic": n_critic,
-            "ema_kimg": ema_kimg,
-            "augment": augment,
-            "ada_target": ada_target,
-            "ada_kimg": ada_kimg,
-        }
-        self.regularization = Regularization(
-            **{**self.default_compile, **{k: v for k, v in given.items() if v is not None}}
-        )
+        self.regularization = Regularization.with_defaults(self.default_compile, regularization)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
         self.loss_tracker = keras.metrics.Mean(name="loss")
         # Built now, so that restoring a checkpoint restores the slots too.
@@ -395,55 +280,128 @@ class GAN(keras.Model):
     def metrics(self):
         return [self.loss_tracker, *self.trackers.values()]
 
-    def unpack(self, data):
-        """(images, labels or None, noise (batch, noise_draws, latent_dim)) from a batch."""
+    def unpack(self, data) -> Batch:
+        """The `Batch` of a dict (or tuple) of `images`, `labels`, `noise`, `sources`;
+        noise the data does not carry is drawn from the model's seed."""
         if isinstance(data, dict):
-            images, labels, noise = data["images"], data.get("labels"), data.get("noise")
+            images, labels = data["images"], data.get("labels")
+            noise, sources = data.get("noise"), data.get("sources")
         elif isinstance(data, (tuple, list)):
-            images, labels, noise = data[0], data[1] if len(data) > 1 else None, None
+            images, labels, noise, sources = data[0], data[1] if len(data) > 1 else None, None, None
         else:
-            images, labels, noise = data, None, None
-        if noise is None:
-            batch = ops.shape(images)[0]
-            shape = (batch, self.noise_draws, self.latent_dim)
+            images, labels, noise, sources = data, None, None, None
+        if noise is None and self.noise_draws:
+            shape = (ops.shape(images)[0], self.noise_draws, self.latent_dim)
             noise = keras.random.normal(shape, seed=self.seed_generator)
-        return images, (labels if self.conditional else None), noise
+        return Batch(images, labels if self.conditional else None, noise, sources)
 
-    def discriminator_step(self, images, labels, noise, fake=None):
-        """One D update; `noise` is this step's `(batch, d_noise_draws, latent_dim)`;
-        `fake` is G's batch if already generated (else G draws it from `noise`)."""
+    def train_step(self, data):
+        """`n_critic` D steps on the same real batch with fresh noise, then one G step."""
+        batch = self.unpack(data)
+        reg, draws = self.regularization, self.regularization.d_noise_draws()
+        for critic_step in range(reg.n_critic):
+            logs = self.discriminator_step(
+                batch.rows(critic_step * draws, (critic_step + 1) * draws)
+            )
+        logs.update(self.generator_step(batch.rows(reg.n_critic * draws)))
+        return self.finish_step(logs, batch.size)
+
+    def fakes(self, batch: Batch):
+        """What G makes in one step, in training mode: images from the batch's z (row 0)."""
+        return self.generate(batch.noise[:, 0], batch.labels, training=True)
+
+    def discriminator_step(self, batch: Batch, fake=None):
+        """One D update with this step's noise rows (z, the GP draw, augmentation of real
+        and fake); `fake` is G's output if already made (else `fakes(batch)`)."""
         reg = self.regularization
         with gradient_step(self.discriminator, self.d_optimizer) as step:
             if fake is None:
-                fake = self.generate(noise[:, 0], labels, training=True)
-            fake = ops.stop_gradient(fake)  # G is not updated here: a constant for D
+                fake = self.fakes(batch)
+            fake = keras.tree.map_structure(ops.stop_gradient, fake)  # G is not updated here
             if reg.augment:  # D sees real and fake through the same kind of transforms
-                images = self.augment_images(images, noise[:, -2])
-                fake = self.augment_images(fake, noise[:, -1])
-            logs, real_logits = self.discriminator_terms(images, fake, labels)
-            total = sum(logs.values())
-            critic = self.critic(labels)
+                batch = batch._replace(images=self.augment_images(batch.images, batch.noise[:, -2]))
+                fake = self.augment_images(fake, batch.noise[:, -1])
+            logs, real_logits = self.discriminator_terms(batch, fake)
+            total = self.weighted_sum(logs)
+            critic = self.critic(batch)
             if reg.gradient_penalty:
                 # Interpolation weights: the normal CDF of a noise draw is uniform on [0, 1],
                 # so they come from (seed, step) like everything else.
-                mix = augment_lib.uniforms(noise[:, 1])[:, :1]
-                gp = penalties.gradient_penalty(critic, images, fake, mix)
+                mix = augment_lib.uniforms(batch.noise[:, 1])[:, :1]
+                gp = penalties.gradient_penalty(critic, batch.images, fake, mix)
                 logs["gp"], total = gp, total + reg.gradient_penalty * gp
-            for name, gamma, batch in (("r1", reg.r1_gamma, images), ("r2", reg.r2_gamma, fake)):
+            for name, gamma, images in (
+                ("r1", reg.r1_gamma, batch.images),
+                ("r2", reg.r2_gamma, fake),
+            ):
                 if gamma:
                     penalty = self.lazy(
-                        lambda x=batch: penalties.zero_centred_penalty(critic, x), batch
+                        lambda x=images: penalties.zero_centred_penalty(critic, x), images
                     )
                     logs[name], total = penalty, total + 0.5 * gamma * reg.r1_interval * penalty
             step.loss = total
-        # ADA's overfitting heuristic r_t = E[sign(D(real))]: near 0 while D cannot tell
-        # training images from fakes, towards 1 as it memorises them.
-        logs["d_overfit"] = ops.mean(
-            ops.sign(ops.reshape(real_logits, (ops.shape(real_logits)[0], -1))), axis=1
-        )
+        if "d_overfit" in self.loss_names:
+            # ADA's overfitting heuristic r_t = E[sign(D(real))]: near 0 while D cannot tell
+            # training images from fakes, towards 1 as it memorises them.
+            logs["d_overfit"] = ops.mean(
+                ops.sign(ops.reshape(real_logits, (ops.shape(real_logits)[0], -1))), axis=1
+            )
         if reg.ada_target:
             logs["augment_p"] = self.adapt_augmentation(real_logits)
         return logs
+
+    def generator_step(self, batch: Batch):
+        """One G update. A fresh forward pass through G *and then* D: G learns from D's
+        judgement of generated images, never from noise fed to D, and never from D's
+        loss graph."""
+        with gradient_step(self.generator, self.g_optimizer) as step:
+            batch, fake = self.as_critic_sees(batch, self.fakes(batch))
+            logs = self.generator_terms(batch, fake)
+            step.loss = self.weighted_sum(logs)
+        return logs
+
+    def as_critic_sees(self, batch: Batch, fake):
+        """(batch, fake) of a G step through D's augmentation (the real images too when
+        a relativistic loss judges the fakes against them)."""
+        if not self.regularization.augment:
+            return batch, fake
+        fake = self.augment_images(fake, batch.noise[:, -1])
+        if self.adversarial_loss.relativistic:
+            batch = batch._replace(images=self.augment_images(batch.images, batch.noise[:, -1]))
+        return batch, fake
+
+    # Weights of the logged per-example terms in each network's loss (1 if not named),
+    # so that `log.csv` shows the raw terms (e.g. L1 distances).
+    term_weights: dict = {}
+
+    def weighted_sum(self, logs: dict):
+        return sum(self.term_weights.get(name, 1.0) * value for name, value in logs.items())
+
+    def discriminator_terms(self, batch: Batch, fake):
+        """(per-example terms of D's loss by log name, D's logits of the real images)."""
+        critic = self.critic(batch)
+        real_logits, fake_logits = critic(batch.images), critic(fake)
+        loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
+        return {"d_loss": loss}, real_logits
+
+    def generator_terms(self, batch: Batch, fake) -> dict:
+        """Per-example terms of G's loss, by log name (weighted and summed for the update)."""
+        return {"g_loss": self.generator_adversarial_loss(self.critic(batch)(fake), batch)}
+
+    def generator_adversarial_loss(self, fake_logits, batch: Batch):
+        """G's per-example adversarial loss; a relativistic loss also reads D's logits of
+        the batch's real images."""
+        real_logits = None
+        if self.adversarial_loss.relativistic:
+            real_logits = self.critic(batch)(batch.images)
+        return self.adversarial_loss.generator_loss(fake_logits, real_logits)
+
+    def critic(self, batch: Batch):
+        """D as a function of images alone, under the batch's labels and sources, in
+        training mode (the penalties differentiate it)."""
+        return lambda images: self.discriminate(
+            images, batch.labels, training=True, sources=batch.sources
+        )
 
     def augment_images(self, images, noise_row):
         probability = 1.0 if self.augment_p is None else self.augment_p.value
@@ -463,10 +421,6 @@ class GAN(keras.Model):
         self.augment_p.assign(ops.clip(self.augment_p.value + step, 0.0, 1.0))
         return ops.full(ops.shape(real_logits)[:1], self.augment_p.value)
 
-    def critic(self, labels):
-        """D as a function of images alone (for the penalties), in training mode."""
-        return lambda images: self.discriminate(images, labels, training=True)
-
     def lazy(self, penalty, batch):
         """`penalty()` on every `r1_interval`-th D step, else zeros (lazy regularisation)."""
         interval = self.regularization.r1_interval
@@ -474,50 +428,6 @@ class GAN(keras.Model):
             return penalty()
         due = ops.equal(self.d_optimizer.iterations % interval, 0)
         return tf.cond(due, penalty, lambda: tf.zeros(ops.shape(batch)[:1]))
-
-    def discriminator_terms(self, images, fake, labels):
-        """(per-example terms of D's loss by log name, D's real/fake logits on `images`)."""
-        real_logits = self.discriminate(images, labels, training=True)
-        fake_logits = self.discriminate(fake, labels, training=True)
-        loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
-        return {"d_loss": loss}, real_logits
-
-    def generator_adversarial_loss(self, fake_logits, images, labels):
-        """G's per-example adversarial loss; a relativistic loss also reads D's logits of
-        the real `images` (as D sees them: augmented like the fakes)."""
-        real_logits = None
-        if self.adversarial_loss.relativistic:
-            real_logits = self.discriminate(images, labels, training=True)
-        return self.adversarial_loss.generator_loss(fake_logits, real_logits)
-
-    def generator_terms(self, fake, labels, images=None) -> dict:
-        """Per-example terms of G's loss, by log name (summed for the update); `images`
-        is the real batch (relativistic losses judge the fakes against it)."""
-        fake_logits = self.discriminate(fake, labels, training=True)
-        return {"g_loss": self.generator_adversarial_loss(fake_logits, images, labels)}
-
-    def generator_step(self, labels, noise, images=None):
-        # A fresh forward pass through G *and then* D: G learns from D's judgement of
-        # generated images, never from noise fed to D, and never from D's loss graph.
-        with gradient_step(self.generator, self.g_optimizer) as step:
-            fake = self.generate(noise[:, 0], labels, training=True)
-            if self.regularization.augment:
-                fake = self.augment_images(fake, noise[:, -1])
-                if self.adversarial_loss.relativistic:
-                    images = self.augment_images(images, noise[:, -1])
-            logs = self.generator_terms(fake, labels, images)
-            step.loss = sum(logs.values())
-        return logs
-
-    def train_step(self, data):
-        images, labels, noise = self.unpack(data)
-        reg, draws = self.regularization, self.regularization.d_noise_draws()
-        for critic_step in range(reg.n_critic):  # the same real batch, fresh z each time
-            logs = self.discriminator_step(
-                images, labels, noise[:, critic_step * draws : (critic_step + 1) * draws]
-            )
-        logs.update(self.generator_step(labels, noise[:, reg.n_critic * draws :], images))
-        return self.finish_step(logs, ops.shape(images)[0])
 
     def finish_step(self, logs, replica_batch):
         """EMA update, then the logged means (`logs` holds per-example terms)."""

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_gan.models import unet
+from keras_gan.models.step import Batch
 from keras_gan.models.translation import TranslationGAN
 from keras_gan.models.translation import per_example_l1
 from keras_gan.registry import MODELS
@@ -82,23 +83,24 @@ class CycleGAN(TranslationGAN):
             ops.convert_to_tensor(sources, "float32"), training=training
         )
 
-    def discriminate(self, images, sources=None, training=False):
-        """D_B's patch logits on B images."""
+    def discriminate(self, images, labels=None, training=False, sources=None):
+        """D_B's patch logits on B images (CycleGAN's discriminators see no pairs)."""
         return self.discriminator.get_layer("d_b")(images, training=training)
 
-    def translate_batch(self, targets, sources, labels):
+    def fakes(self, batch: Batch):
         """(A->B of the sources, B->A of the targets), from one pass of both generators."""
-        return tuple(self.generator([sources, targets], training=True))
+        return tuple(self.generator([batch.sources, batch.images], training=True))
 
-    def discriminator_terms(self, targets, fake, sources, labels) -> dict:
+    def discriminator_terms(self, batch: Batch, fake):
         fake_b, fake_a = fake
-        real_a, real_b = self.discriminator([sources, targets], training=True)
+        real_a, real_b = self.discriminator([batch.sources, batch.images], training=True)
         judged_a, judged_b = self.discriminator([fake_a, fake_b], training=True)
         loss = self.adversarial_loss.discriminator_loss
-        return {"d_loss": loss(real_a, judged_a) + loss(real_b, judged_b)}
+        return {"d_loss": loss(real_a, judged_a) + loss(real_b, judged_b)}, (real_a, real_b)
 
-    def generator_terms(self, fake, targets, sources, labels) -> dict:
+    def generator_terms(self, batch: Batch, fake) -> dict:
         fake_b, fake_a = fake
+        sources, targets = batch.sources, batch.images
         cycled_b, cycled_a = self.generator([fake_a, fake_b], training=True)  # b->a->b, a->b->a
         same_b, same_a = self.generator([targets, sources], training=True)
         judged_a, judged_b = self.discriminator([fake_a, fake_b], training=True)

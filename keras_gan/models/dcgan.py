@@ -1,11 +1,10 @@
 """DCGAN (Radford et al. 2016): unconditional, non-saturating loss, Adam 2e-4/0.5."""
 
 import keras
-from keras import ops
 
 from keras_gan.models import networks
 from keras_gan.models.base import GAN
-from keras_gan.models.base import gradient_step
+from keras_gan.models.step import gradient_step
 from keras_gan.registry import MODELS
 
 
@@ -66,11 +65,11 @@ class DCGAN(GAN):
     def train_step(self, data):
         if not self.share_fake:
             return super().train_step(data)
-        images, labels, noise = self.unpack(data)
+        batch = self.unpack(data)
         with gradient_step(self.generator, self.g_optimizer) as step:
-            fake = self.generate(noise[:, 0], labels, training=True)
+            fake = self.fakes(batch)
             with step.tape.stop_recording():
-                logs = self.discriminator_step(images, labels, noise, fake=fake)
-            generator_logs = self.generator_terms(fake, labels, images)  # D after its update
-            step.loss = sum(generator_logs.values())
-        return self.finish_step({**logs, **generator_logs}, ops.shape(images)[0])
+                logs = self.discriminator_step(batch, fake=fake)
+            generator_logs = self.generator_terms(batch, fake)  # D after its update
+            step.loss = self.weighted_sum(generator_logs)
+        return self.finish_step({**logs, **generator_logs}, batch.size)

@@ -16,7 +16,8 @@ from keras import ops
 
 from keras_gan.models import networks
 from keras_gan.models.base import GAN
-from keras_gan.models.base import gradient_step
+from keras_gan.models.step import Batch
+from keras_gan.models.step import gradient_step
 from keras_gan.registry import MODELS
 
 
@@ -78,25 +79,21 @@ class GlyphGAN(GAN):
             **kwargs,
         )
 
-    def generator_step(self, labels, noise, images=None):
-        z1, z2 = noise[:, 0], noise[:, 1]
+    def generator_step(self, batch: Batch):
+        """The template's G step with two z per example (`g_noise_draws`) and the
+        clipped diversity reward in the loss (logged unclipped)."""
+        z1, z2, labels = batch.noise[:, 0], batch.noise[:, 1], batch.labels
         with gradient_step(self.generator, self.g_optimizer) as step:
             # One batched pass for both draws: the same FLOPs, better use of the cores.
             both = self.generate(ops.concatenate([z1, z2]), ops.concatenate([labels, labels]), True)
             fake1, fake2 = ops.split(both, 2)
-            seen = (
-                self.augment_images(fake1, noise[:, -1]) if self.regularization.augment else fake1
-            )
-            logits = self.discriminate(seen, labels, training=True)
-            if self.regularization.augment and self.adversarial_loss.relativistic:
-                images = self.augment_images(images, noise[:, -1])
-            adversarial = self.generator_adversarial_loss(logits, images, labels)
+            batch, seen = self.as_critic_sees(batch, fake1)
+            adversarial = self.generator_adversarial_loss(self.critic(batch)(seen), batch)
             image_distance = ops.mean(ops.abs(fake1 - fake2), axis=(1, 2, 3))
             diversity = image_distance / (ops.mean(ops.abs(z1 - z2), axis=1) + 1e-8)
-            per_example = adversarial - self.diversity_weight * ops.minimum(
+            step.loss = adversarial - self.diversity_weight * ops.minimum(
                 diversity, self.diversity_clip
             )
-            step.loss = per_example
         return {"g_loss": adversarial, "diversity": diversity}
 
     def set_reference_images(self, images):

@@ -209,7 +209,12 @@ class StyleSlot(layers.Layer):
 
 @keras.saving.register_keras_serializable("keras_gan")
 class MinibatchStd(layers.Layer):
-    """Appends the mean standard deviation over groups of the batch as one feature map."""
+    """Appends the mean standard deviation over groups of the batch as one feature map.
+
+    Groups are runs of `group_size` consecutive examples (StyleGAN2's code interleaves
+    them instead), so replicas whose batches are multiples of the group size form the
+    very groups one device forms: training on N replicas equals training on one.
+    """
 
     def __init__(self, group_size=4, **kwargs):
         super().__init__(**kwargs)
@@ -218,10 +223,10 @@ class MinibatchStd(layers.Layer):
     def call(self, x):
         shape = ops.shape(x)
         group = ops.minimum(self.group_size, shape[0])
-        y = ops.reshape(x, (group, -1, shape[1], shape[2], shape[3]))
-        y = ops.sqrt(ops.var(y, axis=0) + 1e-8)  # (B/group, H, W, C)
+        y = ops.reshape(x, (-1, group, shape[1], shape[2], shape[3]))
+        y = ops.sqrt(ops.var(y, axis=1) + 1e-8)  # (B/group, H, W, C)
         y = ops.mean(y, axis=(1, 2, 3), keepdims=True)  # (B/group, 1, 1, 1)
-        y = ops.tile(y, (group, shape[1], shape[2], 1))
+        y = ops.tile(ops.repeat(y, group, axis=0), (1, shape[1], shape[2], 1))
         return ops.concatenate([x, y], axis=-1)
 
     def compute_output_shape(self, input_shape):

@@ -6,8 +6,7 @@
   loss with gradient penalty 10, 10 critic steps, Adam 1e-4 (0.5, 0.9).
 - `text_relgan` (Nie et al. 2019, with an LSTM): Gumbel-softmax outputs fed back step
   by step, relativistic loss, optional maximum-likelihood pre-training.
-- `text_mle`: the maximum-likelihood baseline, an LSTM language model trained with
-  teacher forcing, sampled one character at a time.
+- `text_mle` (`keras_gan.models.text_mle`): the maximum-likelihood baseline.
 
 Every model samples `tokens(z, temperature)`: ids `(batch, length)`. Temperature 0
 takes the most likely character; otherwise characters are drawn from the softmax of
@@ -23,10 +22,7 @@ from keras import layers
 from keras import ops
 
 from keras_gan.models.base import GAN
-from keras_gan.models.base import WEIGHTS_FINITE
-from keras_gan.models.base import all_finite
-from keras_gan.models.base import constructor_config
-from keras_gan.models.base import gradient_step
+from keras_gan.models.step import Batch
 from keras_gan.registry import MODELS
 
 
@@ -68,11 +64,30 @@ def draw(logits, noise, temperature):
     return ops.cast(ops.where(temperature > 0, drawn, ops.argmax(logits, axis=-1)), "int32")
 
 
+def line_nll(tokens, logits):
+    """Per-line NLL in nats per character of `tokens` (batch, length) under `logits`
+    (batch, length, vocab), counting up to and including the first end of line."""
+    per_char = keras.losses.sparse_categorical_crossentropy(tokens, logits, from_logits=True)
+    ended = ops.cumsum(ops.cast(ops.equal(tokens, 0), "int32"), axis=1)
+    counted = ops.logical_or(ended == 0, ops.logical_and(ended == 1, tokens == 0))
+    mask = ops.cast(counted, "float32")
+    return ops.sum(per_char * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+
 class TextModel:
     """What every text model shares: the vocabulary and seeded sampling."""
 
     modality = "text"
     measures_diversity = False  # lines, not images
+
+    def set_text_shape(self, vocab_size, length) -> None:
+        """Sets `vocab_size` (characters, the end of line included) and `length`."""
+        if int(vocab_size) < 2 or int(length) < 1:
+            raise ValueError(
+                "a text model needs vocab_size >= 2 (the end of line and a character) and "
+                f"length >= 1, got vocab_size={vocab_size}, length={length}"
+            )
+        self.vocab_size, self.length = int(vocab_size), int(length)
 
     def export_labels(self, info: dict) -> list[str] | None:
         """A text export spells its lines with the run's character vocabulary."""
@@ -94,9 +109,9 @@ class TextModel:
                 f"model takes {self.vocab_size} and {self.length}"
             )
 
-    def unpack(self, data):
-        """(one-hot lines, None, noise) from a batch of token ids."""
-        return ops.one_hot(data["tokens"], self.vocab_size), None, data["noise"]
+    def unpack(self, data) -> Batch:
+        """The `Batch` of a batch of token ids: one-hot lines are the real images."""
+        return Batch(ops.one_hot(data["tokens"], self.vocab_size), None, data["noise"])
 
     def sample(self, z, temperature=0.0):
         """`tokens(z, temperature)` as one compiled graph (sampling a line is a loop)."""
@@ -139,7 +154,7 @@ class TextWGANGP(TextModel, GAN):
     def __init__(
         self, vocab_size, length, latent_dim=128, width=128, blocks=5, seed=None, **kwargs
     ):
-        self.vocab_size, self.length = int(vocab_size), int(length)
+        self.set_text_shape(vocab_size, length)
         self.width, self.blocks = width, blocks
         super().__init__(
             generator=text_generator(latent_dim, self.length, self.vocab_size, width, blocks),
@@ -153,117 +168,6 @@ class TextWGANGP(TextModel, GAN):
         probabilities = self.generate(z, training=False)
         logits = ops.log(ops.maximum(probabilities, 1e-12))
         return draw(logits, self.sampling_noise(z), temperature)
-
-
-def line_nll(tokens, logits):
-    """Per-line NLL in nats per character of `tokens` (batch, length) under `logits`
-    (batch, length, vocab), counting up to and including the first end of line."""
-    per_char = keras.losses.sparse_categorical_crossentropy(tokens, logits, from_logits=True)
-    ended = ops.cumsum(ops.cast(ops.equal(tokens, 0), "int32"), axis=1)
-    counted = ops.logical_or(ended == 0, ops.logical_and(ended == 1, tokens == 0))
-    mask = ops.cast(counted, "float32")
-    return ops.sum(per_char * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
-
-
-def language_model(length, vocab_size, embedding_dim, units):
-    """Ids (batch, length) -> logits (batch, length, vocab) of each next character."""
-    ids = keras.Input((length,), dtype="int32", name="ids")
-    x = layers.Embedding(vocab_size, embedding_dim, name="embedding")(ids)
-    x = layers.LSTM(units, return_sequences=True, name="lstm")(x)
-    return keras.Model(ids, layers.Dense(vocab_size, name="next")(x), name="generator")
-
-
-@MODELS.register("text_mle")
-@keras.saving.register_keras_serializable("keras_gan")
-class TextMLE(TextModel, keras.Model):
-    """Maximum-likelihood baseline: an LSTM language model with teacher forcing.
-
-    It has no discriminator; it trains, checkpoints, resumes, samples and exports
-    through the same `kgan` commands as the GANs. The loss `nll` is nats per character
-    (the end of line included, padding after it not).
-
-    Args:
-        vocab_size: characters, including the end of line (from the data).
-        length: characters per line (from the data).
-        units: LSTM width.
-        embedding_dim: size of the character embedding.
-        latent_dim: size of z, which only seeds sampling.
-        seed: unused (the data carries the noise); kept for the common signature.
-    """
-
-    default_adam = {"learning_rate": 2e-3}
-    # What the input pipeline asks of a model: one noise row (it seeds sampling), no labels.
-    conditional = False
-    noise_draws = 1
-
-    def __init__(
-        self, vocab_size, length, units=256, embedding_dim=64, latent_dim=8, seed=None, **kwargs
-    ):
-        super().__init__(**kwargs)
-        self.vocab_size, self.length = int(vocab_size), int(length)
-        self.units, self.embedding_dim, self.latent_dim = units, embedding_dim, latent_dim
-        self.seed = seed
-        self.generator = language_model(self.length, self.vocab_size, embedding_dim, units)
-        self.built = True
-
-    sampling_generator = property(lambda self: self.generator)
-    networks = property(lambda self: {"generator": self.generator})
-    optimizers = property(lambda self: {"G": self.g_optimizer})
-
-    def checkpointed(self) -> dict:
-        return {"generator": self.generator, "g_optimizer": self.g_optimizer}
-
-    def compile(self, loss="auto", jit_compile=False, **regularization):
-        used = [k for k, v in {"loss": loss not in ("auto", None), **regularization}.items() if v]
-        if used:
-            raise ValueError(
-                "text_mle is a language model: GAN losses and regularisers do not apply "
-                f"(got {', '.join(used)})"
-            )
-        super().compile(optimizer=None, jit_compile=jit_compile)
-        self.g_optimizer = keras.optimizers.Adam(**self.default_adam, name="g_adam")
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.nll_tracker = keras.metrics.Mean(name="nll")
-
-    @property
-    def metrics(self):
-        return [self.nll_tracker]
-
-    def nll(self, tokens):
-        """Per-line NLL in nats per character under the model."""
-        tokens = ops.convert_to_tensor(tokens, "int32")
-        inputs = ops.pad(tokens[:, :-1], ((0, 0), (1, 0)))  # the end of line starts a line
-        logits = self.generator(inputs, training=False)
-        return line_nll(tokens, logits)
-
-    def train_step(self, data):
-        tokens = data["tokens"]
-        inputs = ops.pad(tokens[:, :-1], ((0, 0), (1, 0)))
-        with gradient_step(self.generator, self.g_optimizer) as step:
-            nll = line_nll(tokens, self.generator(inputs, training=True))
-            step.loss = nll
-        self.nll_tracker.update_state(nll)
-        weights = self.generator.trainable_variables
-        return {"nll": self.nll_tracker.result(), WEIGHTS_FINITE: all_finite(weights)}
-
-    def tokens(self, z, temperature=0.0):
-        """Lines drawn one character at a time (the LSTM re-reads the prefix), in one
-        `tf.while_loop`: a graph traces the step once."""
-        noise = self.sampling_noise(z)
-
-        def step(t, ids):
-            logits = self.generator(ops.pad(ids[:, :-1], ((0, 0), (1, 0))), training=False)
-            at_t = tf.reshape(t, [1])
-            chosen = draw(
-                tf.gather(logits, at_t, axis=1), tf.gather(noise, at_t, axis=1), temperature
-            )
-            return t + 1, ids + chosen * tf.one_hot(t, self.length, dtype=tf.int32)[None]
-
-        start = (tf.constant(0), tf.zeros((ops.shape(z)[0], self.length), tf.int32))
-        return tf.while_loop(lambda t, ids: t < self.length, step, start)[1]
-
-    def get_config(self):
-        return constructor_config(self)
 
 
 @keras.saving.register_keras_serializable("keras_gan")
@@ -392,7 +296,7 @@ class TextRelGAN(TextModel, GAN):
         seed=None,
         **kwargs,
     ):
-        self.vocab_size, self.length = int(vocab_size), int(length)
+        self.set_text_shape(vocab_size, length)
         self.units, self.embedding_dim, self.filters = units, embedding_dim, filters
         self.beta_max, self.anneal_steps = float(beta_max), int(anneal_steps)
         self.pretrain_steps = int(pretrain_steps)
@@ -436,35 +340,17 @@ class TextRelGAN(TextModel, GAN):
     def tokens(self, z, temperature=0.0):
         return self.generator.hard(z, self.sampling_noise(z), temperature)
 
-    def train_step(self, data):
-        real, _, noise = self.unpack(data)
-        loss = self.adversarial_loss
-
-        with gradient_step(self.discriminator, self.d_optimizer) as step:
-            fake = ops.stop_gradient(self.generate(noise[:, 0], training=True))
-            real_logits = self.discriminate(real, training=True)
-            fake_logits = self.discriminate(fake, training=True)
-            step.loss = d_loss = loss.discriminator_loss(real_logits, fake_logits)
-
-        def adversarial():
-            fake = self.generate(noise[:, 1], training=True)
-            fake_logits = self.discriminate(fake, training=True)
-            return loss.generator_loss(fake_logits, self.discriminate(real, training=True))
+    def generator_terms(self, batch: Batch, fake) -> dict:
+        """The relativistic G loss; while pre-training, the NLL of the real lines under
+        teacher forcing instead (chosen in the graph; the update is the same)."""
+        adversarial_terms = super().generator_terms
+        if not self.pretrain_steps:
+            return adversarial_terms(batch, fake)
 
         def likelihood():
-            logits = self.generator.teacher_forced(noise[:, 1], real)
-            return line_nll(ops.argmax(real, axis=-1), logits)
+            logits = self.generator.teacher_forced(batch.noise[:, 0], batch.images)
+            return line_nll(ops.argmax(batch.images, axis=-1), logits)
 
-        with gradient_step(self.generator, self.g_optimizer) as step:
-            if self.pretrain_steps:  # the loss is chosen in the graph, the update is not
-                pretraining = self.g_optimizer.iterations < self.pretrain_steps
-                g_loss = tf.cond(pretraining, likelihood, adversarial)
-            else:
-                g_loss = adversarial()
-            step.loss = g_loss
-        logs = {
-            "d_loss": d_loss,
-            "g_loss": g_loss,
-            "d_overfit": ops.sign(real_logits - fake_logits)[:, 0],
-        }
-        return self.finish_step(logs, ops.shape(real)[0])
+        pretraining = self.g_optimizer.iterations < self.pretrain_steps
+        adversarial = lambda: adversarial_terms(batch, fake)["g_loss"]  # noqa: E731
+        return {"g_loss": tf.cond(pretraining, likelihood, adversarial)}

@@ -13,7 +13,7 @@ from keras import ops
 
 from keras_gan.models import unet
 from keras_gan.models.base import GAN
-from keras_gan.models.base import gradient_step
+from keras_gan.models.step import Batch
 from keras_gan.registry import MODELS
 
 # Regularization fields a translation model runs with; the others need noise draws.
@@ -29,10 +29,9 @@ def _tensors(*images):
 
 
 class TranslationGAN(GAN):
-    """Base class. `term_weights` weighs the logged per-example terms in each loss
-    (terms without a weight count once), so `log.csv` shows raw L1 distances."""
+    """Base class: the GAN step template with G's fakes made from the batch's sources,
+    and D judging (image, source) pairs. `term_weights` weighs the logged L1 terms."""
 
-    term_weights: dict = {}
     translates = True
     measures_diversity = False  # no noise input
 
@@ -47,13 +46,7 @@ class TranslationGAN(GAN):
 
     def compile(self, *args, **kwargs):
         super().compile(*args, **kwargs)
-        defaults = type(self.regularization)()
-        unsupported = [
-            name
-            for name in type(self.regularization).__dataclass_fields__
-            if name not in SUPPORTED
-            and getattr(self.regularization, name) != getattr(defaults, name)
-        ]
+        unsupported = [name for name in self.regularization.changed() if name not in SUPPORTED]
         if self.adversarial_loss.relativistic:
             unsupported.append(f"the {self.adversarial_loss.name} loss")
         if unsupported:
@@ -82,55 +75,22 @@ class TranslationGAN(GAN):
                 f"{data.images.shape[1:]}"
             )
 
-    def unpack(self, data):
-        """(targets, sources, style labels or None) from a batch dict."""
-        labels = data.get("labels") if self.conditional else None
-        return data["images"], data["sources"], labels
+    def generate(self, sources, labels=None, training=False):
+        """Translations of `sources` (the trained generator when `training`, else the
+        sampling one); a style-conditioned model also takes `labels`."""
+        return super().generate(sources, labels, training)
 
-    def discriminate(self, images, sources, training=False):
+    def fakes(self, batch: Batch):
+        return self.generate(batch.sources, batch.labels, training=True)
+
+    def discriminate(self, images, labels=None, training=False, sources=None):
+        """PatchGAN logits of (image, source) pairs."""
+        if sources is None:
+            raise ValueError(f"{type(self).__name__}'s discriminator judges pairs: pass sources")
         return self.discriminator(_tensors(images, sources), training=training)
 
-    def weighted_sum(self, logs):
-        return sum(self.term_weights.get(name, 1.0) * value for name, value in logs.items())
-
-    def discriminator_terms(self, targets, fake, sources, labels) -> dict:
-        real_logits = self.discriminate(targets, sources, training=True)
-        fake_logits = self.discriminate(fake, sources, training=True)
-        return {"d_loss": self.adversarial_loss.discriminator_loss(real_logits, fake_logits)}
-
-    def generator_terms(self, fake, targets, sources, labels) -> dict:
-        return {
-            "g_loss": self.adversarial_loss.generator_loss(
-                self.discriminate(fake, sources, training=True)
-            ),
-            "l1": per_example_l1(fake, targets),
-        }
-
-    def translate_batch(self, targets, sources, labels):
-        """What one training step generates (CycleGAN: both directions)."""
-        return self.generate(sources, labels, training=True)
-
-    def discriminator_step(self, targets, sources, labels):
-        with gradient_step(self.discriminator, self.d_optimizer) as step:
-            fake = self.translate_batch(targets, sources, labels)
-            fake = keras.tree.map_structure(ops.stop_gradient, fake)  # G is not updated here
-            logs = self.discriminator_terms(targets, fake, sources, labels)
-            step.loss = self.weighted_sum(logs)
-        return logs
-
-    def generator_step(self, targets, sources, labels):
-        with gradient_step(self.generator, self.g_optimizer) as step:
-            fake = self.translate_batch(targets, sources, labels)
-            logs = self.generator_terms(fake, targets, sources, labels)
-            step.loss = self.weighted_sum(logs)
-        return logs
-
-    def train_step(self, data):
-        targets, sources, labels = self.unpack(data)
-        for _ in range(self.regularization.n_critic):
-            logs = self.discriminator_step(targets, sources, labels)
-        logs.update(self.generator_step(targets, sources, labels))
-        return self.finish_step(logs, ops.shape(targets)[0])
+    def generator_terms(self, batch: Batch, fake) -> dict:
+        return {**super().generator_terms(batch, fake), "l1": per_example_l1(fake, batch.images)}
 
 
 @MODELS.register("pix2pix")
@@ -241,32 +201,36 @@ class Font2Font(TranslationGAN):
         )
         self.encoder = self.generator.get_layer("encoder")
 
-    def judge(self, images, sources):
-        """(patch logits, style logits)."""
-        return self.discriminator(_tensors(images, sources), training=True)
+    def judge(self, images, batch: Batch):
+        """(patch logits, style logits) of (image, source) pairs."""
+        return self.discriminator(_tensors(images, batch.sources), training=True)
 
-    def discriminate(self, images, sources, training=False):
-        return self.discriminator(_tensors(images, sources), training=training)[0]
+    def discriminate(self, images, labels=None, training=False, sources=None):
+        return super().discriminate(images, labels, training, sources)[0]
 
     def category_loss(self, class_logits, labels):
         return keras.losses.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
 
-    def discriminator_terms(self, targets, fake, sources, labels) -> dict:
-        real_logits, real_classes = self.judge(targets, sources)
-        fake_logits, fake_classes = self.judge(fake, sources)
-        return {
+    def discriminator_terms(self, batch: Batch, fake):
+        real_logits, real_classes = self.judge(batch.images, batch)
+        fake_logits, fake_classes = self.judge(fake, batch)
+        terms = {
             "d_loss": self.adversarial_loss.discriminator_loss(real_logits, fake_logits),
             "d_category": 0.5
-            * (self.category_loss(real_classes, labels) + self.category_loss(fake_classes, labels)),
+            * (
+                self.category_loss(real_classes, batch.labels)
+                + self.category_loss(fake_classes, batch.labels)
+            ),
         }
+        return terms, real_logits
 
-    def generator_terms(self, fake, targets, sources, labels) -> dict:
-        fake_logits, fake_classes = self.judge(fake, sources)
-        encoded_source = self.encoder(sources, training=True)[-1]
+    def generator_terms(self, batch: Batch, fake) -> dict:
+        fake_logits, fake_classes = self.judge(fake, batch)
+        encoded_source = self.encoder(batch.sources, training=True)[-1]
         encoded_fake = self.encoder(fake, training=True)[-1]
         return {
             "g_loss": self.adversarial_loss.generator_loss(fake_logits),
-            "l1": per_example_l1(fake, targets),
+            "l1": per_example_l1(fake, batch.images),
             "const": ops.mean(ops.square(encoded_fake - encoded_source), axis=(1, 2, 3)),
-            "g_category": self.category_loss(fake_classes, labels),
+            "g_category": self.category_loss(fake_classes, batch.labels),
         }

@@ -1,4 +1,6 @@
-"""`GANContract`: what every registered GAN variant must do. Subclass it per variant."""
+"""`GANContract`: what every registered GAN variant must do, for every family (noise to
+image, conditional, translation, text) through the one step template. Subclass it in
+the variant's test file and set the class attributes."""
 
 import keras
 import numpy as np
@@ -6,67 +8,88 @@ import pytest
 import tensorflow as tf
 
 from keras_gan.distributed import mirrored_strategy
-from keras_gan.models.base import WEIGHTS_FINITE
+from keras_gan.models.step import WEIGHTS_FINITE
 from keras_gan.registry import MODELS
 from keras_gan.runs import checkpoint_for
 
 
 class GANContract:
-    """Set `name`, `model_cls`, small non-default `init_kwargs` (and `compile_kwargs`)."""
+    """Set `name`, `model_cls`, small non-default `init_kwargs` (and `compile_kwargs`);
+    `sizes` is the constructor argument that sets the sample shape and values the
+    networks must fit at; `bad_size` an argument and the error it must raise."""
 
     name: str
     model_cls: type
     init_kwargs: dict
     compile_kwargs: dict = {}  # e.g. penalties or EMA, so the contract covers them too
+    sizes: tuple = ("image_size", (16, 32, 64))
+    bad_size: tuple = ({"image_size": 24}, "image_size must be 4 times a power of two")
     batch = 4
 
+    def build(self, **overrides):
+        """The model with `init_kwargs` and `overrides` (and what a variant fills in)."""
+        return self.model_cls(**{**self.init_kwargs, **overrides})
+
     def make(self, **overrides):
-        model = self.model_cls(**{**self.init_kwargs, **overrides})
+        model = self.build(**overrides)
         model.compile(**self.compile_kwargs)
         return model
 
     def data(self, model, batch=None):
+        """A batch of what the model trains on, drawn from a fixed seed."""
         batch = batch or self.batch
         rng = np.random.default_rng(0)
-        images = rng.uniform(-1, 1, (batch, *model.image_shape)).astype("float32")
-        sample = {
-            "images": images,
-            "noise": rng.normal(size=(batch, model.noise_draws, model.latent_dim)).astype(
-                "float32"
-            ),
-        }
+        if model.modality == "text":
+            sample = {"tokens": rng.integers(0, model.vocab_size, (batch, model.length))}
+        else:
+            shape = (batch, *model.image_shape)
+            sample = {"images": rng.uniform(-1, 1, shape).astype("float32")}
+            if model.translates:
+                sample["sources"] = rng.uniform(-1, 1, shape).astype("float32")
+        if model.noise_draws:
+            noise = rng.normal(size=(batch, model.noise_draws, model.latent_dim))
+            sample["noise"] = noise.astype("float32")
         if model.conditional:
             sample["labels"] = rng.integers(0, model.num_classes, batch).astype("int32")
         return sample
 
-    def dataset(self, model, steps=2):
-        return tf.data.Dataset.from_tensors(self.data(model)).repeat(steps)
+    def dataset(self, model, steps=2, batch=None):
+        return tf.data.Dataset.from_tensors(self.data(model, batch)).repeat(steps)
 
     def inputs(self, model, seeds=(1, 2)):
-        z = np.stack([np.random.default_rng(s).normal(size=model.latent_dim) for s in seeds])
-        z = z.astype("float32")
+        """What `model(...)` takes for two examples: z, or sources for a translation
+        model, with labels for a conditional one."""
+        if model.translates:
+            draws = [np.random.default_rng(s).uniform(-1, 1, model.image_shape) for s in seeds]
+        else:
+            draws = [np.random.default_rng(s).normal(size=model.latent_dim) for s in seeds]
+        x = np.stack(draws).astype("float32")
         if model.conditional:
-            return z, np.arange(len(seeds), dtype="int32") % model.num_classes
-        return z
+            return x, np.arange(len(seeds), dtype="int32") % model.num_classes
+        return x
 
     # ----------------------------------------------------------------- the contract
 
     def test_registered(self):
         assert MODELS.get(self.name) is self.model_cls
 
-    @pytest.mark.parametrize("image_size", [16, 32, 64])
-    def test_generator_output_fits_discriminator_input(self, image_size):
-        model = self.make(image_size=image_size)
-        images = model(self.inputs(model))
-        assert tuple(images.shape[1:]) == (image_size, image_size, self.init_kwargs["channels"])
-        assert tuple(model.discriminator.inputs[0].shape[1:]) == tuple(images.shape[1:])
-        labels = self.inputs(model)[1] if model.conditional else None
-        assert model.discriminate(images, labels).shape == (2, 1)
-        assert np.all(np.abs(images) <= 1.0)
+    def test_generator_output_fits_discriminator_input(self):
+        key, values = self.sizes
+        for value in values:
+            model = self.make(**{key: value})
+            inputs = self.inputs(model)
+            samples = model(inputs)
+            assert tuple(samples.shape[1:]) == tuple(model.discriminator.inputs[0].shape[1:])
+            assert np.all(np.abs(samples) <= 1.0)
+            labels = inputs[1] if model.conditional else None
+            sources = (inputs[0] if model.conditional else inputs) if model.translates else None
+            logits = model.discriminate(samples, labels, sources=sources)
+            assert logits.shape[0] == 2 and np.all(np.isfinite(logits))
 
-    def test_bad_image_size_is_a_clear_error(self):
-        with pytest.raises(ValueError, match="image_size must be 4 times a power of two"):
-            self.make(image_size=24)
+    def test_bad_size_is_a_clear_error(self):
+        arguments, message = self.bad_size
+        with pytest.raises(ValueError, match=message):
+            self.make(**arguments)
 
     @pytest.mark.parametrize("run_eagerly", [True, False])
     def test_fit_logs_every_loss(self, run_eagerly):
@@ -82,8 +105,8 @@ class GANContract:
 
     def test_steps_update_only_their_own_network(self):
         model = self.make()
-        sample = self.data(model)
-        images, labels, noise = model.unpack(sample)
+        batch = model.unpack(self.data(model))
+        draws = model.regularization.d_noise_draws()
 
         def snapshot(network):
             return [v.numpy().copy() for v in network.trainable_variables]
@@ -94,25 +117,21 @@ class GANContract:
             )
 
         g_before, d_before = snapshot(model.generator), snapshot(model.discriminator)
-        d_draws = model.regularization.d_noise_draws()
-        model.discriminator_step(images, labels, noise[:, :d_draws])
+        model.discriminator_step(batch.rows(0, draws))
         assert unchanged(g_before, model.generator)
         assert not unchanged(d_before, model.discriminator)
         d_after = snapshot(model.discriminator)
-        model.generator_step(labels, noise[:, d_draws * model.regularization.n_critic :])
+        model.generator_step(batch.rows(draws * model.regularization.n_critic))
         assert unchanged(d_after, model.discriminator)
         assert not unchanged(g_before, model.generator)
 
     def test_generator_gradient_flows_through_the_discriminator(self):
         model = self.make()
-        z = self.inputs(model)
-        labels = z[1] if model.conditional else None
-        z = z[0] if model.conditional else z
+        batch = model.unpack(self.data(model))
+        batch = batch.rows(model.regularization.d_noise_draws() * model.regularization.n_critic)
         with tf.GradientTape() as tape:
-            logits = model.discriminate(
-                model.generate(z, labels, training=True), labels, training=True
-            )
-            loss = tf.reduce_mean(model.adversarial_loss.generator_loss(logits))
+            # The adversarial term alone: D's judgement of G's samples.
+            loss = tf.reduce_mean(model.generator_terms(batch, model.fakes(batch))["g_loss"])
         grads = tape.gradient(loss, model.generator.trainable_variables)
         assert all(g is not None for g in grads)
         assert sum(float(tf.reduce_sum(tf.abs(g))) for g in grads) > 0
@@ -128,8 +147,8 @@ class GANContract:
         assert clone.regularization == model.regularization
         assert clone.count_params() == model.count_params()
 
-    # Save/restore semantics do not depend on graph mode (tested in test_fit_logs_every_loss
-    # and the mirrored test); eager steps skip minutes of tracing for the deep models.
+    # Save/restore semantics do not depend on graph mode (tested in test_fit_logs_every_loss);
+    # eager steps skip minutes of tracing for the deep models.
     def test_save_load_restores_outputs_and_optimizer_state(self, tmp_path):
         model = self.make()
         model.run_eagerly = True
@@ -157,15 +176,45 @@ class GANContract:
         fresh, fresh_step = self.make(), tf.Variable(0, dtype=tf.int64)
         checkpoint_for(fresh, fresh_step).restore(path).assert_consumed()
         assert int(fresh_step) == 2 and int(fresh.g_optimizer.iterations) == 2
-        for a, b in zip(
-            model.variables + model.d_optimizer.variables,
-            fresh.variables + fresh.d_optimizer.variables,
-        ):
-            np.testing.assert_array_equal(a, b)
 
-    def test_fit_under_mirrored_strategy(self, two_cpus):
-        strategy = mirrored_strategy(two_cpus)
-        with strategy.scope():
-            model = self.make()
-        history = model.fit(self.dataset(model), epochs=1, verbose=0, shuffle=False)
-        assert np.isfinite(history.history["loss"][-1])
+        # Seed-generator states (e.g. an LSTM cell's, for dropout it does not use) are not
+        # training state: the data carries every random draw.
+        def state(m):
+            parts = m.variables + m.d_optimizer.variables + m.g_optimizer.variables
+            return [v for v in parts if "seed_generator" not in v.path]
+
+        for a, b in zip(state(model), state(fresh), strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=a.path)
+
+    def test_two_replicas_train_like_one_device(self, two_cpus):
+        """One eager step of the global batch on two replicas makes the updates and logs
+        the losses of one device (tests/test_distribute.py checks graph mode). Plain SGD
+        makes each update the gradient itself: Adam's first step is +-rate wherever a
+        gradient is rounding noise (a conv bias before batch norm), so it would compare
+        the noise's signs, not the replicas' arithmetic."""
+        runs = []
+        for strategy in (
+            tf.distribute.OneDeviceStrategy(two_cpus[0]),
+            mirrored_strategy(two_cpus),
+        ):
+            keras.utils.set_random_seed(0)  # the same initial weights for both
+            with strategy.scope():
+                model = self.build()
+                model.compile(
+                    d_optimizer=keras.optimizers.SGD(0.01),
+                    g_optimizer=keras.optimizers.SGD(0.01),
+                    **self.compile_kwargs,
+                )
+            model.run_eagerly = True
+            before = [v.numpy().copy() for v in model.trainable_variables]
+            logs = model.fit(self.dataset(model, steps=1), verbose=0, shuffle=False).history
+            after = [v.numpy() for v in model.trainable_variables]
+            runs.append((model, [b - a for a, b in zip(before, after)], logs))
+        (one, one_updates, one_logs), (two, two_updates, two_logs) = runs
+        assert two.distribute_strategy.num_replicas_in_sync == 2
+        for variable, a, b in zip(one.trainable_variables, one_updates, two_updates):
+            # Updates of 1e-9 are a gradient of rounding noise (before a batch norm).
+            atol = max(1e-3 * float(np.abs(a).max()), 1e-6)
+            np.testing.assert_allclose(b, a, rtol=1e-3, atol=atol, err_msg=variable.path)
+        for key in one.loss_names:
+            np.testing.assert_allclose(one_logs[key], two_logs[key], rtol=1e-4, atol=1e-6)

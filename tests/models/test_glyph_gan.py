@@ -20,8 +20,8 @@ class TestGlyphGAN(GANContract):
         "seed": 3,
     }
 
-    def make(self, **overrides):
-        model = super().make(**overrides)
+    def build(self, **overrides):
+        model = super().build(**overrides)
         size = model.image_shape[0]
         references = np.random.default_rng(1).integers(0, 256, (3, size, size, 1), dtype=np.uint8)
         model.set_reference_images(references)

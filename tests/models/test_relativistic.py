@@ -6,6 +6,7 @@ import pytest
 from keras_gan.config import RunConfig
 from keras_gan.models import DCGAN
 from keras_gan.models import Pix2Pix
+from keras_gan.models.step import Batch
 from keras_gan.training import fit
 from tests.tiny import TINY
 
@@ -20,7 +21,7 @@ def test_generator_loss_judges_the_fakes_against_the_real_batch(name):
     model.compile(loss=name)
     rng = np.random.default_rng(0)
     fake, real = rng.uniform(-1, 1, (2, 4, 16, 16, 1)).astype("float32")
-    g_loss = np.asarray(model.generator_terms(fake, None, real)["g_loss"])
+    g_loss = np.asarray(model.generator_terms(Batch(real), fake)["g_loss"])
     f = np.asarray(model.discriminate(fake, training=True))[:, 0]
     r = np.asarray(model.discriminate(real, training=True))[:, 0]
     if name == "relativistic":

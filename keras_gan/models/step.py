@@ -1,0 +1,84 @@
+"""What every model's training step is made of: one batch structure and one update.
+
+`Batch` is what a step reads, the same for every family: the images D learns as real
+(targets of a translation, one-hot lines of text), the labels, the noise rows and
+the source images of a translation. `gradient_step` is the one "tape, scale the loss,
+apply the gradients" update that every network's step goes through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+from typing import NamedTuple
+
+import tensorflow as tf
+from keras import ops
+
+# Returned by `train_step` beside the losses: a check for the training loop, not a log column.
+WEIGHTS_FINITE = "weights_finite"
+
+
+class Batch(NamedTuple):
+    """One training batch.
+
+    Attributes:
+        images: what D learns as real, in [-1, 1] (a translation's targets; one-hot
+            lines for text models).
+        labels: int32 class or style ids, or `None` (unconditional).
+        noise: `(batch, rows, latent_dim)` normal draws, or `None` (no noise input).
+            Inside a D or G step it holds that step's rows; row 0 is its z.
+        sources: a translation's source images, else `None`.
+    """
+
+    images: Any
+    labels: Any = None
+    noise: Any = None
+    sources: Any = None
+
+    def rows(self, start: int, stop: int | None = None) -> Batch:
+        """The batch with noise rows `start:stop` only (one D or G step's share)."""
+        return self if self.noise is None else self._replace(noise=self.noise[:, start:stop])
+
+    @property
+    def size(self):
+        """Examples in this replica's batch."""
+        return ops.shape(self.images)[0]
+
+
+def all_finite(weights):
+    """1.0 if no value of `weights` is NaN/Inf, else 0.0 (one read of every weight, small
+    next to a training step's convolutions)."""
+    return ops.cast(ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in weights])), "float32")
+
+
+def global_mean(per_example):
+    """Mean over the global batch: per-replica sums add up across replicas."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    batch = ops.cast(ops.shape(per_example)[0], "float32")
+    return ops.sum(per_example) / (batch * replicas)
+
+
+class GradientStep:
+    """What `gradient_step` yields: the tape, and `loss`, the per-example loss to set."""
+
+    def __init__(self, tape):
+        self.tape, self.loss = tape, None
+
+
+@contextlib.contextmanager
+def gradient_step(network, optimizer):
+    """One update of `network` by `optimizer`: the body computes the per-example loss
+    under the yielded step's tape and sets `step.loss`; on leaving, the mean over the
+    global batch (scaled for mixed float16) is differentiated and applied.
+
+    Example:
+    >>> with gradient_step(gan.generator, gan.g_optimizer) as step:  # doctest: +SKIP
+    ...     step.loss = gan.generator_terms(batch, fake)["g_loss"]
+    """
+    with tf.GradientTape() as tape:
+        step = GradientStep(tape)
+        yield step
+        loss = optimizer.scale_loss(global_mean(step.loss))
+    variables = network.trainable_variables
+    optimizer.apply(tape.gradient(loss, variables), variables)
