@@ -1,5 +1,3 @@
-import pytest
-
 from keras_gan.models import CDCGAN
 from tests.models.gan_contract import GANContract
 
@@ -17,7 +15,3 @@ class TestCDCGAN(GANContract):
         "seed": 3,
     }
 
-    # The conditional step under replicas: glyph_gan and acgan cover it (-m slow runs it).
-    @pytest.mark.slow
-    def test_fit_under_mirrored_strategy(self, two_cpus):
-        super().test_fit_under_mirrored_strategy(two_cpus)
