@@ -20,22 +20,11 @@ from __future__ import annotations
 import tensorflow as tf
 from keras import ops
 
-OPERATIONS = ("translation", "cutout", "color")
+from keras_gan.regularization import OPERATIONS
+
 # Uniform numbers one augmentation call draws per example: 2 + 2 + 3 parameters,
 # plus one "apply?" number per operation.
 UNIFORMS = 10
-
-
-def parse_policy(policy: str) -> tuple[str, ...]:
-    """`"translation,cutout,color"` -> the operations, checked; "" -> none."""
-    names = tuple(p for p in policy.replace(" ", "").split(",") if p)
-    unknown = [n for n in names if n not in OPERATIONS]
-    if unknown:
-        raise ValueError(
-            f"augment policy has unknown operation(s) {', '.join(unknown)}; "
-            f"valid: {', '.join(OPERATIONS)} (comma-separated)"
-        )
-    return names
 
 
 def uniforms(noise_row):

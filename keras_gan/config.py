@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from keras_gan.regularization import Regularization
+
 
 class ConfigError(ValueError):
     """A configuration value or key is not what was expected."""
@@ -53,11 +55,13 @@ class TrainConfig:
         jit_compile: compile the training step with XLA.
         loss: adversarial loss name, or `auto` for the model's default.
         d_learning_rate, g_learning_rate: `None` keeps the model's defaults.
-        gradient_penalty, r1_gamma, r2_gamma, r1_interval, n_critic, ema_kimg,
-            augment, ada_target, ada_kimg: the discriminator's penalties, critic steps
-            per generator step, the EMA generator's half-life and the (adaptive)
-            augmentation (see `keras_gan.models.GAN.compile`); `None` keeps the
-            model's defaults (e.g. wgan_gp: gradient_penalty=10, n_critic=5).
+        regularization: the stabilisers given for this run, by the names of
+            `keras_gan.regularization.Regularization` (penalties, critic steps per
+            generator step, the EMA generator's half-life, the (adaptive)
+            augmentation), passed to the model as they are; what is not given keeps
+            the model's defaults (e.g. wgan_gp: gradient_penalty=10, n_critic=5).
+            `train.NAME` (e.g. `--set train.n_critic=2`) is accepted for
+            `train.regularization.NAME`.
         log_every: steps between progress lines, `log.csv` rows and TensorBoard points.
         sample_every: steps between sample grids (a multiple of `log_every`).
         checkpoint_every: steps between checkpoints (a multiple of `log_every`).
@@ -93,15 +97,7 @@ class TrainConfig:
     loss: str = "auto"
     d_learning_rate: float | None = None
     g_learning_rate: float | None = None
-    gradient_penalty: float | None = None
-    r1_gamma: float | None = None
-    r2_gamma: float | None = None
-    r1_interval: int | None = None
-    n_critic: int | None = None
-    ema_kimg: float | None = None
-    augment: str | None = None
-    ada_target: float | None = None
-    ada_kimg: float | None = None
+    regularization: dict = field(default_factory=dict)
     log_every: int = 50
     sample_every: int = 200
     checkpoint_every: int = 200
@@ -151,6 +147,15 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
+        train = values.get("train")
+        if isinstance(train, dict) and set(train) & set(Regularization.names()):
+            # `train.NAME` (older config.json files, --set) means train.regularization.NAME.
+            flat = {k: train[k] for k in Regularization.names() if k in train}
+            nested = train.get("regularization") or {}
+            if not isinstance(nested, dict):
+                raise ConfigError(f"train.regularization must be an object, got {nested!r}")
+            rest = {k: v for k, v in train.items() if k not in flat}
+            values = {**values, "train": {**rest, "regularization": {**nested, **flat}}}
         return _build(cls, values, prefix="")
 
     def merge(self, values: dict[str, Any]) -> "RunConfig":
@@ -230,6 +235,10 @@ class RunConfig:
                 )
         if d.channels not in (1, 3):
             raise ConfigError(f"data.channels must be 1 or 3, got {d.channels!r}")
+        try:  # the model's own defaults fill in the rest when it compiles
+            Regularization.with_defaults({}, t.regularization)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"train.regularization: {e}") from None
         if t.strategy not in STRATEGIES:
             raise ConfigError(
                 f"train.strategy must be one of {', '.join(STRATEGIES)}, got {t.strategy!r}"

@@ -10,7 +10,6 @@ above the models and below training, sampling and the font tools, which all open
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import inspect
 import json
 import os
@@ -27,7 +26,6 @@ from keras_gan import data as data_lib
 from keras_gan import models  # noqa: F401  (registers the models)
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
-from keras_gan.models.regularization import Regularization
 from keras_gan.registry import MODELS
 
 
@@ -72,7 +70,6 @@ def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData | data_lib.
 
 
 # train.* keys that go to GAN.compile (one definition: the Regularization fields).
-REGULARIZATION = tuple(f.name for f in dataclasses.fields(Regularization))
 
 
 @contextlib.contextmanager
@@ -99,7 +96,7 @@ def build_model(config: RunConfig, model_kwargs: dict):
         model.compile(
             loss=config.train.loss,
             jit_compile=config.train.jit_compile,
-            **{key: getattr(config.train, key) for key in REGULARIZATION},
+            **config.train.regularization,
         )
     except ValueError as e:
         raise ConfigError(f"train: {e}") from None

@@ -18,7 +18,8 @@ PACKAGES = {"keras_gan": "keras_gan", "keras_gan_cli": "cli", "keras_gan_serving
 # Bottom first. A module belongs to the first layer one of whose prefixes it starts with.
 LAYERS = [
     ("base", ["keras_gan", "keras_gan.files", "keras_gan.registry", "keras_gan.images",
-              "keras_gan.noise", "keras_gan.augment", "keras_gan.export.layout"]),
+              "keras_gan.noise", "keras_gan.regularization", "keras_gan.augment",
+              "keras_gan.export.layout"]),
     ("losses", ["keras_gan.losses"]),
     ("data", ["keras_gan.data"]),
     ("metrics", ["keras_gan.metrics"]),

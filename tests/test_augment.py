@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from keras_gan import augment
+from keras_gan import regularization
 from keras_gan.models import GAN
 
 
@@ -17,10 +18,10 @@ def params(batch, **values):
 
 
 def test_policy_is_checked():
-    assert augment.parse_policy("translation, color") == ("translation", "color")
-    assert augment.parse_policy("") == ()
+    assert regularization.parse_policy("translation, color") == ("translation", "color")
+    assert regularization.parse_policy("") == ()
     with pytest.raises(ValueError, match="unknown operation.s. flip; valid: translation"):
-        augment.parse_policy("color,flip")
+        regularization.parse_policy("color,flip")
 
 
 def test_translation_shifts_with_zero_fill():

@@ -7,6 +7,7 @@ from keras_gan import runs
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.config import load_config_file
+from keras_gan.data import load_dataset
 from keras_gan.registry import Registry
 
 
@@ -139,10 +140,50 @@ def test_shipped_config_files_are_valid():
         RunConfig().merge(load_config_file(path)).validate()
 
 
-def test_every_compile_setting_is_a_train_key():
-    import dataclasses
+def test_every_regularisation_setting_reaches_the_model_as_given():
+    from keras_gan.regularization import Regularization
 
-    from keras_gan.config import TrainConfig
-    from keras_gan.runs import REGULARIZATION
+    given = {
+        "gradient_penalty": 1.0,
+        "r1_gamma": 0.5,
+        "r2_gamma": 0.25,
+        "r1_interval": 2,
+        "n_critic": 2,
+        "ema_kimg": 0.5,
+        "augment": "color",
+        "ada_target": 0.5,
+        "ada_kimg": 50.0,
+    }
+    assert set(given) == set(Regularization.names())
+    sets = [f"train.regularization.{k}={json.dumps(v)}" for k, v in given.items()]
+    config = RunConfig().override(["model=dcgan", "model_kwargs.filters=4", *sets])
+    data = load_dataset("synthetic:32x32x1?n=8", 32, 1)
+    model = runs.build_for_data(config.validate(), data)[0]
+    assert model.regularization == Regularization(**given)
 
-    assert set(REGULARIZATION) <= {f.name for f in dataclasses.fields(TrainConfig)}
+
+def test_regularisation_is_one_nested_setting_with_the_flat_names_accepted():
+    config = RunConfig().override(["train.n_critic=2", "train.regularization.r1_gamma=0.5"])
+    assert config.train.regularization == {"n_critic": 2, "r1_gamma": 0.5}
+    assert config.to_dict()["train"]["regularization"] == {"n_critic": 2, "r1_gamma": 0.5}
+    assert "n_critic" not in config.to_dict()["train"]
+    # A config.json written before the nested setting (flat train.NAME) still loads.
+    old = RunConfig().to_dict()
+    del old["train"]["regularization"]
+    old["train"].update({"ema_kimg": 0.5, "augment": "color", "gradient_penalty": None})
+    loaded = RunConfig.from_dict(old)
+    assert loaded.train.regularization == {
+        "ema_kimg": 0.5,
+        "augment": "color",
+        "gradient_penalty": None,
+    }
+    # The later layer wins, whichever spelling each uses.
+    assert (
+        config.override(["train.regularization.n_critic=3"]).train.regularization["n_critic"] == 3
+    )
+    with pytest.raises(ConfigError, match="train.regularization: unknown regularisation setting"):
+        RunConfig().override(["train.regularization.r3_gamma=1"]).validate()
+    with pytest.raises(
+        ConfigError, match="train.regularization: n_critic must be a positive integer"
+    ):
+        RunConfig().override(["train.n_critic=0"]).validate()

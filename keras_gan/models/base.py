@@ -22,13 +22,11 @@ from keras import ops
 from keras_gan import augment as augment_lib
 from keras_gan import losses as losses_lib
 from keras_gan.losses import penalties
-from keras_gan.models.regularization import Regularization
 from keras_gan.models.step import WEIGHTS_FINITE
 from keras_gan.models.step import Batch
 from keras_gan.models.step import all_finite
 from keras_gan.models.step import gradient_step
-
-REGULARIZATION = tuple(field.name for field in dataclasses.fields(Regularization))
+from keras_gan.regularization import Regularization
 
 
 def constructor_config(model) -> dict:
@@ -176,7 +174,7 @@ class GAN(keras.Model):
                 augmentation) over the model's `default_compile`, and Keras' compile
                 options (e.g. `jit_compile`).
         """
-        regularization = {k: settings.pop(k) for k in list(settings) if k in REGULARIZATION}
+        regularization = {k: settings.pop(k) for k in Regularization.names() if k in settings}
         # optimizer=None: a default optimizer would be saved and then fail to load.
         super().compile(optimizer=None, **settings)
         default_d, default_g = self.default_optimizers()

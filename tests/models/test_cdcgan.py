@@ -14,4 +14,3 @@ class TestCDCGAN(GANContract):
         "embedding_dim": 6,
         "seed": 3,
     }
-

@@ -12,8 +12,8 @@ from keras_gan.models import LSGAN
 from keras_gan.models import SNGAN
 from keras_gan.models import WGANGP
 from keras_gan.models.layers import SNConv2D
-from keras_gan.models.regularization import Regularization
 from keras_gan.models.step import Batch
+from keras_gan.regularization import Regularization
 
 SMALL = {"latent_dim": 8, "image_size": 16, "channels": 3, "filters": 4, "seed": 3}
 

@@ -1,14 +1,28 @@
-"""`Regularization`: the stabilisers around a GAN's steps, declared once.
+"""`Regularization`: the stabilisers around a GAN's steps, declared once (no TensorFlow).
 
-`GAN.compile(**settings)` takes these fields by name (`None` keeps the model's
-`default_compile`); `TrainConfig` carries the same names for runs.
+`GAN.compile(**settings)` takes these fields by name over the model's `default_compile`;
+a run's config carries the settings it was given as `train.regularization` and passes
+them through as they are.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from keras_gan import augment as augment_lib
+# DiffAugment's operations (keras_gan.augment implements them).
+OPERATIONS = ("translation", "cutout", "color")
+
+
+def parse_policy(policy: str) -> tuple[str, ...]:
+    """`"translation,cutout,color"` -> the operations, checked; "" -> none."""
+    names = tuple(p for p in policy.replace(" ", "").split(",") if p)
+    unknown = [n for n in names if n not in OPERATIONS]
+    if unknown:
+        raise ValueError(
+            f"augment policy has unknown operation(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(OPERATIONS)} (comma-separated)"
+        )
+    return names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,11 +74,18 @@ class Regularization:
             raise ValueError(f"ada_kimg must be > 0, got {self.ada_kimg}")
 
     @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
     def with_defaults(cls, defaults: dict, settings: dict) -> Regularization:
         """`settings` (names of this class; `None` = not given) over a model's `defaults`."""
-        unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(cls)})
+        unknown = sorted(set(settings) - set(cls.names()))
         if unknown:
-            raise TypeError(f"unknown regularisation setting(s): {', '.join(unknown)}")
+            raise ValueError(
+                f"unknown regularisation setting(s) {', '.join(unknown)}; "
+                f"valid: {', '.join(cls.names())}"
+            )
         given = {name: value for name, value in settings.items() if value is not None}
         return cls(**{**defaults, **given})
 
@@ -78,7 +99,7 @@ class Regularization:
         ]
 
     def operations(self) -> tuple[str, ...]:
-        return augment_lib.parse_policy(self.augment)
+        return parse_policy(self.augment)
 
     def log_names(self) -> tuple[str, ...]:
         active = {
