@@ -7,6 +7,7 @@ from keras_gan.models.cgan_pd import CGANPD
 from keras_gan.models.cyclegan import CycleGAN
 from keras_gan.models.dcgan import DCGAN
 from keras_gan.models.glyph_gan import GlyphGAN
+from keras_gan.models.glyph_style_gan import GlyphStyleGAN
 from keras_gan.models.lsgan import LSGAN
 from keras_gan.models.sngan import SNGAN
 from keras_gan.models.stylegan2 import StyleGAN2
@@ -26,6 +27,7 @@ __all__ = [
     "Font2Font",
     "GAN",
     "GlyphGAN",
+    "GlyphStyleGAN",
     "LSGAN",
     "Pix2Pix",
     "SNGAN",

@@ -193,7 +193,7 @@ class GAN(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         # Built now, so that restoring a checkpoint restores the slots too.
         self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self.g_optimizer.build(self.g_trainable.trainable_variables)
         if self.regularization.ema_kimg > 0 and self.ema_generator is None:
             self.ema_generator = keras.models.clone_model(self.generator)
             self.ema_generator.set_weights(self.generator.get_weights())
@@ -248,6 +248,11 @@ class GAN(keras.Model):
             "augment_p": self.augment_p,
         }
         return {name: part for name, part in parts.items() if part is not None}
+
+    @property
+    def g_trainable(self):
+        """What G's optimizer trains: the generator (and networks trained with it)."""
+        return self.generator
 
     @property
     def sampling_generator(self) -> keras.Model:
@@ -352,7 +357,7 @@ class GAN(keras.Model):
         """One G update. A fresh forward pass through G *and then* D: G learns from D's
         judgement of generated images, never from noise fed to D, and never from D's
         loss graph."""
-        with gradient_step(self.generator, self.g_optimizer) as step:
+        with gradient_step(self.g_trainable, self.g_optimizer) as step:
             batch, fake = self.as_critic_sees(batch, self.fakes(batch))
             logs = self.generator_terms(batch, fake)
             step.loss = self.weighted_sum(logs)
@@ -441,7 +446,8 @@ class GAN(keras.Model):
 
     def weights_finite(self):
         """1.0 if no weight of G or D is NaN/Inf after this step's updates, else 0.0."""
-        return all_finite(self.generator.trainable_weights + self.discriminator.trainable_weights)
+        weights = self.g_trainable.trainable_variables + self.discriminator.trainable_variables
+        return all_finite(weights)
 
     def update_ema(self, replica_batch):
         """G_ema <- G + beta (G_ema - G), beta = 0.5 ** (global batch / half-life in images)."""

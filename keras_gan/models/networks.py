@@ -205,3 +205,20 @@ def glyph_generator(
     x = layers.Conv2D(channels, 3, padding="same")(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model([z, label], images, name=name)
+
+
+def style_encoder(
+    image_size: int, channels: int, filters: int, style_dim: int, name: str = "style_encoder"
+) -> keras.Model:
+    """Image -> (mean, log-variance) of its style code, `style_dim` each: stride-2 convs
+    down to 4x4 (no normalisation: one glyph's code must not depend on its batch)."""
+    images = keras.Input((image_size, image_size, channels), name="images")
+    x, width = images, filters
+    for _ in range(num_doublings(image_size)):
+        x = layers.Conv2D(width, 4, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(0.2)(x)
+        width = min(width * 2, filters * 4)
+    x = layers.Dense(2 * style_dim)(layers.Flatten()(x))
+    mean, log_var = layers.Activation("linear", dtype="float32")(x), None
+    mean, log_var = keras.ops.split(mean, 2, axis=-1)
+    return keras.Model(images, [mean, log_var], name=name)

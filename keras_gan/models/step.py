@@ -59,6 +59,17 @@ def global_mean(per_example):
     return ops.sum(per_example) / (batch * replicas)
 
 
+class Together:
+    """Networks that one optimizer trains as one (e.g. a generator and its encoder)."""
+
+    def __init__(self, *networks):
+        self.networks = networks
+
+    @property
+    def trainable_variables(self):
+        return [v for network in self.networks for v in network.trainable_variables]
+
+
 class GradientStep:
     """What `gradient_step` yields: the tape, and `loss`, the per-example loss to set."""
 
@@ -68,9 +79,10 @@ class GradientStep:
 
 @contextlib.contextmanager
 def gradient_step(network, optimizer):
-    """One update of `network` by `optimizer`: the body computes the per-example loss
-    under the yielded step's tape and sets `step.loss`; on leaving, the mean over the
-    global batch (scaled for mixed float16) is differentiated and applied.
+    """One update of `network` (a model, or networks `Together`) by `optimizer`: the
+    body computes the per-example loss under the yielded step's tape and sets
+    `step.loss`; on leaving, the mean over the global batch (scaled for mixed float16)
+    is differentiated and applied.
 
     Example:
     >>> with gradient_step(gan.generator, gan.g_optimizer) as step:  # doctest: +SKIP

@@ -1,0 +1,201 @@
+"""Glyph quality of character generators (issue #18): legibility, specks, style.
+
+For each SOURCE (a run folder, a SavedModel or saved_models/NAME of a conditional glyph
+model), with the same readers for all:
+
+- content accuracy: a character classifier trained on real glyphs of the model's
+  characters in every installed font (`keras_gan.fonts.evaluate.train_content_reader`;
+  one face in five held out) reads `--seeds` samples of every character; "real" is
+  its accuracy on the held-out faces' real glyphs (faces it never saw). Hanzi and
+  Latin separately, and their ratio generated / real.
+- specks: connected ink components (8-connected, ink = value < 128) of at most
+  `size / 16` pixels, per glyph; and all components per glyph (broken strokes add
+  components), next to the real glyphs of the same characters at the same size.
+- style spread: per character, the mean pixel distance between two samples over the
+  mean distance between two real faces' glyphs (1 = as varied as the fonts).
+- style coverage: a font classifier (real glyphs, no augmentation) names the face of
+  64 samples of 16 characters; the distinct faces named, over the faces that have
+  the character (real glyphs: 1.0 by construction).
+
+    .venv/bin/python bench/glyph_quality.py SOURCE [SOURCE ...] [--seeds 8] [--label NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from results import machine
+from results import publish
+from scipy import ndimage
+
+from keras_gan.data import load_dataset
+from keras_gan.data.base import ImageData
+from keras_gan.data.glyphs import is_cjk
+from keras_gan.fonts import evaluate
+from keras_gan.metrics.extractors import train_glyph_classifier
+from keras_gan.sampling import load_sampler
+
+COVERAGE_CHARS = 16
+COVERAGE_SEEDS = 64
+
+
+def components(images: np.ndarray, speck_area: int) -> tuple[float, float]:
+    """(specks per glyph, components per glyph) of uint8 paper-white glyphs (N, S, S)."""
+    specks = parts = 0
+    for image in images:
+        labelled, count = ndimage.label(image < 128, structure=np.ones((3, 3)))
+        sizes = np.bincount(labelled.ravel())[1:]
+        specks += int(np.sum(sizes <= speck_area))
+        parts += count
+    return specks / len(images), parts / len(images)
+
+
+def spread(images: np.ndarray) -> float:
+    x = images.reshape(len(images), -1).astype(np.float64) / 255.0
+    d = np.sqrt(np.maximum((x * x).sum(1)[:, None] + (x * x).sum(1)[None] - 2 * x @ x.T, 0))
+    return float(d[np.triu_indices(len(x), 1)].mean())
+
+
+class Readers:
+    """The content and style readers of one character set and size, trained once."""
+
+    def __init__(self, chars: str, data: ImageData, log=print):
+        self.chars, self.data = chars, data
+        self.content, _ = evaluate.train_content_reader(chars, log=log)
+        faces = ImageData(images=data.images, labels=data.styles, label_names=data.style_names)
+        self.style, _ = train_glyph_classifier(faces, 12, log=log, augment=False)
+        held_out = data.styles % 5 == 4
+        self.held_out = held_out
+
+    def read(self, images: np.ndarray, chars: list[str]) -> np.ndarray:
+        """1.0 where the content reader reads each glyph as its character."""
+        ids = np.asarray([self.content.labels.index(c) for c in chars])
+        _, probabilities = self.content.features_and_probabilities(images[..., None])
+        return (probabilities.argmax(axis=1) == ids).astype(np.float64)
+
+
+def real_scores(readers: Readers) -> dict:
+    data, names = readers.data, readers.data.label_names
+    images = data.images[..., 0]
+    chars = [names[i] for i in data.labels]
+    hanzi = np.asarray([is_cjk(c) for c in chars])
+    held = readers.held_out
+    read = readers.read(images[held], [c for c, h in zip(chars, held) if h])
+    size = images.shape[1]
+    specks, parts = components(images, size // 16)
+    per_char = [spread(images[data.labels == i]) for i in range(len(names))]
+    return {
+        "content_hanzi": float(read[hanzi[held]].mean()),
+        "content_latin": float(read[~hanzi[held]].mean()),
+        "specks": specks,
+        "components": parts,
+        "char_spread": float(np.mean(per_char)),
+        "per_char_spread": per_char,
+    }
+
+
+def generated_scores(sampler, readers: Readers, real: dict, seeds: int) -> dict:
+    names = sampler.labels
+    ids = np.repeat(np.arange(len(names)), seeds)
+    seed_list = list(np.tile(np.arange(seeds), len(names)))
+    images = sampler.generate(seed_list, ids)[..., 0]
+    chars = [names[i] for i in ids]
+    hanzi = np.asarray([is_cjk(c) for c in chars])
+    read = readers.read(images, chars)
+    specks, parts = components(images, images.shape[1] // 16)
+    ratios = [
+        spread(images[ids == i]) / max(real["per_char_spread"][i], 1e-9) for i in range(len(names))
+    ]
+    # Style coverage: faces named for 64 seeds of 16 characters spread over the set.
+    data = readers.data
+    picked = np.linspace(0, len(names) - 1, COVERAGE_CHARS).round().astype(int)
+    coverage = []
+    for i in picked:
+        samples = sampler.generate(
+            list(range(1000, 1000 + COVERAGE_SEEDS)), [int(i)] * COVERAGE_SEEDS
+        )
+        _, probabilities = readers.style.features_and_probabilities(samples)
+        named = len(set(probabilities.argmax(axis=1).tolist()))
+        available = len(set(data.styles[data.labels == i].tolist()))
+        coverage.append(named / max(available, 1))
+    return {
+        "content_hanzi": float(read[hanzi].mean()),
+        "content_latin": float(read[~hanzi].mean()),
+        "specks": specks,
+        "components": parts,
+        "char_spread": float(np.mean(ratios)),
+        "style_coverage": float(np.mean(coverage)),
+    }
+
+
+def table(rows: dict, real: dict) -> list[str]:
+    lines = [
+        "| model | content hanzi (gen / real) | content Latin (gen / real) | specks / glyph "
+        "(real) | components / glyph (real) | style spread vs real | style coverage |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, s in rows.items():
+        h = s["content_hanzi"] / real["content_hanzi"]
+        latin = s["content_latin"] / real["content_latin"]
+        lines.append(
+            f"| {name} | {s['content_hanzi']:.3f} / {real['content_hanzi']:.3f} = {h:.2f} "
+            f"| {s['content_latin']:.3f} / {real['content_latin']:.3f} = {latin:.2f} "
+            f"| {s['specks']:.2f} ({real['specks']:.2f}) "
+            f"| {s['components']:.2f} ({real['components']:.2f}) "
+            f"| {s['char_spread']:.2f} | {s['style_coverage']:.2f} |"
+        )
+    return lines
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sources", nargs="+")
+    parser.add_argument("--seeds", type=int, default=8, help="samples per character")
+    parser.add_argument("--names", help="comma-separated row names (default: the sources)")
+    parser.add_argument("--json", help="also write the scores here")
+    parser.add_argument("--title", default="Glyph quality")
+    args = parser.parse_args()
+    names = args.names.split(",") if args.names else args.sources
+    readers, real, rows, row_key = {}, {}, {}, {}
+    for name, source in zip(names, args.sources):
+        sampler = load_sampler(source)
+        size = sampler.image_shape[0]
+        spec = sampler.training_data_spec()
+        key = (spec, size)
+        if key not in readers:
+            data = load_dataset(spec, size, 1)
+            if data.label_names != sampler.labels:
+                raise SystemExit(f"{source}: its labels are not those of {spec}")
+            readers[key] = Readers("".join(data.label_names), data, log=lambda line: None)
+            real[key] = real_scores(readers[key])
+        rows[name] = generated_scores(sampler, readers[key], real[key], args.seeds)
+        row_key[name] = key
+        print(name, json.dumps(rows[name]), flush=True)
+    lines = [
+        f"\n## {args.title} ({time.strftime('%Y-%m-%d')})\n",
+        f"Machine: {machine()}. Command: `.venv/bin/python bench/glyph_quality.py "
+        f"{' '.join(args.sources)} --seeds {args.seeds}`. Content: a character reader "
+        "trained on real glyphs of every installed face (one face in five held out; "
+        "'real' is its accuracy on those unseen faces); specks: ink components of at most "
+        "size/16 px; style spread: mean distance between two samples of a character over "
+        "that between two real faces' glyphs of it; style coverage: distinct faces a font "
+        f"reader names among {COVERAGE_SEEDS} samples, over the faces that have the "
+        f"character ({COVERAGE_CHARS} characters).",
+    ]
+    for key in readers:
+        lines += ["", f"Data `{key[0]}` at {key[1]} px:", ""]
+        lines += table({n: rows[n] for n in rows if row_key[n] == key}, real[key])
+    publish(lines)
+    if args.json:
+        payload = {"rows": rows, "real": {f"{k[0]}@{k[1]}": v for k, v in real.items()}}
+        for value in payload["real"].values():
+            value.pop("per_char_spread")
+        Path(args.json).write_text(json.dumps(payload, indent=1))
+
+
+if __name__ == "__main__":
+    main()

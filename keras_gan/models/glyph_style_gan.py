@@ -1,0 +1,130 @@
+"""Glyph style GAN: characters drawn from their reference glyph in a style code that an
+encoder reads from real glyphs (a cVAE-GAN: Larsen et al. 2016; BicycleGAN's cVAE
+part, Zhu et al. 2017).
+
+The glyph data is paired: for every (character, face) the real glyph is known. So
+besides the adversarial signal, G learns to redraw a real glyph from its character's
+reference glyph and the style code that the encoder E reads from that glyph (L1), and
+a KL term keeps E's codes near N(0, 1): a random z is then a style too, and
+interpolating two z morphs one style into the other. D judges glyphs from random z
+(sharpness); E gives `style_of(images)`, the code of a few sample glyphs of a font.
+"""
+
+import keras
+from keras import ops
+
+from keras_gan.models import networks
+from keras_gan.models.base import GAN
+from keras_gan.models.step import Batch
+from keras_gan.models.step import Together
+from keras_gan.models.step import gradient_step
+from keras_gan.registry import MODELS
+
+
+@MODELS.register("glyph_style_gan")
+@keras.saving.register_keras_serializable("keras_gan")
+class GlyphStyleGAN(GAN):
+    """Conditional glyph GAN with a style encoder.
+
+    Args:
+        num_classes: number of characters.
+        latent_dim: size of the style code z.
+        image_size: side of the square images (16, 32, 64 or 128).
+        channels: 1 (grayscale) or 3 (RGB).
+        filters: base width of the three networks.
+        reconstruction_weight: weight of the L1 distance between a real glyph and its
+            redrawing from its own style code.
+        kl_weight: weight of KL(E(x) || N(0, 1)).
+        seed: seeds noise drawn when the data carries none.
+
+    The reference images are weights, filled by `prepare(data)`, as in `GlyphGAN`.
+    """
+
+    base_loss_names = ("d_loss", "g_loss", "reconstruction", "kl")
+    g_noise_draws = 2  # the encoded style's sampling noise, then a random style z
+
+    def __init__(
+        self,
+        num_classes=10,
+        latent_dim=16,
+        image_size=64,
+        channels=1,
+        filters=32,
+        reconstruction_weight=10.0,
+        kl_weight=0.05,
+        seed=None,
+        **kwargs,
+    ):
+        self.image_size, self.channels, self.filters = image_size, channels, filters
+        self.reconstruction_weight, self.kl_weight = reconstruction_weight, kl_weight
+        shape = (image_size, image_size, channels)
+        super().__init__(
+            generator=networks.glyph_generator(
+                latent_dim, image_size, channels, filters, num_classes
+            ),
+            discriminator=networks.dcgan_discriminator(
+                image_size,
+                channels,
+                filters,
+                num_classes,
+                extra_channels=networks.ReferenceImages(num_classes, shape, name="reference"),
+            ),
+            latent_dim=latent_dim,
+            num_classes=num_classes,
+            seed=seed,
+            **kwargs,
+        )
+        self.style_encoder = networks.style_encoder(image_size, channels, filters, latent_dim)
+        self.term_weights = {
+            "reconstruction": float(reconstruction_weight),
+            "kl": float(kl_weight),
+        }
+
+    @property
+    def networks(self) -> dict:
+        return {**super().networks, "style_encoder": self.style_encoder}
+
+    @property
+    def g_trainable(self):
+        return Together(self.generator, self.style_encoder)
+
+    def style_of(self, images):
+        """The style code of glyph images (uint8-derived floats in [-1, 1]): the mean of
+        their encoded means (a font's style from a few of its glyphs)."""
+        mean, _ = self.style_encoder(ops.convert_to_tensor(images, "float32"), training=False)
+        return ops.mean(mean, axis=0)
+
+    def generator_step(self, batch: Batch):
+        """G and E together: redraw the real glyph from its own style code (L1, KL), and
+        fool D with a glyph of a random style."""
+        labels = batch.labels
+        with gradient_step(self.g_trainable, self.g_optimizer) as step:
+            mean, log_var = self.style_encoder(batch.images, training=True)
+            encoded = mean + ops.exp(0.5 * log_var) * batch.noise[:, 0]
+            both = self.generate(
+                ops.concatenate([encoded, batch.noise[:, 1]]),
+                ops.concatenate([labels, labels]),
+                training=True,
+            )
+            redrawn, fake = ops.split(both, 2)
+            seen_batch, seen = self.as_critic_sees(batch, fake)
+            logs = {
+                "g_loss": self.generator_adversarial_loss(
+                    self.critic(seen_batch)(seen), seen_batch
+                ),
+                "reconstruction": ops.mean(ops.abs(redrawn - batch.images), axis=(1, 2, 3)),
+                "kl": 0.5 * ops.sum(ops.square(mean) + ops.exp(log_var) - 1.0 - log_var, axis=1),
+            }
+            step.loss = self.weighted_sum(logs)
+        return logs
+
+    def set_reference_images(self, images):
+        """`images`: uint8 `(num_classes, H, W, C)`, dark ink on white, like the data."""
+        for network in (self.generator, self.discriminator):
+            network.get_layer("reference").set_images(images)
+
+    def prepare(self, data):
+        super().prepare(data)
+        if data.reference_images is None:
+            raise ValueError("glyph_style_gan needs data with reference images (e.g. glyphs:...)")
+        self.set_reference_images(data.reference_images)
