@@ -35,12 +35,15 @@ class GlyphStyleGAN(GAN):
         reconstruction_weight: weight of the L1 distance between a real glyph and its
             redrawing from its own style code.
         kl_weight: weight of KL(E(x) || N(0, 1)).
+        latent_weight: weight of |E(G(ref, z)) - z| for a random z (BicycleGAN's latent
+            regression): the style a random z draws must be readable back, so seeds
+            differ in style and E does not collapse to the prior.
         seed: seeds noise drawn when the data carries none.
 
     The reference images are weights, filled by `prepare(data)`, as in `GlyphGAN`.
     """
 
-    base_loss_names = ("d_loss", "g_loss", "reconstruction", "kl")
+    base_loss_names = ("d_loss", "g_loss", "reconstruction", "kl", "latent")
     g_noise_draws = 2  # the encoded style's sampling noise, then a random style z
 
     def __init__(
@@ -51,15 +54,17 @@ class GlyphStyleGAN(GAN):
         channels=1,
         filters=32,
         reconstruction_weight=10.0,
-        kl_weight=0.05,
+        kl_weight=0.01,
+        latent_weight=0.5,
         seed=None,
         **kwargs,
     ):
         self.image_size, self.channels, self.filters = image_size, channels, filters
         self.reconstruction_weight, self.kl_weight = reconstruction_weight, kl_weight
+        self.latent_weight = latent_weight
         shape = (image_size, image_size, channels)
         super().__init__(
-            generator=networks.glyph_generator(
+            generator=networks.styled_glyph_generator(
                 latent_dim, image_size, channels, filters, num_classes
             ),
             discriminator=networks.dcgan_discriminator(
@@ -78,6 +83,7 @@ class GlyphStyleGAN(GAN):
         self.term_weights = {
             "reconstruction": float(reconstruction_weight),
             "kl": float(kl_weight),
+            "latent": float(latent_weight),
         }
 
     @property
@@ -114,6 +120,10 @@ class GlyphStyleGAN(GAN):
                 ),
                 "reconstruction": ops.mean(ops.abs(redrawn - batch.images), axis=(1, 2, 3)),
                 "kl": 0.5 * ops.sum(ops.square(mean) + ops.exp(log_var) - 1.0 - log_var, axis=1),
+                "latent": ops.mean(
+                    ops.abs(self.style_encoder(fake, training=True)[0] - batch.noise[:, 1]),
+                    axis=1,
+                ),
             }
             step.loss = self.weighted_sum(logs)
         return logs

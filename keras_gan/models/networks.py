@@ -222,3 +222,65 @@ def style_encoder(
     mean, log_var = layers.Activation("linear", dtype="float32")(x), None
     mean, log_var = keras.ops.split(mean, 2, axis=-1)
     return keras.Model(images, [mean, log_var], name=name)
+
+
+@keras.saving.register_keras_serializable("keras_gan")
+class FiLM(layers.Layer):
+    """Feature-wise modulation by a style code (Perez et al. 2018; AdaIN-like after a
+    normalisation): `x * (1 + gamma(z)) + beta(z)`, one gamma and beta per channel.
+    A style changes every stroke alike, so it cannot draw specks."""
+
+    def build(self, input_shapes):
+        x_shape, z_shape = input_shapes
+        self.to_gamma = layers.Dense(x_shape[-1], kernel_initializer="zeros", name="gamma")
+        self.to_beta = layers.Dense(x_shape[-1], kernel_initializer="zeros", name="beta")
+        self.to_gamma.build(z_shape)
+        self.to_beta.build(z_shape)
+
+    def call(self, inputs):
+        x, z = inputs
+        gamma = keras.ops.expand_dims(keras.ops.expand_dims(self.to_gamma(z), 1), 1)
+        beta = keras.ops.expand_dims(keras.ops.expand_dims(self.to_beta(z), 1), 1)
+        return x * (1.0 + gamma) + beta
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+
+def styled_glyph_generator(
+    latent_dim: int,
+    image_size: int,
+    channels: int,
+    filters: int,
+    num_classes: int,
+    name: str = "generator",
+) -> keras.Model:
+    """U-Net that redraws a class's reference image in the style code z: the reference
+    is encoded down to 4x4 (skips kept); z joins at the bottleneck and modulates every
+    decoder stage's normalised features (`FiLM`), never adding pixel maps."""
+    stages = num_doublings(image_size)
+    z = keras.Input((latent_dim,), name="z")
+    label = keras.Input((), dtype="int32", name="labels")
+    x = ReferenceImages(num_classes, (image_size, image_size, channels), name="reference")(label)
+    skips, width = [], filters
+    for stage in range(stages):
+        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
+        if stage:
+            x = _norm()(x)
+        x = layers.LeakyReLU(0.2)(x)
+        skips.append(x)
+        width = min(width * 2, filters * 8)
+    style = layers.Dense(4 * 4 * filters, use_bias=False)(z)
+    x = layers.Concatenate()([x, layers.Reshape((4, 4, filters))(style)])
+    for stage in reversed(range(stages)):
+        width = filters * min(2 ** max(stage - 1, 0), 8)
+        if stage < stages - 1:
+            x = layers.Concatenate()([x, skips[stage]])
+        x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization(
+            synchronized=True, momentum=0.9, epsilon=1e-5, center=False, scale=False
+        )(x)
+        x = layers.ReLU()(FiLM()([x, z]))
+    x = layers.Conv2D(channels, 3, padding="same")(x)
+    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    return keras.Model([z, label], images, name=name)

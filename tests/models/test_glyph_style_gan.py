@@ -17,6 +17,7 @@ class TestGlyphStyleGAN(GANContract):
         "filters": 4,
         "reconstruction_weight": 3.0,
         "kl_weight": 0.5,
+        "latent_weight": 0.25,
         "seed": 3,
     }
 
@@ -39,12 +40,15 @@ class TestGlyphStyleGAN(GANContract):
             np.concatenate([batch.labels, batch.labels]),
             training=True,
         )
-        redrawn = np.asarray(both)[: len(mean)]
+        redrawn, fake = np.split(np.asarray(both), 2)
+        fake_mean = np.asarray(model.style_encoder(fake)[0], np.float64)
         logs = model.generator_step(batch)
         expected_l1 = np.abs(redrawn - np.asarray(batch.images)).mean(axis=(1, 2, 3))
         expected_kl = 0.5 * (mean**2 + np.exp(log_var) - 1 - log_var).sum(axis=1)
         np.testing.assert_allclose(logs["reconstruction"], expected_l1, rtol=1e-4)
         np.testing.assert_allclose(logs["kl"], expected_kl, rtol=1e-4)
+        expected_latent = np.abs(fake_mean - np.asarray(batch.noise[:, 1])).mean(axis=1)
+        np.testing.assert_allclose(logs["latent"], expected_latent, rtol=1e-4)
         # One optimizer trains G and E together.
         assert any(
             not np.array_equal(a, b.numpy())
