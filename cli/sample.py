@@ -39,11 +39,33 @@ from keras_gan_cli.options import temperature_option
     show_default=True,
     help="Data set format with --num-samples.",
 )
+@click.option(
+    "--style",
+    help="Draw the labels in the style of this installed font face (a name as "
+    "glyphs:...?fonts= takes it); a model with a style encoder only.",
+)
+@click.option(
+    "--style-from",
+    type=click.Path(),
+    help="Draw the labels in the style of the glyph images in this folder (named by "
+    "character, e.g. 永.png or U+6C38.png, as kgan font fit --target takes them).",
+)
 @temperature_option
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @handle_errors()
 def sample(
-    source, seeds, labels, as_grid, out, list_labels, num_samples, fmt, temperature, as_json
+    source,
+    seeds,
+    labels,
+    as_grid,
+    out,
+    list_labels,
+    num_samples,
+    fmt,
+    style,
+    style_from,
+    temperature,
+    as_json,
 ):
     """Generate images (or lines of text) by seed from a run directory or an exported model.
 
@@ -54,6 +76,7 @@ def sample(
       kgan sample saved_models/glyphs --list-labels
       kgan sample saved_models/glyphs --num-samples 10000 --format tfrecord --out synth/
       kgan sample runs/00001-text_mle --num-samples 20 --temperature 0.8   # one line each
+      kgan sample runs/00002-glyph_style_gan --style "AR PL UKai" --labels 永字 --grid --out kai.png
     """
     from keras_gan import sampling
 
@@ -76,7 +99,11 @@ def sample(
         folder = sampling.write_dataset(sampler, out, num_samples, labels, fmt)
         click.echo(json.dumps({"dataset": str(folder)}) if as_json else f"wrote {folder}")
         return
-    written = sampling.save_samples(sampler, seeds, out, labels, as_grid)
+    if style is not None or style_from is not None:
+        glyphs = sampling.style_glyphs(sampler, style, style_from)
+        written = sampling.save_styled(sampler, glyphs, out, labels, as_grid)
+    else:
+        written = sampling.save_samples(sampler, seeds, out, labels, as_grid)
     if as_json:
         click.echo(json.dumps({"written": [str(p) for p in written]}, ensure_ascii=False))
     else:

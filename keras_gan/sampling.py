@@ -17,6 +17,7 @@ from keras_gan.export.layout import KGAN_METADATA
 from keras_gan.export.layout import newest_version
 from keras_gan.export.layout import read_metadata
 from keras_gan.files import atomic_write_bytes
+from keras_gan.images import from_uint8
 from keras_gan.images import grid
 from keras_gan.images import label_filename
 from keras_gan.images import png_bytes
@@ -28,6 +29,9 @@ TRANSLATES = (
     "translates images and has no noise input to sample from: complete a font with "
     "`kgan font complete` (font2font), or call keras_gan.fonts.complete.translate"
 )
+
+
+STYLE_GLYPHS = 16  # sample glyphs of a named face that define its style
 
 
 class SourceError(ValueError):
@@ -62,6 +66,13 @@ class Sampler:
 
     def generate_from_noise(self, z, label_ids=None) -> np.ndarray:
         raise NotImplementedError
+
+    def generate_in_style(self, style_images: np.ndarray, label_ids) -> np.ndarray:
+        """The labels drawn in the style of `style_images` (uint8 (n, S, S, C) glyphs)."""
+        raise ValueError(
+            f"{self.model_name} reads no style from glyphs: --style and --style-from need "
+            "a model with a style encoder (glyph_style_gan)"
+        )
 
     def interpolate(self, z_a, z_b, steps: int, label_id=None) -> np.ndarray:
         """`steps` images from z_a to z_b: spherical in z (keeps |z| Gaussian-typical)."""
@@ -121,6 +132,16 @@ class ModelSampler(Sampler):
         labels = None if label_ids is None else tf.constant(label_ids, tf.int32)
         return to_uint8(self.model.generate(tf.constant(z), labels, training=False)).numpy()
 
+    def generate_in_style(self, style_images: np.ndarray, label_ids) -> np.ndarray:
+        if self.model.style_encoder is None:
+            return super().generate_in_style(style_images, label_ids)
+        import tensorflow as tf
+
+        code = self.model.style_of(from_uint8(style_images))
+        z = tf.repeat(code[None], len(label_ids), axis=0)
+        labels = tf.constant(label_ids, tf.int32)
+        return to_uint8(self.model.generate(z, labels, training=False)).numpy()
+
     def interpolate(self, z_a, z_b, steps: int, label_id=None) -> np.ndarray:
         """Style-based models interpolate in W (their own `interpolate_w`), others in z."""
         if not hasattr(self.model, "interpolate_w"):
@@ -158,6 +179,14 @@ class SavedModelSampler(Sampler):
         import tensorflow as tf
 
         return self._call("serving_default", {"z": tf.constant(z, tf.float32)}, label_ids)
+
+    def generate_in_style(self, style_images: np.ndarray, label_ids) -> np.ndarray:
+        if "style" not in self.signatures:
+            return super().generate_in_style(style_images, label_ids)
+        import tensorflow as tf
+
+        inputs = {"style_images": tf.constant(style_images, tf.uint8)}
+        return self._call("style", inputs, label_ids)
 
 
 class TextSampler:
@@ -382,3 +411,57 @@ def write_dataset(
             },
         )
     return out
+
+
+def style_glyphs(
+    sampler: Sampler, style: str | None = None, style_from: str | os.PathLike | None = None
+) -> np.ndarray:
+    """uint8 `(n, S, S, C)` glyphs that show a style: up to `STYLE_GLYPHS` of the model's
+    characters drawn by the installed face `style` (named as `glyphs:...?fonts=` names
+    faces), or the glyph images of the folder `style_from` (named by character, as
+    `kgan font fit --target` takes them; any size or mode)."""
+    from keras_gan.data.glyph_folder import load_glyph_folder
+    from keras_gan.data.glyphs import GlyphRenderer
+    from keras_gan.data.glyphs import select_fonts
+
+    if (style is None) == (style_from is None):
+        raise ValueError("give one of --style NAME and --style-from DIR")
+    if sampler.labels is None:
+        raise ValueError(f"{sampler.model_name} is unconditional: a style needs characters")
+    size, channels = sampler.image_shape[0], sampler.image_shape[2]
+    if style_from is not None:
+        glyphs = list(load_glyph_folder(style_from, size)[0].values())
+    else:
+        face = select_fonts([style])[0]
+        chars = [c for c in sampler.labels or [] if len(c) == 1 and face.covers(c)]
+        if not chars:
+            raise ValueError(f"font face {face.name!r} draws none of the model's characters")
+        renderer = GlyphRenderer(face, size, "".join(sampler.labels))
+        rendered = (renderer.render(c)[0] for c in chars[:: max(1, len(chars) // STYLE_GLYPHS)])
+        glyphs = [g for g in rendered if g is not None][:STYLE_GLYPHS]
+    return np.repeat(np.stack(glyphs)[..., None], channels, axis=-1)
+
+
+def save_styled(
+    sampler: Sampler, style_images: np.ndarray, out: str | os.PathLike, labels=None, as_grid=False
+) -> list[Path]:
+    """Every label in the style of `style_images`: one grid row or a folder of PNGs."""
+    label_ids = sampler.label_ids(labels)
+    images = np.concatenate(
+        [
+            sampler.generate_in_style(style_images, label_ids[i : i + sampler.max_batch])
+            for i in range(0, len(label_ids), sampler.max_batch)
+        ]
+    )
+    out = Path(out)
+    description = f"model {sampler.model_name}, in the style of {len(style_images)} glyph(s)"
+    if as_grid:
+        atomic_write_bytes(out, png_bytes(grid(images, 1, len(images)), description))
+        return [out]
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for label_id, image in zip(label_ids, images):
+        label = sampler.labels[label_id]
+        written.append(out / f"style-{label_filename(label)}.png")
+        atomic_write_bytes(written[-1], png_bytes(image, f"{description}, label {label}"))
+    return written

@@ -54,6 +54,8 @@ class Servable:
             else None
         )
         self.num_classes = (self.metadata or {}).get("num_classes") or 0
+        # Inputs that are not one row per output (e.g. the glyphs a style is read from).
+        self.unbatched = set((self.metadata or {}).get("unbatched_inputs") or ())
         self._loaded = tf.saved_model.load(str(path), tags=["serve"])
         self.signatures = self._loaded.signatures
 
@@ -96,11 +98,12 @@ class Servable:
             )
             raise invalid(f"{problem}; signature {signature_name!r} takes {takes}")
         arrays = {name: decode(inputs[name], spec) for name, spec in specs.items()}
-        batch_sizes = {a.shape[0] for a in arrays.values() if a.ndim}
+        batched = {k: a for k, a in arrays.items() if a.ndim and k not in self.unbatched}
+        batch_sizes = {a.shape[0] for a in batched.values()}
         if len(batch_sizes) > 1:
             raise invalid(
                 "inputs have different batch sizes: "
-                + ", ".join(f"{k}={a.shape[0]}" for k, a in arrays.items())
+                + ", ".join(f"{k}={a.shape[0]}" for k, a in batched.items())
             )
         for name, array in arrays.items():
             if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
@@ -125,8 +128,17 @@ class Servable:
                 **{k: tf.constant(v) for k, v in arrays.items()}
             )
         except tf.errors.InvalidArgumentError as e:
-            raise invalid(e.message.splitlines()[0]) from None
+            raise invalid(graph_error(e.message)) from None
         return {k: results[k].numpy() for k in wanted}
+
+
+def graph_error(message: str) -> str:
+    """The sentence of a signature's failed check (`tf.debugging.assert_*`'s message),
+    else the error's first line; never the graph's stack."""
+    for line in message.splitlines():
+        if line.startswith("assertion failed: ["):
+            return line[len("assertion failed: [") :].split("]")[0].strip().rstrip(".")
+    return message.splitlines()[0]
 
 
 @dataclass

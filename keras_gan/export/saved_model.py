@@ -154,7 +154,30 @@ def write_generator(
         archive.add_endpoint("generate", generate, input_signature=[seed_spec])
 
     height, width, channels = model.image_shape
+    signatures = {
+        "serving_default": ["z", "labels"] if model.conditional else ["z"],
+        "generate": ["seed", "labels"] if model.conditional else ["seed"],
+    }
+    if model.style_encoder is not None:
+        encoder = model.style_encoder
+        archive.track(encoder)
+        style_spec = tf.TensorSpec([None, height, width, channels], tf.uint8, name="style_images")
+
+        def style(style_images, labels):
+            """The labels drawn in the style read from `style_images` (their mean code)."""
+            tf.debugging.assert_positive(
+                tf.shape(style_images)[0], message="style_images holds no glyph"
+            )
+            means, _ = encoder(tf.cast(style_images, tf.float32) / 127.5 - 1.0, training=False)
+            code = tf.reduce_mean(means, axis=0, keepdims=True)
+            images = images_for(tf.repeat(code, tf.shape(labels)[0], axis=0), labels)
+            return {"images": images, "png": pngs(images)}
+
+        archive.add_endpoint("style", style, input_signature=[style_spec, label_spec])
+        signatures["style"] = ["style_images", "labels"]
     metadata = {
+        # Inputs that are not one row per output image (the server's batch check skips them).
+        "unbatched_inputs": ["style_images"] if "style" in signatures else [],
         "format": "keras_gan.generator/1",
         "model": type(model).__name__ if config is None else config.get("model"),
         "latent_dim": latent_dim,
@@ -162,10 +185,7 @@ def write_generator(
         "channels": channels,
         "num_classes": model.num_classes,
         "labels": labels if model.conditional else None,
-        "signatures": {
-            "serving_default": ["z", "labels"] if model.conditional else ["z"],
-            "generate": ["seed", "labels"] if model.conditional else ["seed"],
-        },
+        "signatures": signatures,
         "keras_gan_version": __version__,
         "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config": config,

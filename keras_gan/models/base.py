@@ -82,6 +82,9 @@ class GAN(keras.Model):
         self.regularization = Regularization()
         self.ema_generator = None
         self.augment_p = None
+        # Reads a style code from glyph images (keras_gan.models.glyph_style_gan); the
+        # exported `style` signature and `kgan sample --style` need one.
+        self.style_encoder = None
         self._check_shapes()
         # The networks are built at construction. Marking the GAN built stops Keras
         # from calling self(images) on it under tf.distribute (KERAS_NOTES.md).

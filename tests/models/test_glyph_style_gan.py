@@ -1,6 +1,7 @@
 """The glyph style GAN under the shared contract, its terms exactly, and style codes."""
 
 import numpy as np
+import pytest
 
 from keras_gan.models import GlyphStyleGAN
 from tests.models.gan_contract import GANContract
@@ -65,3 +66,100 @@ class TestGlyphStyleGAN(GANContract):
         mean, _ = model.style_encoder(images)
         np.testing.assert_allclose(model.style_of(images), np.mean(mean, axis=0), rtol=1e-6)
         assert model.style_of(images).shape == (6,)
+
+
+LABELS = ["永", "A", "b"]
+
+
+def style_model():
+    model = TestGlyphStyleGAN().make()
+    return model
+
+
+def paper_glyphs(count, seed=0):
+    """uint8 (count, 16, 16, 1) glyph-like images: white paper, dark strokes."""
+    rng = np.random.default_rng(seed)
+    images = np.full((count, 16, 16, 1), 255, np.uint8)
+    for image in images:
+        row, col = rng.integers(2, 10, 2)
+        image[row : row + 5, col : col + 2] = rng.integers(0, 60)
+    return images
+
+
+def test_the_style_signature_round_trips_and_is_served(tmp_path):
+    import grpc
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+    from keras_gan.export import export_generator
+    from keras_gan.sampling import ModelSampler
+    from keras_gan.sampling import load_sampler
+    from keras_gan_serving.server import ModelServer
+    from tests.serving.test_server import predict_request
+
+    model = style_model()
+    base = tmp_path / "saved_models"
+    export_generator(model, base / "styled", labels=LABELS, config={"model": "glyph_style_gan"})
+    glyphs, labels = paper_glyphs(4), [0, 2, 2]
+    local = ModelSampler(model, LABELS, "glyph_style_gan").generate_in_style(glyphs, labels)
+    exported = load_sampler(base / "styled")
+    assert exported.meta["signatures"]["style"] == ["style_images", "labels"]
+    np.testing.assert_array_equal(exported.generate_in_style(glyphs, labels), local)
+    # One style for every label: the code is the mean over the glyphs, whatever their order.
+    np.testing.assert_array_equal(exported.generate_in_style(glyphs[::-1], labels)[0], local[0])
+    assert not np.array_equal(exported.generate_in_style(paper_glyphs(4, 1), labels), local)
+    with ModelServer(base, port=0, rest_port=0) as server:
+        channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        request = predict_request(
+            model="styled", signature="style", style_images=glyphs, labels=np.int32(labels)
+        )
+        answer = stub.Predict(request, timeout=60)
+        np.testing.assert_array_equal(tf.make_ndarray(answer.outputs["images"]), local)
+        empty = predict_request(
+            model="styled",
+            signature="style",
+            style_images=np.zeros((0, 16, 16, 1), np.uint8),
+            labels=np.int32([0]),
+        )
+        with pytest.raises(grpc.RpcError) as error:
+            stub.Predict(empty, timeout=60)
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "style_images holds no glyph" in error.value.details()
+        again = stub.Predict(request, timeout=60)  # the server stays up
+        np.testing.assert_array_equal(tf.make_ndarray(again.outputs["images"]), local)
+        channel.close()
+
+
+def test_style_glyphs_from_a_named_face_or_a_folder_with_named_errors(tmp_path, installed):
+    from PIL import Image
+
+    from keras_gan.data.base import DataError
+    from keras_gan.sampling import ModelSampler
+    from keras_gan.sampling import save_styled
+    from keras_gan.sampling import style_glyphs
+    from tests.installed_fonts import KAI
+
+    sampler = ModelSampler(style_model(), LABELS, "glyph_style_gan")
+    kai = style_glyphs(sampler, style=KAI)
+    assert kai.shape == (3, 16, 16, 1) and kai.dtype == np.uint8 and kai.min() < 128
+    with pytest.raises(DataError, match="no font face matches 'No Such Face'"):
+        style_glyphs(sampler, style="No Such Face")
+    with pytest.raises(ValueError, match="give one of --style NAME and --style-from DIR"):
+        style_glyphs(sampler)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    with pytest.raises(DataError, match="holds no usable glyph image"):
+        style_glyphs(sampler, style_from=folder)
+    Image.fromarray(np.full((8, 8), 0, np.uint8)).save(folder / "永.png")  # too small
+    with pytest.raises(DataError, match="smaller than 16 px"):
+        style_glyphs(sampler, style_from=folder)
+    Image.fromarray(paper_glyphs(1)[0, ..., 0]).convert("RGB").resize((48, 40)).save(
+        folder / "A.png"
+    )
+    mine = style_glyphs(sampler, style_from=folder)
+    assert mine.shape == (1, 16, 16, 1)  # any size and mode, fitted to the model's cell
+    written = save_styled(sampler, mine, tmp_path / "out", labels="永b")
+    assert [p.name for p in written] == ["style-永.png", "style-b.png"]
+    grid = save_styled(sampler, kai, tmp_path / "row.png", labels="Ab", as_grid=True)
+    assert Image.open(grid[0]).size[0] > Image.open(grid[0]).size[1]  # one row
