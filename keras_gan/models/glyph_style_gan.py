@@ -54,7 +54,7 @@ class GlyphStyleGAN(GAN):
         channels=1,
         filters=32,
         reconstruction_weight=10.0,
-        kl_weight=0.01,
+        kl_weight=0.05,
         latent_weight=0.5,
         seed=None,
         **kwargs,
@@ -107,12 +107,10 @@ class GlyphStyleGAN(GAN):
         with gradient_step(self.g_trainable, self.g_optimizer) as step:
             mean, log_var = self.style_encoder(batch.images, training=True)
             encoded = mean + ops.exp(0.5 * log_var) * batch.noise[:, 0]
-            both = self.generate(
-                ops.concatenate([encoded, batch.noise[:, 1]]),
-                ops.concatenate([labels, labels]),
-                training=True,
-            )
-            redrawn, fake = ops.split(both, 2)
+            # Two passes, not one batch of both: G's batch statistics for random styles
+            # must be those of the D step's fakes, not a mix with encoded styles.
+            redrawn = self.generate(encoded, labels, training=True)
+            fake = self.generate(batch.noise[:, 1], labels, training=True)
             seen_batch, seen = self.as_critic_sees(batch, fake)
             logs = {
                 "g_loss": self.generator_adversarial_loss(
