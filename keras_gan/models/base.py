@@ -196,7 +196,7 @@ class GAN(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         # Built now, so that restoring a checkpoint restores the slots too.
         self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.g_trainable.trainable_variables)
+        self.g_optimizer.build(self.g_trainable().trainable_variables)
         if self.regularization.ema_kimg > 0 and self.ema_generator is None:
             self.ema_generator = keras.models.clone_model(self.generator)
             self.ema_generator.set_weights(self.generator.get_weights())
@@ -252,9 +252,10 @@ class GAN(keras.Model):
         }
         return {name: part for name, part in parts.items() if part is not None}
 
-    @property
     def g_trainable(self):
-        """What G's optimizer trains: the generator (and networks trained with it)."""
+        """What G's optimizer trains: the generator (and networks trained with it). A
+        method, not a property: Keras' saving walks properties, and one that reaches
+        the generator before `generator` (by name) would move its weights' path."""
         return self.generator
 
     @property
@@ -360,7 +361,7 @@ class GAN(keras.Model):
         """One G update. A fresh forward pass through G *and then* D: G learns from D's
         judgement of generated images, never from noise fed to D, and never from D's
         loss graph."""
-        with gradient_step(self.g_trainable, self.g_optimizer) as step:
+        with gradient_step(self.g_trainable(), self.g_optimizer) as step:
             batch, fake = self.as_critic_sees(batch, self.fakes(batch))
             logs = self.generator_terms(batch, fake)
             step.loss = self.weighted_sum(logs)
@@ -449,7 +450,7 @@ class GAN(keras.Model):
 
     def weights_finite(self):
         """1.0 if no weight of G or D is NaN/Inf after this step's updates, else 0.0."""
-        weights = self.g_trainable.trainable_variables + self.discriminator.trainable_variables
+        weights = self.g_trainable().trainable_variables + self.discriminator.trainable_variables
         return all_finite(weights)
 
     def update_ema(self, replica_batch):

@@ -90,7 +90,6 @@ class GlyphStyleGAN(GAN):
     def networks(self) -> dict:
         return {**super().networks, "style_encoder": self.style_encoder}
 
-    @property
     def g_trainable(self):
         return Together(self.generator, self.style_encoder)
 
@@ -104,7 +103,7 @@ class GlyphStyleGAN(GAN):
         """G and E together: redraw the real glyph from its own style code (L1, KL), and
         fool D with a glyph of a random style."""
         labels = batch.labels
-        with gradient_step(self.g_trainable, self.g_optimizer) as step:
+        with gradient_step(self.g_trainable(), self.g_optimizer) as step:
             mean, log_var = self.style_encoder(batch.images, training=True)
             encoded = mean + ops.exp(0.5 * log_var) * batch.noise[:, 0]
             # Two passes, not one batch of both: G's batch statistics for random styles
