@@ -21,9 +21,27 @@ from keras_gan.models.step import gradient_step
 from keras_gan.registry import MODELS
 
 
+class ReferenceConditioned:
+    """A glyph model whose label embedding is the class's reference image: a weight of
+    G and D (`networks.ReferenceImages`), filled from the data before training."""
+
+    def set_reference_images(self, images):
+        """`images`: uint8 `(num_classes, H, W, C)`, dark ink on white, like the data."""
+        for network in (self.generator, self.discriminator):
+            network.get_layer("reference").set_images(images)
+
+    def prepare(self, data):
+        super().prepare(data)
+        if data.reference_images is None:
+            raise ValueError(
+                f"{type(self).__name__} needs data with reference images (e.g. glyphs:...)"
+            )
+        self.set_reference_images(data.reference_images)
+
+
 @MODELS.register("glyph_gan")
 @keras.saving.register_keras_serializable("keras_gan")
-class GlyphGAN(GAN):
+class GlyphGAN(ReferenceConditioned, GAN):
     """Conditional GAN whose label embedding is a fixed reference image per class.
 
     Args:
@@ -61,17 +79,12 @@ class GlyphGAN(GAN):
     ):
         self.image_size, self.channels, self.filters = image_size, channels, filters
         self.diversity_weight, self.diversity_clip = float(diversity_weight), float(diversity_clip)
-        shape = (image_size, image_size, channels)
         super().__init__(
             generator=networks.glyph_generator(
                 latent_dim, image_size, channels, filters, num_classes
             ),
-            discriminator=networks.dcgan_discriminator(
-                image_size,
-                channels,
-                filters,
-                num_classes,
-                extra_channels=networks.ReferenceImages(num_classes, shape, name="reference"),
+            discriminator=networks.reference_discriminator(
+                image_size, channels, filters, num_classes
             ),
             latent_dim=latent_dim,
             num_classes=num_classes,
@@ -95,14 +108,3 @@ class GlyphGAN(GAN):
                 diversity, self.diversity_clip
             )
         return {"g_loss": adversarial, "diversity": diversity}
-
-    def set_reference_images(self, images):
-        """`images`: uint8 `(num_classes, H, W, C)`, dark ink on white, like the data."""
-        for network in (self.generator, self.discriminator):
-            network.get_layer("reference").set_images(images)
-
-    def prepare(self, data):
-        super().prepare(data)
-        if data.reference_images is None:
-            raise ValueError("glyph_gan needs data with reference images (e.g. glyphs:...)")
-        self.set_reference_images(data.reference_images)

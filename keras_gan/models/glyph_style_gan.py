@@ -15,6 +15,7 @@ from keras import ops
 
 from keras_gan.models import networks
 from keras_gan.models.base import GAN
+from keras_gan.models.glyph_gan import ReferenceConditioned
 from keras_gan.models.step import Batch
 from keras_gan.models.step import Together
 from keras_gan.models.step import gradient_step
@@ -23,7 +24,7 @@ from keras_gan.registry import MODELS
 
 @MODELS.register("glyph_style_gan")
 @keras.saving.register_keras_serializable("keras_gan")
-class GlyphStyleGAN(GAN):
+class GlyphStyleGAN(ReferenceConditioned, GAN):
     """Conditional glyph GAN with a style encoder.
 
     Args:
@@ -40,7 +41,7 @@ class GlyphStyleGAN(GAN):
             differ in style and E does not collapse to the prior.
         seed: seeds noise drawn when the data carries none.
 
-    The reference images are weights, filled by `prepare(data)`, as in `GlyphGAN`.
+    The reference images are weights, filled by `prepare(data)` (`ReferenceConditioned`).
     """
 
     base_loss_names = ("d_loss", "g_loss", "reconstruction", "kl", "latent")
@@ -62,17 +63,12 @@ class GlyphStyleGAN(GAN):
         self.image_size, self.channels, self.filters = image_size, channels, filters
         self.reconstruction_weight, self.kl_weight = reconstruction_weight, kl_weight
         self.latent_weight = latent_weight
-        shape = (image_size, image_size, channels)
         super().__init__(
             generator=networks.styled_glyph_generator(
                 latent_dim, image_size, channels, filters, num_classes
             ),
-            discriminator=networks.dcgan_discriminator(
-                image_size,
-                channels,
-                filters,
-                num_classes,
-                extra_channels=networks.ReferenceImages(num_classes, shape, name="reference"),
+            discriminator=networks.reference_discriminator(
+                image_size, channels, filters, num_classes
             ),
             latent_dim=latent_dim,
             num_classes=num_classes,
@@ -124,14 +120,3 @@ class GlyphStyleGAN(GAN):
             }
             step.loss = self.weighted_sum(logs)
         return logs
-
-    def set_reference_images(self, images):
-        """`images`: uint8 `(num_classes, H, W, C)`, dark ink on white, like the data."""
-        for network in (self.generator, self.discriminator):
-            network.get_layer("reference").set_images(images)
-
-    def prepare(self, data):
-        super().prepare(data)
-        if data.reference_images is None:
-            raise ValueError("glyph_style_gan needs data with reference images (e.g. glyphs:...)")
-        self.set_reference_images(data.reference_images)

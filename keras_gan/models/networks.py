@@ -163,6 +163,22 @@ class ReferenceImages(layers.Layer):
         }
 
 
+def encode_reference(z, label, image_size, channels, filters, num_classes):
+    """The U-Net half both glyph generators share: the class's reference image encoded
+    down to 4x4 with z projected onto it. Returns (bottleneck, skips by stage)."""
+    x = ReferenceImages(num_classes, (image_size, image_size, channels), name="reference")(label)
+    skips, width = [], filters
+    for stage in range(num_doublings(image_size)):
+        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
+        if stage:
+            x = _norm()(x)
+        x = layers.LeakyReLU(0.2)(x)
+        skips.append(x)
+        width = min(width * 2, filters * 8)
+    style = layers.Dense(4 * 4 * filters, use_bias=False)(z)
+    return layers.Concatenate()([x, layers.Reshape((4, 4, filters))(style)]), skips
+
+
 def glyph_generator(
     latent_dim: int,
     image_size: int,
@@ -180,18 +196,8 @@ def glyph_generator(
     stages = num_doublings(image_size)
     z = keras.Input((latent_dim,), name="z")
     label = keras.Input((), dtype="int32", name="labels")
-    x = ReferenceImages(num_classes, (image_size, image_size, channels), name="reference")(label)
-    skips, width = [], filters
-    for stage in range(stages):
-        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
-        if stage:
-            x = _norm()(x)
-        x = layers.LeakyReLU(0.2)(x)
-        skips.append(x)
-        width = min(width * 2, filters * 8)
+    x, skips = encode_reference(z, label, image_size, channels, filters, num_classes)
     size = 4
-    style = layers.Dense(4 * 4 * filters, use_bias=False)(z)
-    x = layers.Concatenate()([x, layers.Reshape((4, 4, filters))(style)])
     for stage in reversed(range(stages)):
         width = filters * min(2 ** max(stage - 1, 0), 8)
         if stage < stages - 1:
@@ -205,6 +211,13 @@ def glyph_generator(
     x = layers.Conv2D(channels, 3, padding="same")(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model([z, label], images, name=name)
+
+
+def reference_discriminator(image_size, channels, filters, num_classes) -> keras.Model:
+    """D of the glyph models: (image, the class's reference image) pairs, projection."""
+    shape = (image_size, image_size, channels)
+    reference = ReferenceImages(num_classes, shape, name="reference")
+    return dcgan_discriminator(image_size, channels, filters, num_classes, extra_channels=reference)
 
 
 def style_encoder(
@@ -261,17 +274,7 @@ def styled_glyph_generator(
     stages = num_doublings(image_size)
     z = keras.Input((latent_dim,), name="z")
     label = keras.Input((), dtype="int32", name="labels")
-    x = ReferenceImages(num_classes, (image_size, image_size, channels), name="reference")(label)
-    skips, width = [], filters
-    for stage in range(stages):
-        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
-        if stage:
-            x = _norm()(x)
-        x = layers.LeakyReLU(0.2)(x)
-        skips.append(x)
-        width = min(width * 2, filters * 8)
-    style = layers.Dense(4 * 4 * filters, use_bias=False)(z)
-    x = layers.Concatenate()([x, layers.Reshape((4, 4, filters))(style)])
+    x, skips = encode_reference(z, label, image_size, channels, filters, num_classes)
     for stage in reversed(range(stages)):
         width = filters * min(2 ** max(stage - 1, 0), 8)
         if stage < stages - 1:

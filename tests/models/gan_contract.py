@@ -218,3 +218,15 @@ class GANContract:
             np.testing.assert_allclose(b, a, rtol=1e-3, atol=atol, err_msg=variable.path)
         for key in one.loss_names:
             np.testing.assert_allclose(one_logs[key], two_logs[key], rtol=1e-4, atol=1e-6)
+
+
+class ReferenceGlyphContract(GANContract):
+    """The contract for glyph models conditioned on reference images: fixed random
+    references are filled in after construction."""
+
+    def build(self, **overrides):
+        model = super().build(**overrides)
+        size, channels = model.image_shape[0], model.image_shape[2]
+        shape = (model.num_classes, size, size, channels)
+        model.set_reference_images(np.random.default_rng(1).integers(0, 256, shape, np.uint8))
+        return model

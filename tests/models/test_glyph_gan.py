@@ -3,10 +3,10 @@ import pytest
 
 from keras_gan.data import ImageData
 from keras_gan.models import GlyphGAN
-from tests.models.gan_contract import GANContract
+from tests.models.gan_contract import ReferenceGlyphContract
 
 
-class TestGlyphGAN(GANContract):
+class TestGlyphGAN(ReferenceGlyphContract):
     name = "glyph_gan"
     model_cls = GlyphGAN
     init_kwargs = {
@@ -19,13 +19,6 @@ class TestGlyphGAN(GANContract):
         "diversity_clip": 0.2,
         "seed": 3,
     }
-
-    def build(self, **overrides):
-        model = super().build(**overrides)
-        size = model.image_shape[0]
-        references = np.random.default_rng(1).integers(0, 256, (3, size, size, 1), dtype=np.uint8)
-        model.set_reference_images(references)
-        return model
 
     def test_reference_images_condition_both_networks(self):
         model = self.make()

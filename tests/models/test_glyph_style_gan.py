@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from keras_gan.models import GlyphStyleGAN
-from tests.models.gan_contract import GANContract
+from tests.models.gan_contract import ReferenceGlyphContract
 
 
-class TestGlyphStyleGAN(GANContract):
+class TestGlyphStyleGAN(ReferenceGlyphContract):
     name = "glyph_style_gan"
     model_cls = GlyphStyleGAN
     init_kwargs = {
@@ -21,13 +21,6 @@ class TestGlyphStyleGAN(GANContract):
         "latent_weight": 0.25,
         "seed": 3,
     }
-
-    def build(self, **overrides):
-        model = super().build(**overrides)
-        size = model.image_shape[0]
-        references = np.random.default_rng(1).integers(0, 256, (3, size, size, 1), dtype=np.uint8)
-        model.set_reference_images(references)
-        return model
 
     def test_generator_step_terms_are_reconstruction_and_kl_of_the_encoded_style(self):
         model = self.make()
