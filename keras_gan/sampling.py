@@ -433,7 +433,7 @@ def style_glyphs(
         glyphs = list(load_glyph_folder(style_from, size)[0].values())
     else:
         face = select_fonts([style])[0]
-        chars = [c for c in sampler.labels or [] if len(c) == 1 and face.covers(c)]
+        chars = [c for c in sampler.labels if len(c) == 1 and face.covers(c)]
         if not chars:
             raise ValueError(f"font face {face.name!r} draws none of the model's characters")
         renderer = GlyphRenderer(face, size, "".join(sampler.labels))
