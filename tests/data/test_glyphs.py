@@ -6,6 +6,7 @@ import pytest
 from keras_gan.data import DataError
 from keras_gan.data import glyphs
 from keras_gan.data import load_dataset
+from tests.installed_fonts import LATIN
 
 
 def test_gb2312_level1_is_derived_from_the_codec():
@@ -27,11 +28,10 @@ def test_charsets():
         glyphs.parse_charset("klingon")
 
 
-def test_every_face_of_a_collection_is_found():
+def test_every_face_of_a_collection_is_found(installed):
     faces = glyphs.find_fonts()
     collections = {f.path for f in faces if f.path.endswith(".ttc")}
-    if not collections:
-        pytest.skip("no .ttc font on this machine")
+    assert collections, "setup installs .ttc collections (fonts-wqy-zenhei, fonts-arphic-*)"
     path = sorted(collections)[0]
     assert len([f for f in faces if f.path == path]) == len(glyphs.faces_of(path)) > 1
 
@@ -46,10 +46,8 @@ def test_coverage_checks_cmap_blank_and_no_glyph_box(test_font):
     assert renderer.render("永") == (None, "not in cmap")
 
 
-def test_skipped_pairs_are_counted_by_reason(test_font):
-    dejavu = [f.path for f in glyphs.find_fonts() if f.name == "DejaVu Sans Book"]
-    if not dejavu:
-        pytest.skip("DejaVu Sans not installed")
+def test_skipped_pairs_are_counted_by_reason(test_font, installed):
+    dejavu = [f.path for f in glyphs.find_fonts() if f.name == LATIN]
     data = load_dataset(f"glyphs:chars=ABC?fonts={test_font},{dejavu[0]}", image_size=32)
     assert data.report["skipped"] == {"no-glyph box": 1, "blank render": 1}
     assert sorted(data.label_names[i] for i in data.labels) == ["A", "A", "B", "C"]
@@ -64,10 +62,8 @@ def test_missing_characters_are_an_error_naming_them(test_font):
     assert "install a CJK font, e.g. `sudo apt-get install fonts-wqy-microhei" in str(error.value)
 
 
-def test_latin_only_font_never_yields_cjk_boxes():
-    dejavu = [f for f in glyphs.find_fonts() if f.name == "DejaVu Sans Book"]
-    if not dejavu:
-        pytest.skip("DejaVu Sans not installed")
+def test_latin_only_font_never_yields_cjk_boxes(installed):
+    dejavu = [f for f in glyphs.find_fonts() if f.name == LATIN]
     renderer = glyphs.GlyphRenderer(dejavu[0], 32, "A永")
     assert renderer.render("永") == (None, "not in cmap")
     image, reason = renderer.render("A")
@@ -88,11 +84,10 @@ def test_rendering_is_consistent_and_deterministic(test_font, size):
     assert data.images[0, 0].min() == 255 and data.images[0, -1].min() == 255
 
 
-def test_real_fonts_render_hanzi_and_latin():
+def test_real_fonts_render_hanzi_and_latin(installed):
     data = load_dataset("glyphs:chars=永A", image_size=32)
     cjk_faces = [f for f in glyphs.find_fonts() if f.covers("永")]
-    if not cjk_faces:
-        pytest.skip("no CJK font installed")
+    assert len(cjk_faces) >= 3  # setup installs WenQuanYi, AR PL, Droid Sans Fallback
     assert data.label_names == ["永", "A"]
     assert (data.labels == 0).sum() == len(cjk_faces)
     assert data.reference_images.shape == (2, 32, 32, 1)
