@@ -86,9 +86,8 @@ def test_ada_raises_p_while_the_discriminator_overfits():
         logs = gan.train_step(data)
         assert float(gan.augment_p.value) == pytest.approx(min(1.0, 4 * step / 100))
     assert float(logs["augment_p"]) == pytest.approx(0.08, abs=1e-6)  # mean over 3 steps
+    small = keras.Input((2,))
+    g2 = keras.Model(small, keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16)(small)))
+    narrow = GAN(g2, keras.Model(images_in, Confident()(images_in)), latent_dim=2)
     with pytest.raises(ValueError, match="latent_dim must be at least 10, got 2"):
-        small = keras.Input((2,))
-        g2 = keras.Model(small, keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16)(small)))
-        GAN(g2, keras.Model(images_in, Confident()(images_in)), latent_dim=2).compile(
-            augment="color"
-        )
+        narrow.compile(augment="color")

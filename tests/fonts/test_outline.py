@@ -1,5 +1,7 @@
 """Bitmaps -> outlines -> TrueType: the font installs, renders, and gives the bitmaps back."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
@@ -79,12 +81,26 @@ def test_real_glyphs_are_copied_from_the_target_font(tmp_path, installed):
         assert iou(render(path, char, 64, kai.em_pixels), 255 - kai.glyphs[char]) >= 0.9, char
 
 
-def test_a_failed_build_leaves_the_old_font_whole(tmp_path, traced_font):
+def test_a_failed_build_leaves_the_old_font_whole(tmp_path, traced_font, monkeypatch):
+    # The failure comes while the new file is written (its bytes are in a temporary
+    # sibling, the rename fails): the old font stays whole and no temporary is left.
+    import keras_gan.files
+
     path = tmp_path / "Mine.ttf"
     path.write_bytes(traced_font[0].read_bytes())
     before = path.read_bytes()
-    broken = outline.Glyph([[("move", [(0, 0)]), ("warp", [(1, 1)])]], 1000, "generated")
-    with pytest.raises(Exception):
-        outline.build_font(path, "Mine", {"永": broken, "字": None})
+    written = []
+
+    def failing_replace(source, target):
+        written.append(Path(source).stat().st_size)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(keras_gan.files.os, "replace", failing_replace)
+    style = traced_font[1][0]
+    char = next(iter(style.glyphs))
+    glyph = outline.trace(style.glyphs[char], style.em_pixels, outline.is_full_width(char))
+    with pytest.raises(OSError, match="No space left on device"):
+        outline.build_font(path, "Mine", {char: glyph})
+    assert written and written[0] > 0  # writing had started
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Mine.ttf"]
