@@ -26,6 +26,14 @@ def test_lines_become_padded_ids_with_a_frequency_vocabulary(tmp_path):
     assert data.lines == train and len(data) == len(train) > 100
     assert data.held_out == [line for line in lines if held_out(line)]
     assert 0 < len(data.held_out) < len(lines) // 5  # about one in ten
+    # Pinned: a fixed hash of the line decides (a salted hash() would move it).
+    assert [line for line in data.held_out if line.startswith("Hello")] == [
+        "Hello, world.15",
+        "Hello, world.23",
+        "Hello, world.28",
+        "Hello, world.29",
+    ]
+    assert len(data.held_out) == 15
     assert data.vocab[:3] == ["", "l", "o"]  # the commonest characters first (3 l, 2 o)
     assert data.tokens.dtype == np.int32 and (data.tokens[:, -1] == 0).all()
     assert data.report["skipped"] == {"empty line": 3, "longer than 16 characters": 1}
