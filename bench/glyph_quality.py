@@ -32,6 +32,7 @@ from results import machine
 from results import publish
 from scipy import ndimage
 
+from keras_gan.callbacks.samples import mean_pairwise_distance
 from keras_gan.data import load_dataset
 from keras_gan.data.base import ImageData
 from keras_gan.data.glyphs import is_cjk
@@ -55,21 +56,19 @@ def components(images: np.ndarray, speck_area: int) -> tuple[float, float]:
 
 
 def spread(images: np.ndarray) -> float:
-    x = images.reshape(len(images), -1).astype(np.float64) / 255.0
-    d = np.sqrt(np.maximum((x * x).sum(1)[:, None] + (x * x).sum(1)[None] - 2 * x @ x.T, 0))
-    return float(d[np.triu_indices(len(x), 1)].mean())
+    """Mean distance between two of `images` (uint8), in [0, 1] pixel units."""
+    return mean_pairwise_distance(images / 255.0)
 
 
 class Readers:
     """The content and style readers of one character set and size, trained once."""
 
     def __init__(self, chars: str, data: ImageData, log=print):
-        self.chars, self.data = chars, data
+        self.data = data
         self.content, _ = evaluate.train_content_reader(chars, log=log)
         faces = ImageData(images=data.images, labels=data.styles, label_names=data.style_names)
         self.style, _ = train_glyph_classifier(faces, 12, log=log, augment=False)
-        held_out = data.styles % 5 == 4
-        self.held_out = held_out
+        self.held_out = data.styles % 5 == 4  # the faces the content reader never saw
 
     def read(self, images: np.ndarray, chars: list[str]) -> np.ndarray:
         """1.0 where the content reader reads each glyph as its character."""

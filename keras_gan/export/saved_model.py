@@ -159,8 +159,7 @@ def write_generator(
         "generate": ["seed", "labels"] if model.conditional else ["seed"],
     }
     if model.style_encoder is not None:
-        encoder = model.style_encoder
-        archive.track(encoder)
+        archive.track(model.style_encoder)
         style_spec = tf.TensorSpec([None, height, width, channels], tf.uint8, name="style_images")
 
         def style(style_images, labels):
@@ -168,9 +167,8 @@ def write_generator(
             tf.debugging.assert_positive(
                 tf.shape(style_images)[0], message="style_images holds no glyph"
             )
-            means, _ = encoder(tf.cast(style_images, tf.float32) / 127.5 - 1.0, training=False)
-            code = tf.reduce_mean(means, axis=0, keepdims=True)
-            images = images_for(tf.repeat(code, tf.shape(labels)[0], axis=0), labels)
+            code = model.style_of(tf.cast(style_images, tf.float32) / 127.5 - 1.0)
+            images = images_for(tf.repeat(code[None], tf.shape(labels)[0], axis=0), labels)
             return {"images": images, "png": pngs(images)}
 
         archive.add_endpoint("style", style, input_signature=[style_spec, label_spec])

@@ -232,9 +232,8 @@ def style_encoder(
         x = layers.LeakyReLU(0.2)(x)
         width = min(width * 2, filters * 4)
     x = layers.Dense(2 * style_dim)(layers.Flatten()(x))
-    mean, log_var = layers.Activation("linear", dtype="float32")(x), None
-    mean, log_var = keras.ops.split(mean, 2, axis=-1)
-    return keras.Model(images, [mean, log_var], name=name)
+    x = layers.Activation("linear", dtype="float32")(x)
+    return keras.Model(images, keras.ops.split(x, 2, axis=-1), name=name)
 
 
 @keras.saving.register_keras_serializable("keras_gan")

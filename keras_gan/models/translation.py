@@ -75,11 +75,6 @@ class TranslationGAN(GAN):
                 f"{data.images.shape[1:]}"
             )
 
-    def generate(self, sources, labels=None, training=False):
-        """Translations of `sources` (the trained generator when `training`, else the
-        sampling one); a style-conditioned model also takes `labels`."""
-        return super().generate(sources, labels, training)
-
     def fakes(self, batch: Batch):
         return self.generate(batch.sources, batch.labels, training=True)
 
