@@ -17,7 +17,10 @@ model), with the same readers for all:
   64 samples of 16 characters; the distinct faces named, over the faces that have
   the character (real glyphs: 1.0 by construction).
 
-    .venv/bin/python bench/glyph_quality.py SOURCE [SOURCE ...] [--seeds 8] [--label NAME]
+    .venv/bin/python bench/glyph_quality.py SOURCE [SOURCE ...] [--seeds 8] [--readers DIR]
+
+`--readers DIR` keeps the trained readers there (one folder per data set and size) and
+reuses them on the next run: training them is most of the bench's time.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from keras_gan.data import load_dataset
 from keras_gan.data.base import ImageData
 from keras_gan.data.glyphs import is_cjk
 from keras_gan.fonts import evaluate
+from keras_gan.metrics.extractors import GlyphClassifier
 from keras_gan.metrics.extractors import train_glyph_classifier
 from keras_gan.sampling import load_sampler
 
@@ -63,12 +67,25 @@ def spread(images: np.ndarray) -> float:
 class Readers:
     """The content and style readers of one character set and size, trained once."""
 
-    def __init__(self, chars: str, data: ImageData, log=print):
+    def __init__(self, chars: str, data: ImageData, cache: Path | None = None, log=print):
         self.data = data
-        self.content, _ = evaluate.train_content_reader(chars, log=log)
         faces = ImageData(images=data.images, labels=data.styles, label_names=data.style_names)
-        self.style, _ = train_glyph_classifier(faces, 12, log=log, augment=False)
+        self.content = self._reader(
+            cache, "content", lambda: evaluate.train_content_reader(chars, log=log)
+        )
+        self.style = self._reader(
+            cache, "style", lambda: train_glyph_classifier(faces, 12, log=log, augment=False)
+        )
         self.held_out = data.styles % 5 == 4  # the faces the content reader never saw
+
+    @staticmethod
+    def _reader(cache: Path | None, name: str, train) -> GlyphClassifier:
+        if cache is not None and (cache / name).is_dir():
+            return GlyphClassifier.load(cache / name)
+        reader, info = train()
+        if cache is not None:
+            reader.save(cache / name, info)
+        return reader
 
     def read(self, images: np.ndarray, chars: list[str]) -> np.ndarray:
         """1.0 where the content reader reads each glyph as its character."""
@@ -156,6 +173,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=8, help="samples per character")
     parser.add_argument("--names", help="comma-separated row names (default: the sources)")
     parser.add_argument("--json", help="also write the scores here")
+    parser.add_argument("--readers", type=Path, help="keep and reuse the trained readers here")
     parser.add_argument("--title", default="Glyph quality")
     args = parser.parse_args()
     names = args.names.split(",") if args.names else args.sources
@@ -169,7 +187,8 @@ def main():
             data = load_dataset(spec, size, 1)
             if data.label_names != sampler.labels:
                 raise SystemExit(f"{source}: its labels are not those of {spec}")
-            readers[key] = Readers("".join(data.label_names), data, log=lambda line: None)
+            cache = args.readers / f"{spec}@{size}".replace("/", "_") if args.readers else None
+            readers[key] = Readers("".join(data.label_names), data, cache, log=lambda line: None)
             real[key] = real_scores(readers[key])
         rows[name] = generated_scores(sampler, readers[key], real[key], args.seeds)
         row_key[name] = key

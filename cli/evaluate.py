@@ -63,7 +63,7 @@ def evaluate(as_json, **options):
     \b
     Examples:
       kgan evaluate saved_models/glyphs
-      kgan evaluate runs/00003-glyph_gan --metrics fid,kid,pr,cas --num-samples 5000 --json
+      kgan evaluate runs/00003-glyph_style_gan --metrics fid,kid,pr,cas --num-samples 5000 --json
       kgan evaluate saved_models/glyphs --train-extractor --extractor my_classifier
       kgan evaluate saved_models/glyphs --metrics fid,kid,is --inception-weights keras-cache
       kgan evaluate runs/00004-text_relgan --metrics bleu,selfbleu,nll \\

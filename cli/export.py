@@ -39,8 +39,8 @@ def export(source, name, version, fmt, quantize, model_base_path):
 
     \b
     Examples:
-      kgan export runs/00000-glyph_gan --name glyphs    # saved_models/glyphs/1/
-      kgan export runs/00000-glyph_gan --name glyphs --format tflite --quantize int8
+      kgan export runs/00000-glyph_style_gan --name glyphs    # saved_models/glyphs/1/
+      kgan export runs/00000-glyph_style_gan --name glyphs --format tflite --quantize int8
     """
     from keras_gan.export import export_run
 

@@ -72,7 +72,7 @@ def sample(
     \b
     Examples:
       kgan sample saved_models/glyphs --labels 永字八法 --seeds 0-3 --grid --out grid.png
-      kgan sample runs/00000-glyph_gan --labels Ab --out samples/   # seed0000-A.png ...
+      kgan sample runs/00000-glyph_style_gan --labels Ab --out samples/   # seed0000-A.png ...
       kgan sample saved_models/glyphs --list-labels
       kgan sample saved_models/glyphs --num-samples 10000 --format tfrecord --out synth/
       kgan sample runs/00001-text_mle --num-samples 20 --temperature 0.8   # one line each

@@ -33,7 +33,7 @@ class DataConfig:
     """
 
     spec: str = "glyphs:default"
-    image_size: int = 32
+    image_size: int = 64
     channels: int = 1
 
 
@@ -87,7 +87,7 @@ class TrainConfig:
             model such as `saved_models/font2font-zh`); see `runs.warm_start`.
     """
 
-    steps: int = 800
+    steps: int = 1000
     epochs: int | None = None
     batch_size: int = 64
     seed: int = 0
@@ -134,7 +134,7 @@ class RunConfig:
     (10, 16)
     """
 
-    model: str = "glyph_gan"
+    model: str = "glyph_style_gan"
     model_kwargs: dict = field(default_factory=dict)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

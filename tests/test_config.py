@@ -14,9 +14,9 @@ from keras_gan.registry import Registry
 def test_defaults_are_the_default_job():
     config = RunConfig().validate()
     assert (config.model, config.data.spec, config.data.image_size) == (
-        "glyph_gan",
+        "glyph_style_gan",
         "glyphs:default",
-        32,
+        64,
     )
 
 

@@ -98,7 +98,7 @@ def test_glyph_fit_sample_labels_and_errors(run, tmp_path, installed):
     fonts = "DejaVu Sans Book"
     result = run("fit", "--dataset", f"glyphs:chars=Ab/?fonts={fonts}", "--steps", "2", *TINY)
     assert result.exit_code == 0, result.output
-    run_dir = tmp_path / "runs" / "00000-glyph_gan"
+    run_dir = tmp_path / "runs" / "00000-glyph_style_gan"
     result = run("sample", run_dir, "--seeds", "3", "--labels", "A /", "--out", "o", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["written"] == ["o/seed0003-A.png", "o/seed0003-U+002F.png"]
