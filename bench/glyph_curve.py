@@ -87,6 +87,10 @@ def svg(curves: dict[str, dict[str, list]], path: Path) -> None:
             f'<text x="{x0 + 8}" y="{goal + 3}" font-size="9">0.9</text>',
             f'<text x="{x0 + 8}" y="{top + 3}" font-size="9">1.0</text>',
             f'<text x="{x0 + 8}" y="{bottom + 3}" font-size="9">0</text>',
+            *(
+                f'<text x="{at(m, 0)[0] - 4:.1f}" y="{bottom + 14}" font-size="9">{m:g}</text>'
+                for m in sorted({m for series in curves.values() for m, _ in series[key]})
+            ),
             f'<text x="{(left + right) / 2 - 70}" y="{height - 8}" font-size="11">'
             f"minutes of training ({os.cpu_count()} cores)</text>",
         ]

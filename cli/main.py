@@ -27,7 +27,7 @@ def cli():
 
     \b
     Examples:
-      kgan fit                                  # default glyph GAN, ~10 min on 2 CPUs
+      kgan fit                                  # default glyph GAN, ~8 min on 2 CPUs
       kgan sample runs/00000-glyph_style_gan --labels 永字八法Ab --grid --out grid.png
       kgan export runs/00000-glyph_style_gan --name glyphs
       kgan serve & kgan predict --target 127.0.0.1:8500 --model glyphs --labels 永 --out out/

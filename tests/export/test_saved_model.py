@@ -106,11 +106,15 @@ def test_shipped_default_model_samples_right_after_install():
 
     shipped = Path(__file__).parents[2] / "saved_models" / "glyphs"
     sampler = sampling.load_sampler(shipped)
-    assert sampler.model_name == "glyph_gan" and len(sampler.labels) == 172
+    assert sampler.model_name == "glyph_style_gan" and len(sampler.labels) == 172
     assert sampler.labels[:4] == list("永字八法") and sampler.labels[-1] == "z"
     images = sampler.generate([0, 1], sampler.label_ids("永A"))
-    assert images.shape == (2, 32, 32, 1) and images.dtype == np.uint8
+    assert images.shape == (2, 64, 64, 1) and images.dtype == np.uint8
     assert images.min() < 64 and images.max() > 192  # ink on paper, not a blank
+    # The style signature: glyphs of one seed's style set the style of others.
+    style = sampler.generate([7] * 4, sampler.label_ids("永字八法"))
+    styled = sampler.generate_in_style(style, sampler.label_ids("Ab"))
+    assert styled.shape == (2, 64, 64, 1) and styled.min() < 64 and styled.max() > 192
 
 
 def test_synthetic_data_sets_round_trip(glyph_run, tmp_path):
