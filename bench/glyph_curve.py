@@ -147,7 +147,9 @@ def main():
             key = (config.data.spec, size)
             if key not in readers:
                 data = load_dataset(config.data.spec, size, 1)
-                cache = args.readers / f"{key[0]}@{size}".replace("/", "_") if args.readers else None
+                cache = (
+                    args.readers / f"{key[0]}@{size}".replace("/", "_") if args.readers else None
+                )
                 readers[key] = Readers("".join(data.label_names), data, cache)
                 readers[key].real = real_scores(readers[key])
             real = readers[key].real

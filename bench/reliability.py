@@ -35,6 +35,8 @@ import numpy as np
 from results import machine
 from results import publish
 
+from keras_gan.export.layout import newest_version
+
 ROOT = Path(__file__).parents[1]
 KGAN = [sys.executable, "-m", "keras_gan_cli.main"]
 QUIET = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
@@ -326,7 +328,7 @@ def load_runs(seconds: float) -> list[dict]:
 def swaps(count: int, work: Path) -> dict:
     from keras_gan.export import publish as publish_version
 
-    shipped = ROOT / "saved_models" / "glyphs" / "1"
+    shipped = newest_version(ROOT / "saved_models" / "glyphs")
     base = work / "swap_models"
     publish_version(shipped, base / "glyphs", 1)
     server, port = start_server(base, poll=0.2)

@@ -25,6 +25,7 @@ import tensorflow as tf
 from results import machine
 from results import publish
 
+from keras_gan.export.layout import newest_version
 from keras_gan_serving.client import GeneratorClient
 
 ROOT = Path(__file__).parents[1]
@@ -86,9 +87,9 @@ def main():
     args = parser.parse_args()
     server, grpc_port, rest_port = start_server()
     try:
-        signature = tf.saved_model.load(str(ROOT / "saved_models" / "glyphs" / "1")).signatures[
-            "generate"
-        ]
+        signature = tf.saved_model.load(
+            str(newest_version(ROOT / "saved_models" / "glyphs"))
+        ).signatures["generate"]
         grpc_client = GeneratorClient(f"127.0.0.1:{grpc_port}", "glyphs")
         rest_client = GeneratorClient(f"127.0.0.1:{rest_port}", "glyphs", protocol="rest")
         calls = {

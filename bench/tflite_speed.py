@@ -1,6 +1,6 @@
 """TFLite variants of the shipped generator against its SavedModel, in one run.
 
-Converts saved_models/glyphs/1 (`serving_default`) to each quantization, checks the
+Converts the newest saved_models/glyphs version (`serving_default`) to each quantization, checks the
 outputs against the SavedModel, and times batch-1 calls of each (LiteRT
 interpreter vs the SavedModel signature), alternating over rounds. Appends to
 bench/RESULTS.md.
@@ -18,11 +18,12 @@ import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 from results import publish
 
+from keras_gan.export.layout import newest_version
 from keras_gan.export.tflite import QUANTIZATIONS
 from keras_gan.export.tflite import compare_with_saved_model
 from keras_gan.export.tflite import to_tflite
 
-SOURCE = Path(__file__).parents[1] / "saved_models" / "glyphs" / "1"
+SOURCE = newest_version(Path(__file__).parents[1] / "saved_models" / "glyphs")
 
 
 def main():
@@ -50,7 +51,7 @@ def main():
             times[name].append((time.perf_counter() - start) / args.calls * 1e3)
     base = statistics.median(times["SavedModel"])
     lines = [
-        "\n## TFLite variants of saved_models/glyphs/1 (bench/tflite_speed.py)\n",
+        f"\n## TFLite variants of saved_models/glyphs/{SOURCE.name} (bench/tflite_speed.py)\n",
         f"Machine as in the first section. Batch 1, {args.rounds} alternating rounds of "
         f"{args.calls} calls, median; diff vs the SavedModel over 16 random inputs, "
         "in 0-255 pixel levels.\n",
