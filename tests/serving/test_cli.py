@@ -54,14 +54,14 @@ def test_serve_predict_over_grpc_and_rest_then_stop_on_sigterm(tmp_path):
         names = sorted(p.name for p in (tmp_path / "out").iterdir())
         assert names == ["seed0000-A.png", "seed0000-永.png", "seed0001-A.png", "seed0001-永.png"]
         png = Image.open(tmp_path / "out" / "seed0001-永.png")
-        assert png.size == (32, 32) and "Synthetic" in png.info["Description"]
+        assert png.size == (64, 64) and "Synthetic" in png.info["Description"]
 
         done = predict(
             "--target", f"127.0.0.1:{rest_port}", "--rest", "--labels", "永A", "--seeds", "0-1",
             "--grid", "--out", tmp_path / "grid.png",
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
-        assert Image.open(tmp_path / "grid.png").size == (2 * 34 + 2, 2 * 34 + 2)
+        assert Image.open(tmp_path / "grid.png").size == (2 * 66 + 2, 2 * 66 + 2)
 
         done = predict("--target", f"127.0.0.1:{grpc_port}", "--labels", "☃", "--out", tmp_path)
         assert done.returncode == 2 and "unknown label(s) '☃'" in done.stderr

@@ -83,7 +83,7 @@ def tensor_protos(draw):
 def valid_inputs(draw):
     """Well-formed inputs of the glyph model with fuzzed values (some out of range)."""
     batch = draw(st.integers(0, 17))
-    z = np.random.default_rng(draw(st.integers(0, 2**32))).normal(size=(batch, 32))
+    z = np.random.default_rng(draw(st.integers(0, 2**32))).normal(size=(batch, 16))
     if batch and draw(st.integers(0, 9)) == 0:  # poisoned
         z[draw(st.integers(0, batch - 1)), 3] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     labels = draw(st.lists(st.integers(-1, 172), min_size=batch, max_size=batch))
@@ -175,8 +175,8 @@ def test_fuzzed_rest_bodies_are_answered_or_refused_never_crash(server, model_ba
 
 
 def test_the_server_still_serves_after_the_fuzz(stub):
-    response = stub.Predict(predict_request(z=np.zeros((2, 32), np.float32), labels=[0, 1]))
-    assert tf.make_ndarray(response.outputs["images"]).shape == (2, 32, 32, 1)
+    response = stub.Predict(predict_request(z=np.zeros((2, 16), np.float32), labels=[0, 1]))
+    assert tf.make_ndarray(response.outputs["images"]).shape == (2, 64, 64, 1)
 
 
 # ----------------------------------------------------------------------------- access
@@ -185,7 +185,7 @@ def test_the_server_still_serves_after_the_fuzz(stub):
 @pytest.mark.parametrize("name", ["..", "../glyphs", "glyphs/1", "a\\b", "x\x00y", "."])
 def test_model_names_with_path_components_are_refused(stub, server, name):
     with pytest.raises(grpc.RpcError) as error:
-        stub.Predict(predict_request(model=name, z=np.zeros((1, 32), np.float32), labels=[0]))
+        stub.Predict(predict_request(model=name, z=np.zeros((1, 16), np.float32), labels=[0]))
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error.value.details() == "model name must be a plain folder name (no path components)"
     status_stub = model_service_pb2_grpc.ModelServiceStub(
@@ -230,7 +230,7 @@ def test_a_token_guards_every_call(model_base, caplog):
                     client.status()
         for protocol, port in (("grpc", guarded.port), ("rest", guarded.rest_port)):
             with GeneratorClient(f"127.0.0.1:{port}", "glyphs", None, protocol, token=SECRET) as c:
-                assert c.generate([0], [0]).shape == (1, 32, 32, 1)
+                assert c.generate([0], [0]).shape == (1, 64, 64, 1)
         request = urllib.request.Request(f"http://127.0.0.1:{guarded.rest_port}/v1/models/glyphs")
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(request, timeout=30)

@@ -29,6 +29,8 @@ from keras_gan_serving.client import ServingError
 from keras_gan_serving.server import Limits
 from keras_gan_serving.server import ModelServer
 
+LATENT = 16  # z of the shipped glyphs model (saved_models/glyphs)
+
 
 def predict_request(model="glyphs", signature="", version=None, **inputs):
     request = predict_pb2.PredictRequest()
@@ -56,13 +58,13 @@ def rest(server, path, body=None, raw=None):
 
 def test_grpc_predict_gives_the_saved_model_images(server, stub, model_base):
     local = sampling.load_sampler(model_base / "glyphs")
-    z = noise_for_seeds([3, 4], 32).numpy()
+    z = noise_for_seeds([3, 4], LATENT).numpy()
     labels = np.array([0, 130], np.int32)
     response = stub.Predict(predict_request(z=z, labels=labels), timeout=30)
     assert response.model_spec.name == "glyphs" and response.model_spec.version.value == 1
     assert response.model_spec.signature_name == "serving_default"
     images = tf.make_ndarray(response.outputs["images"])
-    assert images.dtype == np.uint8 and images.shape == (2, 32, 32, 1)
+    assert images.dtype == np.uint8 and images.shape == (2, 64, 64, 1)
     np.testing.assert_array_equal(images, local.generate_from_noise(z, labels))
 
     response = stub.Predict(
@@ -118,7 +120,7 @@ def test_metadata_and_status(server, stub):
     response = stub.GetModelMetadata(request, timeout=30)
     signatures = get_model_metadata_pb2.SignatureDefMap()
     response.metadata["signature_def"].Unpack(signatures)
-    assert set(signatures.signature_def) == {"serving_default", "generate"}
+    assert set(signatures.signature_def) == {"serving_default", "generate", "style"}
     generate = signatures.signature_def["generate"]
     assert generate.inputs["seed"].dtype == types_pb2.DT_INT64
     assert generate.outputs["png"].dtype == types_pb2.DT_STRING
@@ -164,8 +166,9 @@ def test_metadata_and_status(server, stub):
     assert set(answer["metadata"]["signature_def"]["signature_def"]) == {
         "serving_default",
         "generate",
+        "style",
     }
-    assert answer["metadata"]["kgan"]["latent_dim"] == 32
+    assert answer["metadata"]["kgan"]["latent_dim"] == 16
 
 
 @pytest.mark.parametrize(
@@ -177,7 +180,7 @@ def test_metadata_and_status(server, stub):
     ],
 )
 def test_unknown_model_version_or_signature_is_not_found(stub, spec, message):
-    request = predict_request(**spec, z=np.zeros((1, 32), np.float32), labels=np.int32([0]))
+    request = predict_request(**spec, z=np.zeros((1, LATENT), np.float32), labels=np.int32([0]))
     with pytest.raises(grpc.RpcError) as error:
         stub.Predict(request, timeout=30)
     assert error.value.code() == grpc.StatusCode.NOT_FOUND
@@ -202,12 +205,12 @@ def huge_proto():
 def short_proto():
     proto = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT)
     proto.tensor_shape.dim.add(size=2)
-    proto.tensor_shape.dim.add(size=32)
+    proto.tensor_shape.dim.add(size=LATENT)
     proto.float_val.extend([0.5] * 7)
     return proto
 
 
-Z = np.zeros((1, 32), np.float32)
+Z = np.zeros((1, LATENT), np.float32)
 L = np.int32([0])
 Z_JSON = json.dumps(Z.tolist()).encode()
 
@@ -217,20 +220,20 @@ Z_JSON = json.dumps(Z.tolist()).encode()
     [
         (
             {"z": Z.astype(np.float64), "labels": L},
-            "input 'z' is float64; the signature expects float32[None, 32]",
+            "input 'z' is float64; the signature expects float32[None, 16]",
         ),
-        ({"z": Z[0], "labels": L}, "input 'z' has shape [32]; the signature expects"),
+        ({"z": Z[0], "labels": L}, "input 'z' has shape [16]; the signature expects"),
         ({"z": np.zeros((1, 31), np.float32), "labels": L}, "has shape [1, 31]"),
         ({"z": huge_proto(), "labels": L}, "has shape [2147483648, 2147483648]"),
         (
             {"z": short_proto(), "labels": np.int32([0, 0])},
-            "declares shape [2, 32] (64 values) but carries 7",
+            "declares shape [2, 16] (32 values) but carries 7",
         ),
         ({"z": Z, "labels": np.int32([172])}, "ids outside 0..171"),
         ({"z": Z, "labels": np.int32([-1])}, "ids outside 0..171"),
-        ({"z": np.full((1, 32), np.nan, np.float32), "labels": L}, "NaN or infinite"),
-        ({"z": np.zeros((17, 32), np.float32), "labels": np.zeros(17, np.int32)}, "at most 16"),
-        ({"z": np.zeros((2, 32), np.float32), "labels": L}, "different batch sizes"),
+        ({"z": np.full((1, LATENT), np.nan, np.float32), "labels": L}, "NaN or infinite"),
+        ({"z": np.zeros((17, LATENT), np.float32), "labels": np.zeros(17, np.int32)}, "at most 16"),
+        ({"z": np.zeros((2, LATENT), np.float32), "labels": L}, "different batch sizes"),
         ({"z": Z, "labels": L, "style": L}, "unknown input(s) style"),
         ({"z": Z}, "missing input(s) labels"),
         ({}, "missing input(s) labels, z"),
@@ -245,7 +248,7 @@ def test_malformed_requests_are_invalid_argument_and_the_server_stays_up(
     assert message in error.value.details()
     assert str(model_base) not in error.value.details() and "/" not in error.value.details()
     ok = stub.Predict(predict_request(z=Z, labels=L), timeout=30)
-    assert tf.make_ndarray(ok.outputs["images"]).shape == (1, 32, 32, 1)
+    assert tf.make_ndarray(ok.outputs["images"]).shape == (1, 64, 64, 1)
 
 
 def test_an_empty_grpc_message_is_invalid_argument(server):
@@ -293,7 +296,7 @@ def test_client_over_grpc_and_rest_and_remote_sampler(server, tmp_path):
     for protocol, port in (("grpc", server.port), ("rest", server.rest_port)):
         with GeneratorClient(f"127.0.0.1:{port}", "glyphs", protocol=protocol) as client:
             images, pngs = client.generate([0, 1], [0, 1], pngs=True)
-            assert images.dtype == np.uint8 and images.shape == (2, 32, 32, 1)
+            assert images.dtype == np.uint8 and images.shape == (2, 64, 64, 1)
             assert pngs[0].startswith(b"\x89PNG")
             assert client.status() == [{"version": 1, "state": "AVAILABLE", "error": ""}]
             with pytest.raises(ServingError, match="INVALID_ARGUMENT: input 'labels' holds ids"):
@@ -313,7 +316,7 @@ def test_several_versions_and_a_specific_one(model_base, tmp_path):
         assert running.repository.models() == ["glyphs"]
         for version in (4, 9, None):
             with GeneratorClient(f"127.0.0.1:{running.port}", "glyphs", version) as client:
-                assert client.generate([1], [1]).shape == (1, 32, 32, 1)
+                assert client.generate([1], [1]).shape == (1, 64, 64, 1)
         with GeneratorClient(f"127.0.0.1:{running.port}", "glyphs", 5) as client:
             with pytest.raises(ServingError, match="NOT_FOUND.*available: 4, 9"):
                 client.generate([1], [1])
