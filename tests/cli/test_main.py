@@ -124,6 +124,15 @@ def test_glyph_fit_sample_labels_and_errors(run, tmp_path, installed):
     assert result.exit_code == 0, result.output
     assert "tflite float16:" in result.output
     assert (tmp_path / "saved_models/lite/1/assets.extra/generator_float16.tflite").is_file()
+    quantize = ["--quantize", "dynamic", "--quantize", "int8"]
+    result = run("export", run_dir, "--name", "lite8", "--format", "tflite", *quantize)
+    assert result.exit_code == 0, result.output
+    assert "tflite dynamic:" in result.output and "tflite int8:" in result.output
+    extra = tmp_path / "saved_models/lite8/1/assets.extra"
+    assert sorted(p.name for p in extra.glob("*.tflite")) == [
+        "generator_dynamic.tflite",
+        "generator_int8.tflite",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -162,6 +171,31 @@ def test_bad_seeds_are_a_usage_error(run):
     assert result.exit_code == 2 and "is not a list of seeds" in result.output
     result = run("sample", ".", "--seeds", "0-99999999999", "--out", "x")
     assert result.exit_code == 2 and "names more than 1,000,000 seeds" in result.output
+
+
+def test_config_precedence_is_preset_file_flags_set(run, tmp_path):
+    """README: preset < config file < flags < --set KEY=VALUE."""
+    config = tmp_path / "run.json"
+    config.write_text(
+        json.dumps(
+            {
+                "data": {"spec": "synthetic:16x16x1?classes=4", "image_size": 16},
+                "model_kwargs": {"filters": 8},
+                "train": {"steps": 5, "batch_size": 8},
+            }
+        )
+    )
+    result = run(
+        "fit", str(config), "--preset", "latin-cdcgan-32", "--steps", "7", "--batch-size", "4",
+        "--set", "train.steps=9", "--dry-run",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    resolved = json.loads(result.output)["config"]
+    assert resolved["model"] == "cdcgan" and resolved["model_kwargs"]["latent_dim"] == 64  # preset
+    assert resolved["model_kwargs"]["filters"] == 8  # the file over the preset
+    assert resolved["data"]["spec"] == "synthetic:16x16x1?classes=4"  # the file over the preset
+    assert resolved["train"]["batch_size"] == 4  # a flag over the file
+    assert resolved["train"]["steps"] == 9  # --set over a flag
 
 
 def test_dry_run_writes_nothing(run, tmp_path):

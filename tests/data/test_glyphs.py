@@ -22,6 +22,15 @@ def test_charsets():
     assert glyphs.parse_charset("chars=永字永 八") == "永字八"
     default = glyphs.parse_charset("default")
     assert len(default) == 120 + 52 and default.endswith("xyz")
+    # The README's table: sizes and what each set starts and ends with.
+    letters = glyphs.parse_charset("letters")
+    assert letters == "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    latin1 = glyphs.parse_charset("latin-1")
+    assert len(latin1) == 188 and latin1[:3] == '!"#' and latin1[-3:] == "ýþÿ"
+    assert "\xad" not in latin1 and " " not in latin1 and "\xa0" not in latin1
+    common = glyphs.parse_charset("common")
+    assert len(common) == 120 and len(set(common)) == 120 and common[:4] == "永字八法"
+    assert all(map(glyphs.is_cjk, common)) and default == common + letters
     with pytest.raises(DataError, match="empty"):
         glyphs.parse_charset("chars=  ")
     with pytest.raises(DataError, match="unknown charset 'klingon'; expected one of latin"):
@@ -107,6 +116,14 @@ def test_cache_is_keyed_and_reused(test_font, tmp_path, monkeypatch):
     cached[0].write_bytes(b"PK\x03\x04 truncated")  # a damaged entry is rebuilt, not trusted
     again = load_dataset(f"glyphs:chars=A?fonts={test_font}", image_size=32)
     np.testing.assert_array_equal(first.images, again.images)
+    # A font file changed in place (a new release of it) is rendered anew, not served stale.
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(test_font)
+    font["glyf"]["A"].coordinates.scale((0.5, 0.5))
+    font.save(test_font)
+    changed = load_dataset(f"glyphs:chars=A?fonts={test_font}", image_size=32)
+    assert (changed.images < 128).sum() < (first.images < 128).sum() / 2  # a quarter the ink
 
 
 @pytest.mark.parametrize(
@@ -137,3 +154,23 @@ def test_synthetic_spec_checks_shape():
     assert data.images.shape == (8, 16, 16, 3) and data.num_classes == 2
     with pytest.raises(DataError, match="use synthetic:32x32x1"):
         load_dataset("synthetic:16x16x3", image_size=32, channels=1)
+
+
+def test_fonts_in_kgan_font_path_are_found(tmp_path, monkeypatch):
+    """README: KGAN_FONT_PATH adds font folders (os.pathsep-separated) to discovery."""
+    from tests.conftest import make_test_font
+
+    (tmp_path / "a" / "deep").mkdir(parents=True)
+    (tmp_path / "b").mkdir()
+    make_test_font(tmp_path / "a" / "deep" / "one.ttf", family="KganPathOne")
+    make_test_font(tmp_path / "b" / "two.ttf", family="KganPathTwo")
+    names = {f.name for f in glyphs.find_fonts()}
+    assert not any(n.startswith("KganPath") for n in names)
+    monkeypatch.setenv(
+        "KGAN_FONT_PATH", os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b")])
+    )
+    found = {f.name: f.path for f in glyphs.find_fonts() if f.name.startswith("KganPath")}
+    assert found == {
+        "KganPathOne": str(tmp_path / "a" / "deep" / "one.ttf"),
+        "KganPathTwo": str(tmp_path / "b" / "two.ttf"),
+    }

@@ -184,3 +184,19 @@ def test_evaluation_config_errors(assignments, message):
 
     with pytest.raises(ConfigError, match=message):
         RunConfig().override(assignments).validate()
+
+
+def test_a_keras_file_holding_python_code_is_refused(tmp_path):
+    """README: keras-gan loads .keras files in Keras' safe_mode (no Python lambdas)."""
+    import keras
+
+    from keras_gan.metrics.extractors import CLASSIFIER_FILE
+    from keras_gan.metrics.extractors import INFO_FILE
+
+    images = keras.Input((8, 8, 1))
+    keras.Model(images, keras.layers.Lambda(lambda x: x * 2)(images)).save(
+        tmp_path / CLASSIFIER_FILE
+    )
+    (tmp_path / INFO_FILE).write_text(json.dumps({"labels": ["a"]}))
+    with pytest.raises(ValueError, match="safe_mode"):
+        GlyphClassifier.load(tmp_path)

@@ -269,6 +269,11 @@ def test_kgan_sample_prints_one_line_per_sample(mle_run, tmp_path):
     result = runner.invoke(cli, ["sample", str(mle_run[1]), "--num-samples", "5"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == sampling.load_sampler(mle_run[1]).lines(range(5), 1.0)
+    greedy = runner.invoke(
+        cli, ["sample", str(mle_run[1]), "--num-samples", "5", "--temperature", "0"]
+    )
+    assert greedy.exit_code == 0, greedy.output
+    assert greedy.output.splitlines() == sampling.load_sampler(mle_run[1]).lines(range(5), 0.0)
     out = tmp_path / "lines.txt"
     result = runner.invoke(cli, ["sample", str(mle_run[1]), "--seeds", "3,4", "--out", str(out)])
     assert result.exit_code == 0, result.output
