@@ -25,6 +25,7 @@ from pathlib import Path
 
 from glyph_quality import Readers
 from glyph_quality import generated_scores
+from glyph_quality import reader_cache
 from glyph_quality import real_scores
 from results import machine
 from results import publish
@@ -147,9 +148,7 @@ def main():
             key = (config.data.spec, size)
             if key not in readers:
                 data = load_dataset(config.data.spec, size, 1)
-                cache = (
-                    args.readers / f"{key[0]}@{size}".replace("/", "_") if args.readers else None
-                )
+                cache = reader_cache(args.readers, key[0], size)
                 readers[key] = Readers("".join(data.label_names), data, cache)
                 readers[key].real = real_scores(readers[key])
             real = readers[key].real

@@ -20,7 +20,8 @@ model), with the same readers for all:
     .venv/bin/python bench/glyph_quality.py SOURCE [SOURCE ...] [--seeds 8] [--readers DIR]
 
 `--readers DIR` keeps the trained readers there (one folder per data set and size) and
-reuses them on the next run: training them is most of the bench's time.
+reuses them on the next run: training them is most of the bench's time. They are not
+keyed by the installed fonts: empty DIR when fonts change.
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ def components(images: np.ndarray, speck_area: int) -> tuple[float, float]:
 def spread(images: np.ndarray) -> float:
     """Mean distance between two of `images` (uint8), in [0, 1] pixel units."""
     return mean_pairwise_distance(images / 255.0)
+
+
+def reader_cache(root: Path | None, spec: str, size: int) -> Path | None:
+    """The folder under `--readers` that holds the readers of `spec` at `size` px."""
+    return root / f"{spec}@{size}".replace("/", "_") if root is not None else None
 
 
 class Readers:
@@ -187,7 +193,7 @@ def main():
             data = load_dataset(spec, size, 1)
             if data.label_names != sampler.labels:
                 raise SystemExit(f"{source}: its labels are not those of {spec}")
-            cache = args.readers / f"{spec}@{size}".replace("/", "_") if args.readers else None
+            cache = reader_cache(args.readers, spec, size)
             readers[key] = Readers("".join(data.label_names), data, cache, log=lambda line: None)
             real[key] = real_scores(readers[key])
         rows[name] = generated_scores(sampler, readers[key], real[key], args.seeds)
