@@ -63,6 +63,10 @@ def train(arguments: list[str], run_dir: Path, minutes: float) -> dict[str, floa
     return times
 
 
+def checkpoint_step(path: str) -> int:
+    return int(path.rsplit("-", 1)[1])  # ".../ckpt-650" -> 650
+
+
 def svg(curves: dict[str, dict[str, list]], path: Path) -> None:
     """One panel per measure: generated / real against training minutes, per design."""
     width, height, pad = 380, 260, 40
@@ -132,16 +136,16 @@ def main():
     args = parser.parse_args()
     budgets = [float(m) for m in args.minutes.split(",")]
     designs = dict(d.split("=", 1) for d in args.design)
-    rows, curves, lines, readers = {}, {}, [], {}
+    rows, curves, lines, readers, real = {}, {}, [], {}, {}
     for name, arguments in designs.items():
         times = train(shlex.split(arguments), args.work / name, max(budgets))
-        curves[name] = {key: [] for key in SERIES}
+        curves[name] = {measure: [] for measure in SERIES}
         for budget in budgets:
             done = [path for path, seconds in times.items() if seconds <= budget * 60]
             if not done:
                 print(f"{name}: no checkpoint within {budget:g} min", flush=True)
                 continue
-            path = max(done, key=lambda p: int(p.rsplit("-", 1)[1]))
+            path = max(done, key=checkpoint_step)
             model, config, info = load_run(args.work / name, checkpoint=path)
             sampler = ModelSampler(model, info["label_names"], config.model, config.to_dict())
             size = sampler.image_shape[0]
@@ -150,13 +154,12 @@ def main():
                 data = load_dataset(config.data.spec, size, 1)
                 cache = reader_cache(args.readers, key[0], size)
                 readers[key] = Readers("".join(data.label_names), data, cache)
-                readers[key].real = real_scores(readers[key])
-            real = readers[key].real
-            scores = generated_scores(sampler, readers[key], real, args.seeds)
-            step = int(path.rsplit("-", 1)[1])
-            rows[(name, budget)] = (step, size, scores, real)
-            for key in SERIES:
-                curves[name][key].append((budget, scores[key] / real[key]))
+                real[key] = real_scores(readers[key])
+            scores = generated_scores(sampler, readers[key], real[key], args.seeds)
+            step = checkpoint_step(path)
+            rows[(name, budget)] = (step, size, scores, real[key])
+            for measure in SERIES:
+                curves[name][measure].append((budget, scores[measure] / real[key][measure]))
             print(name, budget, step, json.dumps(scores), flush=True)
     lines += [
         f"\n## Glyph quality per minute of training ({time.strftime('%Y-%m-%d')})\n",
