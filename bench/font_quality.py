@@ -22,6 +22,7 @@ conditional glyph generators given by `--glyph-models` (default: the shipped
 """
 
 import argparse
+import dataclasses
 import json
 import tempfile
 import time
@@ -36,14 +37,17 @@ from keras_gan import runs
 from keras_gan import training
 from keras_gan.config import RunConfig
 from keras_gan.data.fontpairs import face_style
+from keras_gan.data.fontpairs import parse_spec
 from keras_gan.data.fontpairs import source_style
 from keras_gan.data.fontpairs import split_chars
-from keras_gan.data.glyph_folder import char_of
 from keras_gan.data.glyphs import EM_FRACTION
 from keras_gan.data.glyphs import parse_charset
 from keras_gan.data.glyphs import select_fonts
 from keras_gan.fonts import evaluate
 from keras_gan.fonts.complete import fit_config
+from keras_gan.fonts.complete import like_style
+from keras_gan.fonts.complete import load_font_model
+from keras_gan.fonts.complete import model_input
 from keras_gan.fonts.complete import translate
 from keras_gan.metrics.extractors import GlyphClassifier
 
@@ -168,12 +172,15 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
         with Clock() as clock:
             base_dir = train_base(script, setup, root, setup["base_steps"])
         times["base"] = clock
-    source = source_style(setup["source"], chars, SIZE)
+    model, config, info = load_font_model(base_dir)
+    names = info["label_names"]  # the base's own styles and source, not SCRIPTS' defaults
+    source = source_style(parse_spec(config.data.spec.partition(":")[2])["source"], chars, SIZE)
     targets = {
         kind: face_style(select_fonts([name])[0], chars, SIZE)
         for kind, name in setup["targets"].items()
     }
-    bases = [face_style(select_fonts([name])[0], chars, SIZE) for name in setup["base"]]
+    bases = [face_style(select_fonts([name])[0], chars, SIZE) for name in names]
+    setup.update(source=source.name, base=names)  # what the section reports
     styles = [source, *bases, *targets.values()]
     rng = np.random.default_rng(0)
     reader_chars = "".join(rng.permutation(list(train_chars))[: setup["reader_train_chars"]])
@@ -182,39 +189,57 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
             styles, reader_chars, setup["reader_epochs"]
         )
     times["style reader"] = clock
-    pending = []  # (row name, target style, held-out chars, generated glyphs): scored last
-    model, _, info = runs.load_run(base_dir)
-    for style_id, style in enumerate(bases):
+    # (row name, target style, held-out chars, generated glyphs, CPU seconds): scored last
+    pending = []
+    for style in bases:
         held = [c for c in test_chars if c in style.glyphs and c in source.glyphs]
         generated = translate(
-            model, np.stack([source.glyphs[c] for c in held]), info["label_names"].index(style.name)
+            model, np.stack([source.glyphs[c] for c in held]), names.index(style.name)
         )
-        pending.append(("base (all training chars)", style, held, generated))
+        pending.append(("base (all training chars)", style, held, generated, None))
     for kind, target in targets.items():
-        samples = "".join(
-            rng.permutation([c for c in train_chars if c in target.glyphs and c in source.glyphs])[
-                :shots
-            ]
-        )
-        folder, run_dir = root / script / kind / target.name, root / script / kind / "run"
-        if (run_dir / "model.keras").is_file():  # a finished fit in --work: score it again
-            fine_model = runs.load_run(run_dir)[0]
-            samples = "".join(char_of(p.stem) for p in folder.glob("*.png"))
-        else:
-            write_samples(target, samples, folder)
-            config = fit_config(
-                str(folder),
-                charset=setup["charset"],
-                base=str(base_dir),
-                steps=fewshot_steps,
-                holdout=True,
-            )
+        sources = source.glyphs
+        held = [c for c in test_chars if c in target.glyphs and c in sources]
+        drawn = np.stack([sources[c] for c in held])
+        pool = rng.permutation([c for c in train_chars if c in target.glyphs and c in sources])
+        for count in shots:  # nested: the 16 samples are among the 50, those among the 200
+            samples = "".join(pool[:count])
+            seen = dataclasses.replace(target, glyphs={c: target.glyphs[c] for c in samples})
             with Clock() as clock:
-                fine_model, _ = training.fit(config, run_dir=run_dir, log=print)
-            times[f"few-shot {kind}"] = clock
-        held = [c for c in test_chars if c in target.glyphs and c in source.glyphs]
-        generated = translate(fine_model, np.stack([source.glyphs[c] for c in held]), 0)
-        pending.append((f"few-shot {kind} ({len(samples)} glyphs)", target, held, generated))
+                nearest = model.nearest_style(
+                    model_input(source, samples), model_input(target, samples)
+                )
+            pending.append(
+                (f"nearest training style, {names[nearest]} ({count} glyphs)", target, held,
+                 translate(model, drawn, nearest), clock.cpu)
+            )  # fmt: skip
+            with Clock() as clock:
+                vector = like_style(model, source, seen, log=lambda line: None)
+            pending.append(
+                (f"zero-shot --like ({count} glyphs)", target, held,
+                 translate(model, drawn, vector), clock.cpu)
+            )  # fmt: skip
+            folder = root / script / kind / str(count) / target.name
+            run_dir = root / script / kind / str(count) / "run"
+            cpu = None
+            if (run_dir / "model.keras").is_file():  # a finished fit in --work: score it again
+                fine_model = runs.load_run(run_dir)[0]
+            else:
+                write_samples(target, samples, folder)
+                config = fit_config(
+                    str(folder),
+                    charset=setup["charset"],
+                    base=str(base_dir),
+                    steps=fewshot_steps,
+                    holdout=True,
+                )
+                with Clock() as clock:
+                    fine_model, _ = training.fit(config, run_dir=run_dir, log=print)
+                cpu = clock.cpu
+            pending.append(
+                (f"few-shot ({count} glyphs)", target, held,
+                 translate(fine_model, drawn, 0), cpu)
+            )  # fmt: skip
     rows = [
         (
             name,
@@ -222,8 +247,9 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
             evaluate.compare(
                 generated, source, style, held, styles.index(style), content, style_reader
             ),
+            cpu,
         )
-        for name, style, held, generated in pending
+        for name, style, held, generated, cpu in pending
     ]
     return (
         rows,
@@ -243,17 +269,17 @@ def section(script, setup, rows, reader_info, split, base_dir) -> list[str]:
         f"{len(styles_of(setup))} fonts, {setup['reader_epochs']} epochs, accuracy "
         f"{reader_info['held_out_accuracy']} on held-out images of training characters.\n",
         "| model | target | glyphs | L1 gen / copy | SSIM gen / copy "
-        "| content gen / copy / real | style gen / copy / real |",
-        "|---|---|---|---|---|---|---|",
+        "| content gen / copy / real | style gen / copy / real | CPU s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, target, scores in rows:
+    for name, target, scores, cpu in rows:
         g, c, r = scores["generated"], scores["copy source"], scores["real target"]
         lines.append(
             f"| {name} | {target} | {g['glyphs']} | {g['l1']:.3f} / {c['l1']:.3f} | "
             f"{g['ssim']:.3f} / {c['ssim']:.3f} | {g['content_accuracy']:.2f} / "
             f"{c['content_accuracy']:.2f} / {r['content_accuracy']:.2f} | "
             f"{g['style_accuracy']:.2f} / {c['style_accuracy']:.2f} / "
-            f"{r['style_accuracy']:.2f} |"
+            f"{r['style_accuracy']:.2f} | {'' if cpu is None else f'{cpu:.0f}'} |"
         )
     return lines
 
@@ -270,7 +296,9 @@ def main():
         default="saved_models/glyphs",
         help="comma-separated conditional glyph generators to score with the content reader",
     )
-    parser.add_argument("--shots", type=int, default=200)
+    parser.add_argument(
+        "--shots", default="16,50,200", help="comma-separated numbers of sample glyphs"
+    )
     parser.add_argument("--fewshot-steps", type=int, default=600)
     parser.add_argument(
         "--work",
@@ -317,7 +345,7 @@ def main():
             setup,
             root,
             Path(base) if base else None,
-            args.shots,
+            [int(n) for n in args.shots.split(",")],
             args.fewshot_steps,
             content,
         )
@@ -326,7 +354,7 @@ def main():
             "\nCPU time (process, seconds; wall in brackets): "
             + ", ".join(f"{k} {v.cpu:.0f} ({v.wall:.0f})" for k, v in times.items())
         )
-        print(json.dumps({"rows": [(n, t, s) for n, t, s in rows]}, indent=1))
+        print(json.dumps({"rows": rows}, indent=1))
         publish(lines)
 
 

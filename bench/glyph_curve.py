@@ -170,7 +170,7 @@ def main():
         "bench/glyph_quality.py, generated / real. Curves: bench/glyph_curve.svg.",
         "",
         "| design | minutes | step | px | content hanzi | content Latin | specks (real) "
-        "| style spread | style coverage |",
+        "| style spread | style coverage (real) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for (name, budget), (step, size, s, real) in rows.items():
@@ -179,7 +179,7 @@ def main():
             f"| {s['content_hanzi'] / real['content_hanzi']:.2f} "
             f"| {s['content_latin'] / real['content_latin']:.2f} "
             f"| {s['specks']:.2f} ({real['specks']:.2f}) | {s['char_spread']:.2f} "
-            f"| {s['style_coverage']:.2f} |"
+            f"| {s['style_coverage']:.2f} ({real['style_coverage']:.2f}) |"
         )
     publish(lines)
     svg(curves, Path(__file__).parent / "glyph_curve.svg")

@@ -15,7 +15,10 @@ model), with the same readers for all:
   mean distance between two real faces' glyphs (1 = as varied as the fonts).
 - style coverage: a font classifier (real glyphs, no augmentation) names the face of
   64 samples of 16 characters; the distinct faces named, over the faces that have
-  the character (real glyphs: 1.0 by construction).
+  the character. "real" is the same count for 64 real glyphs of the character drawn
+  from its faces at random: what a perfect generator that picks a training face per
+  seed would score (below 1: 64 draws miss faces, and the reader cannot tell near-twin
+  faces apart, e.g. AR PL UKai CN/HK/TW, whose common hanzi are the same drawings).
 
     .venv/bin/python bench/glyph_quality.py SOURCE [SOURCE ...] [--seeds 8] [--readers DIR]
 
@@ -100,6 +103,21 @@ class Readers:
         return (probabilities.argmax(axis=1) == ids).astype(np.float64)
 
 
+def coverage_chars(count: int) -> np.ndarray:
+    """The characters whose style coverage is measured: `COVERAGE_CHARS` spread over
+    the set."""
+    return np.linspace(0, count - 1, COVERAGE_CHARS).round().astype(int)
+
+
+def faces_named(readers: Readers, images: np.ndarray, char: int) -> float:
+    """Distinct faces the style reader names among `images` of one character, over the
+    faces that have it."""
+    data = readers.data
+    _, probabilities = readers.style.features_and_probabilities(images)
+    available = len(set(data.styles[data.labels == char].tolist()))
+    return len(set(probabilities.argmax(axis=1).tolist())) / max(available, 1)
+
+
 def real_scores(readers: Readers) -> dict:
     data, names = readers.data, readers.data.label_names
     images = data.images[..., 0]
@@ -110,6 +128,11 @@ def real_scores(readers: Readers) -> dict:
     size = images.shape[1]
     specks, parts = components(images, size // 16)
     per_char = [spread(images[data.labels == i]) for i in range(len(names))]
+    draws = np.random.default_rng(0)
+    coverage = [
+        faces_named(readers, draws.choice(data.images[data.labels == i], COVERAGE_SEEDS), i)
+        for i in coverage_chars(len(names))
+    ]
     return {
         "content_hanzi": float(read[hanzi[held]].mean()),
         "content_latin": float(read[~hanzi[held]].mean()),
@@ -117,6 +140,7 @@ def real_scores(readers: Readers) -> dict:
         "components": parts,
         "char_spread": float(np.mean(per_char)),
         "per_char_spread": per_char,
+        "style_coverage": float(np.mean(coverage)),
     }
 
 
@@ -132,18 +156,14 @@ def generated_scores(sampler, readers: Readers, real: dict, seeds: int) -> dict:
     ratios = [
         spread(images[ids == i]) / max(real["per_char_spread"][i], 1e-9) for i in range(len(names))
     ]
-    # Style coverage: faces named for 64 seeds of 16 characters spread over the set.
-    data = readers.data
-    picked = np.linspace(0, len(names) - 1, COVERAGE_CHARS).round().astype(int)
-    coverage = []
-    for i in picked:
-        samples = sampler.generate(
-            list(range(1000, 1000 + COVERAGE_SEEDS)), [int(i)] * COVERAGE_SEEDS
+    coverage = [
+        faces_named(
+            readers,
+            sampler.generate(list(range(1000, 1000 + COVERAGE_SEEDS)), [int(i)] * COVERAGE_SEEDS),
+            i,
         )
-        _, probabilities = readers.style.features_and_probabilities(samples)
-        named = len(set(probabilities.argmax(axis=1).tolist()))
-        available = len(set(data.styles[data.labels == i].tolist()))
-        coverage.append(named / max(available, 1))
+        for i in coverage_chars(len(names))
+    ]
     return {
         "content_hanzi": float(read[hanzi].mean()),
         "content_latin": float(read[~hanzi].mean()),
@@ -157,7 +177,7 @@ def generated_scores(sampler, readers: Readers, real: dict, seeds: int) -> dict:
 def table(rows: dict, real: dict) -> list[str]:
     lines = [
         "| model | content hanzi (gen / real) | content Latin (gen / real) | specks / glyph "
-        "(real) | components / glyph (real) | style spread vs real | style coverage |",
+        "(real) | components / glyph (real) | style spread vs real | style coverage (real) |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, s in rows.items():
@@ -168,7 +188,7 @@ def table(rows: dict, real: dict) -> list[str]:
             f"| {s['content_latin']:.3f} / {real['content_latin']:.3f} = {latin:.2f} "
             f"| {s['specks']:.2f} ({real['specks']:.2f}) "
             f"| {s['components']:.2f} ({real['components']:.2f}) "
-            f"| {s['char_spread']:.2f} | {s['style_coverage']:.2f} |"
+            f"| {s['char_spread']:.2f} | {s['style_coverage']:.2f} ({real['style_coverage']:.2f}) |"
         )
     return lines
 
@@ -208,7 +228,8 @@ def main():
         "size/16 px; style spread: mean distance between two samples of a character over "
         "that between two real faces' glyphs of it; style coverage: distinct faces a font "
         f"reader names among {COVERAGE_SEEDS} samples, over the faces that have the "
-        f"character ({COVERAGE_CHARS} characters).",
+        f"character ({COVERAGE_CHARS} characters; real: {COVERAGE_SEEDS} real glyphs of "
+        "it drawn from its faces at random).",
     ]
     for key in readers:
         lines += ["", f"Data `{key[0]}` at {key[1]} px:", ""]

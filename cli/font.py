@@ -18,6 +18,7 @@ def font():
     Examples:
       kgan font fit --target my_glyphs/ --run-dir runs/mine     # 永.png, U+6C38.png, ...
       kgan font complete runs/mine --charset gb2312-1 --out Mine.ttf
+      kgan font complete saved_models/font2font-zh --like my_glyphs/ --out Mine.ttf  # no fit
     """
 
 
@@ -72,15 +73,20 @@ def font_fit(target, source_font, charset, base, steps, batch_size, run_dir, hol
 @click.option("--charset", default="gb2312-1", show_default=True, help="Characters of the font.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .ttf to write.")
 @click.option("--style", help="Style of a multi-style run (default: its only style).")
+@click.option(
+    "--like",
+    help="Zero-shot: a font or folder of sample glyphs (named by character) in a style the "
+    "run never learned; its style is fitted to them in about a minute, no fine-tuning.",
+)
 @click.option("--family", help="Font family name (default: the file name).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @handle_errors()
-def font_complete(run_dir, charset, out, style, family, as_json):
+def font_complete(run_dir, charset, out, style, like, family, as_json):
     """Write the whole charset as a TrueType font, plus a PNG specimen sheet."""
     from keras_gan.fonts.complete import complete_font
 
     done = complete_font(
-        run_dir, charset, out, style, family, log=lambda line: click.echo(line, err=True)
+        run_dir, charset, out, style, family, like, log=lambda line: click.echo(line, err=True)
     )
     report = done.report
     if as_json:

@@ -115,14 +115,15 @@ def build_for_data(config: RunConfig, data: data_lib.ImageData):
     return model, model_kwargs
 
 
-def warm_start(model, source: str | os.PathLike, label_names: list[str]) -> dict:
+def warm_start(model, source: str | os.PathLike, label_names: list[str], data=None) -> dict:
     """Copies the networks' weights of a trained model into `model` (fine-tuning).
 
     `source` holds `model.keras` and `dataset.json`. Class tables (embeddings, class
     heads: the one axis whose size is the number of classes) are matched by label
     name: a label both models know keeps its trained row; a new label starts from
-    the mean of the old rows (for a new font style: the average style). Returns
-    {"kept": labels kept, "new": labels started from the mean}.
+    the mean of the old rows (for a new font style: the average style), then, given
+    `data` (the `ImageData` of the fine-tuning), from what `model.start_new_classes`
+    makes of their examples. Returns {"kept": labels kept, "new": new labels}.
     """
     source = Path(source)
     try:
@@ -146,6 +147,9 @@ def warm_start(model, source: str | os.PathLike, label_names: list[str]) -> dict
             )
         for new, old in zip(new_weights, old_weights):
             new.assign(_match_classes(old.numpy(), new.shape, rows, len(old_names), new.path))
+    new = [i for i, r in enumerate(rows) if r < 0]
+    if data is not None and new:
+        model.start_new_classes(data, new)
     if getattr(model, "ema_generator", None) is not None:
         model.ema_generator.set_weights(model.generator.get_weights())
     return {

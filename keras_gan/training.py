@@ -101,7 +101,7 @@ def fit(
         except ValueError as e:
             raise ConfigError(f"{config.model} {e}") from None
         if config.train.init_from and not resume:
-            started = runs.warm_start(model, config.train.init_from, data.label_names)
+            started = runs.warm_start(model, config.train.init_from, data.label_names, data)
             log(
                 f"warm start from {config.train.init_from}: {len(started['kept'])} labels kept, "
                 f"new: {', '.join(started['new']) or 'none'}"

@@ -64,3 +64,70 @@ def test_another_architecture_is_a_clear_error(trained, tmp_path):
         )
     with pytest.raises(ConfigError, match="must hold a trained model.keras and its dataset.json"):
         warm_start(Font2Font(num_classes=3, **SMALL), tmp_path / "nothing", ["kai"])
+
+
+def pairs(model, style, count=48, seed=0):
+    """(sources, targets) in [-1, 1]: random sources drawn by `model` in `style`."""
+    sources = np.random.default_rng(seed).uniform(-1, 1, (count, 16, 16, 1)).astype("float32")
+    return sources, model.translate_in_style(sources, style).numpy()
+
+
+def l1(model, style, sources, targets):
+    return float(np.mean(np.abs(model.translate_in_style(sources, style).numpy() - targets)))
+
+
+def test_a_style_vector_draws_as_its_style_id(trained):
+    model, _ = trained
+    sources, _ = pairs(model, np.zeros(3))
+    for style_id, row in enumerate(table(model, "generator", "style_embedding")):
+        np.testing.assert_allclose(
+            model.translate_in_style(sources, row).numpy(),
+            model.generate(sources, np.full(len(sources), style_id)).numpy(),
+            atol=1e-6,
+        )
+
+
+@pytest.fixture
+def distinct(tmp_path):
+    """A saved base whose styles are far apart (a fresh table's rows are near zero: they
+    would all draw alike)."""
+    model = Font2Font(num_classes=3, seed=1, **SMALL)
+    styles = model.generator.get_layer("style_embedding").embeddings
+    styles.assign(np.random.default_rng(0).normal(0, 3, styles.shape))
+    model.save(tmp_path / "model.keras")
+    (tmp_path / "dataset.json").write_text(json.dumps({"label_names": ["kai", "song", "hei"]}))
+    return model, tmp_path
+
+
+def test_fit_style_finds_a_style_the_table_does_not_hold(distinct):
+    model, _ = distinct
+    rows = table(model, "generator", "style_embedding")
+    assert model.nearest_style(*pairs(model, rows[2])) == 2
+    unseen = rows[0] + 3.0 * (rows[1] - rows[0])  # far outside the known styles
+    sources, targets = pairs(model, unseen)
+    start = l1(model, rows[model.nearest_style(sources, targets)], sources, targets)
+    fitted = model.fit_style(sources, targets, steps=150, learning_rate=0.05)
+    assert l1(model, fitted, sources, targets) < 0.25 * start, (start, fitted)
+
+
+def test_a_new_style_of_a_fine_tuning_starts_fitted_to_its_glyphs(distinct):
+    from keras_gan.data.base import ImageData
+    from keras_gan.images import to_uint8
+
+    old, folder = distinct
+    unseen = table(old, "generator", "style_embedding")[0] * -2.0
+    sources, targets = pairs(old, unseen)
+    data = ImageData(
+        images=to_uint8(targets).numpy(),
+        labels=np.zeros(len(targets), np.int32),
+        label_names=["mine"],
+        sources=to_uint8(sources).numpy(),
+    )
+    new = Font2Font(num_classes=1, **SMALL)
+    new.compile(ema_kimg=1.0)
+    assert warm_start(new, folder, ["mine"], data) == {"kept": [], "new": ["mine"]}
+    fitted = table(new, "generator", "style_embedding")[0]
+    mean = table(old, "generator", "style_embedding").mean(axis=0)
+    assert l1(new, fitted, sources, targets) < 0.5 * l1(new, mean, sources, targets)
+    for a, b in zip(new.ema_generator.weights, new.generator.weights):
+        np.testing.assert_array_equal(a, b)

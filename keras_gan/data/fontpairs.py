@@ -91,7 +91,7 @@ def face_style(face: FontFace, chars: str, image_size: int) -> Style:
         with np.load(path) as f:
             meta = json.loads(f["meta"].tobytes().decode())
             glyphs = dict(zip(meta["chars"], f["images"]))
-        return Style(face.name, glyphs, meta["em_pixels"], face, meta["report"])
+        return Style(face.name, glyphs, meta["em_pixels"], face, with_family(meta["report"], face))
     except (OSError, ValueError, KeyError):
         pass  # not cached yet, or a damaged cache file: render
     renderer = GlyphRenderer(face, image_size, SCALE_PROBE)
@@ -117,7 +117,13 @@ def face_style(face: FontFace, chars: str, image_size: int) -> Style:
         meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8),
     )
     atomic_write_bytes(path, buffer.getvalue())
-    return Style(face.name, glyphs, em_pixels, face, report)
+    return Style(face.name, glyphs, em_pixels, face, with_family(report, face))
+
+
+def with_family(report: dict, face: FontFace) -> dict:
+    """A style's report names its font family: what tells a base model's styles and a
+    few-shot target apart as fonts, not only as faces (`dataset.json`)."""
+    return {**report, "family": face.family}
 
 
 def folder_style(path: str, image_size: int) -> Style:

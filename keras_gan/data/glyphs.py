@@ -73,6 +73,18 @@ class FontFace:
     def codepoints(self) -> frozenset[int]:
         return _read_cmap(self.path, self.index)
 
+    @functools.cached_property
+    def family(self) -> str:
+        """The family its weights and slants share (name ID 16, else 1): "Noto Serif CJK
+        SC" for "Noto Serif CJK SC Black"."""
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(self.path, fontNumber=self.index, lazy=True)
+        names = font["name"]
+        family = names.getDebugName(16) or names.getDebugName(1) or self.name
+        font.close()
+        return str(family)
+
     def covers(self, char: str) -> bool:
         return ord(char) in self.codepoints
 

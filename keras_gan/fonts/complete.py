@@ -31,6 +31,7 @@ from keras_gan.images import from_uint8
 from keras_gan.images import to_uint8
 
 DEFAULT_BASE = "saved_models/font2font-zh"
+MIN_LIKE_SAMPLES = 4
 # A fine-tuned model takes its base's hyperparameters except these (the data decides).
 FROM_DATA = ("num_classes", "image_size", "channels", "seed")
 
@@ -138,14 +139,40 @@ def load_font_model(path: str | os.PathLike):
     return model, config, info
 
 
-def translate(model, source_images: np.ndarray, style_id: int, batch: int = 64) -> np.ndarray:
-    """uint8 paper glyphs (N, S, S) in the model's style `style_id`."""
+def translate(model, source_images: np.ndarray, style, batch: int = 64) -> np.ndarray:
+    """uint8 paper glyphs (N, S, S) in `style`: one of the model's style ids, or a style
+    vector (from `like_style`)."""
     out = []
     for start in range(0, len(source_images), batch):
         x = from_uint8(source_images[start : start + batch, ..., None])
-        labels = np.full(len(x), style_id, np.int32)
-        out.append(to_uint8(model.generate(x, labels, training=False)).numpy()[..., 0])
+        if isinstance(style, (int, np.integer)):
+            drawn = model.generate(x, np.full(len(x), style, np.int32), training=False)
+        else:
+            drawn = model.translate_in_style(x, style)
+        out.append(to_uint8(drawn).numpy()[..., 0])
     return np.concatenate(out) if out else np.zeros((0,) + source_images.shape[1:], np.uint8)
+
+
+# Zero-shot: the most sample glyphs a style is fitted to, and Adam steps on them.
+LIKE_SAMPLES, LIKE_STEPS = 256, 300
+
+
+def like_style(model, source, target, log: Callable[[str], None] = print) -> np.ndarray:
+    """The style vector of a font the model never saw, fitted to the target's glyphs
+    of characters the source has (`Font2Font.fit_style`; no weight changes)."""
+    shared = [c for c in target.glyphs if c in source.glyphs][:LIKE_SAMPLES]
+    if len(shared) < MIN_LIKE_SAMPLES:
+        raise ConfigError(
+            f"--like {target.name!r}: {len(shared)} usable sample glyphs (characters the "
+            f"source font {source.name!r} has); at least {MIN_LIKE_SAMPLES} are needed"
+        )
+    log(f"fitting the style of {target.name!r} to {len(shared)} sample glyphs")
+    return model.fit_style(model_input(source, shared), model_input(target, shared), LIKE_STEPS)
+
+
+def model_input(style, chars):
+    """The glyphs of `chars` in `style` as a model's input batch, (N, S, S, 1) in [-1, 1]."""
+    return from_uint8(np.stack([style.glyphs[c] for c in chars])[..., None])
 
 
 def complete_font(
@@ -154,31 +181,46 @@ def complete_font(
     out: str | os.PathLike,
     style: str | None = None,
     family: str | None = None,
+    like: str | None = None,
     log: Callable[[str], None] = print,
 ) -> Completion:
-    """Writes `out` (TrueType) and `out` with `.png` (a specimen sheet); see module doc."""
+    """Writes `out` (TrueType) and `out` with `.png` (a specimen sheet); see module doc.
+
+    `like`: zero-shot, a font or folder of sample glyphs whose style the multi-style
+    model in `run_dir` never learned: its style vector is fitted to the samples
+    (`like_style`), no weight changes; `style` is then not used.
+    """
     out = Path(out)
     if out.suffix.lower() not in (".ttf",):
         raise ConfigError(f"--out must name a .ttf file, got {str(out)!r}")
+    if like is not None and style is not None:
+        raise ConfigError("--like and --style exclude each other: --like draws a new style")
     model, config, info = load_font_model(run_dir)
     if config.model != "font2font":
         raise ConfigError(
             f"{str(run_dir)!r} holds a {config.model} run; font complete needs font2font"
         )
     styles = list(info["label_names"])
-    if style is None:
-        if len(styles) != 1:
-            raise ConfigError(
-                f"the run knows {len(styles)} styles; pick one with --style: {', '.join(styles)}"
-            )
-        style = styles[0]
-    if style not in styles:
-        raise ConfigError(f"unknown style {style!r}; the run knows: {', '.join(styles)}")
     params = parse_spec(config.data.spec.partition(":")[2])
     size = config.data.image_size
     chars = parse_charset(charset)
-    target = load_style(_target_token(params, style), chars, size)[0]
     source = source_style(params["source"], chars, size)
+    if like is not None:
+        target = load_style(like, chars, size)[0]
+        drawn_as = like_style(model, source, target, log)
+        style = target.name
+    else:
+        if style is None:
+            if len(styles) != 1:
+                raise ConfigError(
+                    f"the run knows {len(styles)} styles; pick one with --style (or a new "
+                    f"one with --like): {', '.join(styles)}"
+                )
+            style = styles[0]
+        if style not in styles:
+            raise ConfigError(f"unknown style {style!r}; the run knows: {', '.join(styles)}")
+        target = load_style(_target_token(params, style), chars, size)[0]
+        drawn_as = styles.index(style)
     missing = [c for c in chars if c not in target.glyphs]
     to_generate = [c for c in missing if c in source.glyphs]
     lacking = [c for c in missing if c not in source.glyphs]
@@ -191,7 +233,7 @@ def complete_font(
         np.stack([source.glyphs[c] for c in to_generate])
         if to_generate
         else np.zeros((0, size, size), np.uint8),
-        styles.index(style),
+        drawn_as,
     )
     generated = dict(zip(to_generate, bitmaps))
     glyphs = {}

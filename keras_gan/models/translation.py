@@ -9,8 +9,11 @@ has no noise input (pix2pix found it ignored), so a translation is deterministic
 from __future__ import annotations
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
+from keras_gan.images import from_uint8
 from keras_gan.models import unet
 from keras_gan.models.base import GAN
 from keras_gan.models.step import Batch
@@ -195,6 +198,64 @@ class Font2Font(TranslationGAN):
             **kwargs,
         )
         self.encoder = self.generator.get_layer("encoder")
+
+    @property
+    def style_table(self):
+        """The learned style vectors, (num_classes, style_dim)."""
+        return self.generator.get_layer("style_embedding").embeddings
+
+    def translate_in_style(self, sources, style, training=False):
+        """`sources` (in [-1, 1]) drawn in an explicit style vector (style_dim,): one the
+        table does not hold, e.g. fitted to a new font's samples by `fit_style`."""
+        (sources,) = _tensors(sources)
+        batch = ops.shape(sources)[0]
+        style = ops.broadcast_to(ops.cast(style, "float32"), (batch, self.style_dim))
+        # Not an attribute: a tracked `decoder` would change the saved files' layout.
+        decoder = self.generator.get_layer("decoder")
+        return decoder([*self.encoder(sources, training=training), style], training=training)
+
+    def nearest_style(self, sources, targets) -> int:
+        """The known style whose drawing of `sources` is closest (L1) to `targets`."""
+        table = ops.convert_to_numpy(self.style_table)
+        errors = [
+            float(ops.mean(ops.abs(self.translate_in_style(sources, row) - targets)))
+            for row in table
+        ]
+        return int(np.argmin(errors))
+
+    def fit_style(self, sources, targets, steps=200, learning_rate=0.05, batch_size=64, seed=0):
+        """A style vector (style_dim,) under which G redraws `sources` as `targets` (L1;
+        both in [-1, 1]) with every weight frozen: a new font's style from a few of its
+        glyphs without fine-tuning (G's style input inverted, as GAN inversion does for
+        z). Starts at the nearest known style; Adam on minibatches of the samples."""
+        sources, targets = (np.asarray(x, np.float32) for x in (sources, targets))
+        start = ops.convert_to_numpy(self.style_table)[self.nearest_style(sources, targets)]
+        style = tf.Variable(start, dtype=tf.float32, name="fitted_style")
+        optimizer = keras.optimizers.Adam(learning_rate)
+
+        @tf.function
+        def update(source, target):
+            with tf.GradientTape() as tape:
+                loss = ops.mean(ops.abs(self.translate_in_style(source, style) - target))
+            optimizer.apply_gradients([(tape.gradient(loss, style), style)])
+
+        order = np.random.default_rng(seed)
+        for _ in range(steps):
+            pick = order.choice(len(sources), min(batch_size, len(sources)), replace=False)
+            update(sources[pick], targets[pick])
+        return style.numpy()
+
+    def start_new_classes(self, data, new_ids: list[int]) -> None:
+        """New styles of a fine-tuning start from the vector fitted to their glyphs
+        (`fit_style`), not the mean of the known ones."""
+        table = self.generator.get_layer("style_embedding")
+        rows = ops.convert_to_numpy(table.embeddings)
+        for style_id in new_ids:
+            mine = np.flatnonzero(data.labels == style_id)[:256]
+            rows[style_id] = self.fit_style(
+                from_uint8(data.sources[mine]), from_uint8(data.images[mine])
+            )
+        table.embeddings.assign(rows)
 
     def judge(self, images, batch: Batch):
         """(patch logits, style logits) of (image, source) pairs."""

@@ -130,11 +130,42 @@ def test_generated_glyphs_render_from_the_font_as_generated(tmp_path, installed)
     assert np.mean(scores) >= 0.9 and min(scores) >= 0.8, scores
 
 
+def test_zero_shot_completes_a_font_in_a_style_the_base_never_learned(fitted):
+    out = fitted / "Like.ttf"
+    result = invoke(
+        "font", "complete", fitted / "base", "--charset", f"chars={CHARS}",
+        "--like", fitted / "my glyphs", "--out", out, "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "fitting the style of 'my glyphs' to 20 sample glyphs" in result.output
+    report = json.loads(result.output[result.output.index("{") :])
+    assert report["style"] == "my glyphs"
+    assert report["by_source"] == {
+        "generated": len(CHARS) - len(SAMPLES),
+        "traced sample": len(SAMPLES),
+    }
+    assert all(ord(c) in TTFont(out).getBestCmap() for c in CHARS)
+
+
+def test_zero_shot_from_too_few_samples_says_how_many_are_needed(fitted):
+    folder = fitted / "two glyphs"
+    folder.mkdir()
+    for sample in sorted((fitted / "my glyphs").glob("*.png"))[:2]:
+        Image.open(sample).save(folder / sample.name)
+    result = invoke(
+        "font", "complete", fitted / "base", "--charset", f"chars={CHARS}",
+        "--like", folder, "--out", fitted / "Two.ttf",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "2 usable sample glyphs" in result.output and "at least 4 are needed" in result.output
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["--out", "x.otf"], "--out must name a .ttf file"),
         (["--out", "x.ttf", "--style", "Nope"], "unknown style 'Nope'; the run knows: my glyphs"),
+        (["--out", "x.ttf", "--style", "my glyphs", "--like", "."], "exclude each other"),
     ],
 )
 def test_complete_errors_name_the_problem(fitted, args, message):
