@@ -1,24 +1,30 @@
-"""Font translation on held-out characters: a multi-style base, then few-shot new styles.
+"""Font translation on held-out characters: a multi-style base, then new styles from
+16, 50 or 200 sample glyphs (issue #19).
 
-For each script (Chinese: GB 2312 level 1; Latin: printable ASCII + Latin-1):
+For each script (Chinese: GB 2312 level 1; Latin: `european`, Latin-1 with Latin
+Extended-A, Greek and Cyrillic):
 
-1. base: font2font from a source font to three styles (a kai, a song, a hei or
-   their Latin counterparts), trained on the training characters only
-   (`keras_gan.data.fontpairs.held_out`); or an existing run with `--zh-base DIR`.
-2. few-shot: for each of three *other* fonts (a kai, a song/ming, a hei; Latin:
-   italic, serif, sans), N glyphs of training characters are written as image files
-   named by character, and `kgan font fit` (the same code: `fit_config` +
-   `training.fit`) fine-tunes the base on that folder.
+1. base: font2font from a source font to many styles (SCRIPTS; the zh ones need
+   `KGAN_FONT_PATH` pointing at scripts/base_fonts.sh's folder), trained on the
+   training characters only (`keras_gan.data.fontpairs.held_out`); or an existing
+   base with `--zh-base DIR` / `--latin-base DIR` (its own source and styles count).
+2. for each of three fonts of families the base never learned (a kai, a song/ming, a
+   hei; Latin: italic, serif, sans) and each sample count (nested sets of training
+   characters, written as image files named by character):
+   - nearest training style: the base's own style closest to the samples (L1);
+   - zero-shot: `kgan font complete --like`'s style vector fitted to the samples;
+   - few-shot: `kgan font fit` (the same code: `fit_config` + `training.fit`).
 3. scores on every held-out character both fonts have: L1 and SSIM against the
    real font's rendering, content and style accuracy (classifiers trained on real
    glyphs, `keras_gan.fonts.evaluate`), next to "copy the source glyph" and the
-   real glyphs. CPU seconds (process time, both cores) per phase.
+   real glyphs; CPU seconds (process time, both cores) of each way to the style.
 
 The content reader also reads the characters of the default glyph set, and the
 conditional glyph generators given by `--glyph-models` (default: the shipped
 `saved_models/glyphs`) are scored by it too: one reader for every character model.
 
-    .venv/bin/python bench/font_quality.py [--scripts zh,latin] [--zh-base DIR]
+    KGAN_FONT_PATH=~/.local/share/keras-gan/fonts \
+        .venv/bin/python bench/font_quality.py [--scripts zh,latin] [--zh-base DIR]
 """
 
 import argparse
@@ -55,7 +61,25 @@ SCRIPTS = {
     "zh": {
         "charset": "gb2312-1",
         "source": "Droid Sans Fallback",
-        "base": ["AR PL KaitiM GB", "AR PL SungtiL GB", "WenQuanYi Micro Hei"],
+        # Kai, song/ming, hei, fangsong and yuan faces of scripts/base_fonts.sh and setup
+        # (KGAN_FONT_PATH); not the targets' families, nor their Arphic ancestors
+        # (UKai and UMing were drawn from AR PL KaitiM and SungtiL/Mingti2L).
+        "base": [
+            *(f"LXGW WenKai{s}" for s in (" Light", "", " Bold")),
+            "TW-Kai",
+            "cwTeXKai Medium",
+            *(f"Noto Serif CJK SC {s}" for s in ("ExtraLight", "SemiBold", "Black")),
+            "BabelStone Han",
+            "HanaMinA",
+            "cwTeXMing Medium",
+            "IPAexMincho",
+            *(f"Noto Sans CJK SC {s}" for s in ("Thin", "Light", "Medium", "Black")),
+            "WenQuanYi Micro Hei",
+            "cwTeXHeiBold Medium",
+            "IPAexGothic",
+            "cwTeXFangSong Medium",
+            "cwTeXYen Medium",
+        ],
         "targets": {
             "kai": "AR PL UKai CN Book",
             "song": "AR PL UMing CN Light",
@@ -66,9 +90,21 @@ SCRIPTS = {
         "reader_epochs": 12,
     },
     "latin": {
-        "charset": "latin-1",
+        # Latin-1 alone holds out 22 characters; with Latin Extended-A, Greek and
+        # Cyrillic letters, 49.
+        "charset": "european",
         "source": "DejaVu Sans Book",
-        "base": ["DejaVu Serif Book", "FreeSans", "DejaVu Serif Italic", "DejaVu Sans Mono Book"],
+        # Every Latin face setup installs but the targets' families and the source.
+        "base": [
+            *(f"DejaVu Sans {s}" for s in ("Bold", "Oblique", "Bold Oblique", "ExtraLight")),
+            *(f"DejaVu Sans Condensed{s}" for s in ("", " Bold", " Oblique", " Bold Oblique")),
+            *(f"DejaVu Serif {s}" for s in ("Book", "Bold", "Italic", "Bold Italic")),
+            *(f"DejaVu Serif Condensed{s}" for s in ("", " Bold", " Italic", " Bold Italic")),
+            *(f"DejaVu Sans Mono {s}" for s in ("Book", "Bold", "Oblique", "Bold Oblique")),
+            *(f"FreeSans{s}" for s in ("", " Bold", " Oblique", " Bold Oblique")),
+            *(f"FreeMono{s}" for s in ("", " Bold", " Oblique", " Bold Oblique")),
+            *(f"Liberation Mono{s}" for s in ("", " Bold", " Italic", " Bold Italic")),
+        ],
         "targets": {
             "italic": "FreeSerif Italic",
             "serif": "Liberation Serif",

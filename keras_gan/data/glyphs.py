@@ -118,9 +118,19 @@ def latin1() -> str:
     return "".join(chr(c) for c in codes if c != 0xAD)
 
 
+def european() -> str:
+    """Latin-1, then the letters of Latin Extended-A, Greek and basic Cyrillic: enough
+    letters that a held-out tenth of them (`fontpairs`) means something."""
+    extended = range(0x100, 0x180)
+    greek = [c for c in range(0x391, 0x3CA) if unicodedata.category(chr(c)).startswith("L")]
+    cyrillic = range(0x400, 0x460)
+    return latin1() + "".join(chr(c) for c in (*extended, *greek, *cyrillic))
+
+
 CHARSETS = {
     "latin": lambda: LATIN,
     "latin-1": latin1,
+    "european": european,
     "letters": lambda: LATIN[:52],
     "gb2312-1": gb2312_level1,
     "common": common_hanzi,
@@ -130,8 +140,8 @@ CHARSETS = {
 
 
 def parse_charset(spec: str) -> str:
-    """`latin`, `latin-1`, `gb2312-1`, `common`, `default` or `chars=永字八法`, in order,
-    deduplicated."""
+    """`latin`, `latin-1`, `european`, `letters`, `gb2312-1`, `common`, `default` or
+    `chars=永字八法`, in order, deduplicated."""
     if spec.startswith("chars="):
         chars = spec[len("chars=") :]
     elif spec in CHARSETS:

@@ -28,6 +28,9 @@ def test_charsets():
     latin1 = glyphs.parse_charset("latin-1")
     assert len(latin1) == 188 and latin1[:3] == '!"#' and latin1[-3:] == "ýþÿ"
     assert "\xad" not in latin1 and " " not in latin1 and "\xa0" not in latin1
+    european = glyphs.parse_charset("european")  # + Latin Extended-A, Greek, Cyrillic
+    assert len(european) == 188 + 128 + 56 + 96 and european.startswith(latin1)
+    assert european[188] == "Ā" and "Ω" in european and "ω" in european and european[-1] == "џ"
     common = glyphs.parse_charset("common")
     assert len(common) == 120 and len(set(common)) == 120 and common[:4] == "永字八法"
     assert all(map(glyphs.is_cjk, common)) and default == common + letters
