@@ -1,7 +1,8 @@
 """Keras' InceptionV3 as an offline extractor, with weights from a local file.
 
 The test writes randomly initialised weights to a file (nothing is downloaded) and
-checks the loading path, the preprocessing contract and the weights hash.
+checks the loading path, the preprocessing contract (against a resize by hand) and the
+weights hash.
 """
 
 import numpy as np
@@ -32,6 +33,35 @@ def test_features_and_probabilities_from_a_local_weights_file(weights):
     # Gray is repeated to RGB: the same picture in 3 channels gives the same features.
     rgb_features, _ = extractor.features_and_probabilities(np.repeat(gray, 3, axis=-1))
     np.testing.assert_allclose(features, rgb_features, rtol=1e-5, atol=1e-6)
+
+
+def bilinear(images: np.ndarray, size: int) -> np.ndarray:
+    """Bilinear resize of (N, H, W, C) by hand: half-pixel centres, edge pixels clamped,
+    no antialiasing (what the README states for the Keras InceptionV3 extractor)."""
+
+    def taps(n_in):
+        centre = np.clip((np.arange(size) + 0.5) * n_in / size - 0.5, 0, n_in - 1)
+        low = np.floor(centre).astype(int)
+        return low, np.minimum(low + 1, n_in - 1), centre - low
+
+    y0, y1, wy = taps(images.shape[1])
+    x0, x1, wx = taps(images.shape[2])
+    rows = images[:, y0] * (1 - wy)[None, :, None, None] + images[:, y1] * wy[None, :, None, None]
+    return rows[:, :, x0] * (1 - wx)[None, None, :, None] + rows[:, :, x1] * wx[None, None, :, None]
+
+
+def test_features_are_inception_v3_on_the_stated_preprocessing(weights):
+    import keras
+
+    gray = np.random.default_rng(1).integers(0, 256, (2, 32, 32, 1), dtype=np.uint8)
+    rgb = np.repeat(gray.astype(np.float64), 3, axis=-1)
+    by_hand = (bilinear(rgb, 299) / 127.5 - 1.0).astype(np.float32)
+    model = keras.applications.InceptionV3(weights=None)
+    model.load_weights(weights)
+    pool = keras.Model(model.inputs, model.get_layer("avg_pool").output)
+    expected = pool.predict(by_hand, verbose=0)
+    features, _ = InceptionExtractor(weights).features_and_probabilities(gray)
+    np.testing.assert_allclose(features, expected, rtol=1e-3, atol=1e-4)
 
 
 def test_weights_come_from_a_path_or_the_keras_cache_never_the_internet(
