@@ -6,6 +6,7 @@ import pytest
 from keras_gan.data import DataError
 from keras_gan.data import glyphs
 from keras_gan.data import load_dataset
+from tests.installed_fonts import HEI
 from tests.installed_fonts import LATIN
 
 
@@ -94,6 +95,33 @@ def test_rendering_is_consistent_and_deterministic(test_font, size):
     assert abs((rows.min() + rows.max()) / 2 - (size - 1) / 2) <= size * 0.15
     assert abs((cols.min() + cols.max()) / 2 - (size - 1) / 2) <= size * 0.1
     assert data.images[0, 0].min() == 255 and data.images[0, -1].min() == 255
+
+
+@pytest.mark.parametrize("face_name, char", [(LATIN, "H"), (LATIN, "g"), (HEI, "国")])
+def test_a_real_glyph_sits_where_the_font_metrics_put_it(installed, face_name, char):
+    """The ink box of a rendered glyph against the one computed from the font's own
+    tables (fontTools): em = 80% of the canvas, the advance width centred, the middle
+    of ascender..descender (hhea) on the canvas' middle, within a pixel."""
+    from fontTools.ttLib import TTFont
+
+    face = next(f for f in glyphs.find_fonts() if f.name == face_name)
+    size = 64
+    image, _ = glyphs.GlyphRenderer(face, size, char).render(char)
+    rows, cols = np.nonzero(image < 128)
+    font = TTFont(face.path, fontNumber=face.index)
+    name = font.getBestCmap()[ord(char)]
+    glyph = font["glyf"][name]
+    glyph.recalcBounds(font["glyf"])
+    canvas = size * glyphs.SUPERSAMPLE
+    scale = int(canvas * glyphs.EM_FRACTION) / font["head"].unitsPerEm
+    advance = font["hmtx"][name][0]
+    baseline = canvas / 2 + (font["hhea"].ascent + font["hhea"].descent) / 2 * scale
+    left = canvas / 2 + (glyph.xMin - advance / 2) * scale
+    right = canvas / 2 + (glyph.xMax - advance / 2) * scale
+    top, bottom = baseline - glyph.yMax * scale, baseline - glyph.yMin * scale
+    expected = np.array([left, right, top, bottom]) / glyphs.SUPERSAMPLE
+    found = np.array([cols.min(), cols.max() + 1, rows.min(), rows.max() + 1])
+    np.testing.assert_allclose(found, expected, atol=1.0)
 
 
 def test_real_fonts_render_hanzi_and_latin(installed):
