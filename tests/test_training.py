@@ -307,6 +307,26 @@ def test_divergence_stops_with_the_last_good_checkpoint_and_never_saves_nan(tmp_
             assert np.isfinite(value).all(), (index.name, name)
 
 
+def test_the_cli_exits_130_on_ctrl_c_and_1_on_divergence(tmp_path):
+    """README: Ctrl-C during `fit` saves a checkpoint and exits 130; a failure exits 1."""
+    run_dir = tmp_path / "interrupted"
+    process = start_and_wait_for_step(fit_command(run_dir, "--steps", "100000"), tmp_path, 2)
+    process.send_signal(signal.SIGINT)
+    message = process.stderr.read()
+    assert process.wait(timeout=120) == 130
+    assert tf.train.latest_checkpoint(str(run_dir / "checkpoints")) is not None
+    assert f"continue with: kgan fit --resume --run-dir {run_dir}" in message
+    diverged = subprocess.run(
+        fit_command(tmp_path / "diverged", "--steps", "8", "--set", "train.g_learning_rate=1e30"),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert diverged.returncode == 1
+    assert re.search(r"Error: training diverged at step \d+ ", diverged.stderr), diverged.stderr
+
+
 def test_divergence_rolls_back_and_retries_with_cut_learning_rates(tmp_path):
     lines = []
     config = tiny(
