@@ -141,3 +141,45 @@ def test_bad_tf_config_is_named(tmp_path, monkeypatch, tf_config, message):
     config = RunConfig().override([*SETTINGS, "train.strategy=multi-worker"])
     with pytest.raises(ConfigError, match=message):
         training.fit(config, run_dir=tmp_path / "run", log=lambda line: None)
+
+
+def test_the_kubernetes_job_in_deploy_names_its_workers_and_runs_a_valid_command(tmp_path):
+    """deploy/multi-worker-job.yaml: the Service, the Indexed Job and the TF_CONFIG its
+    pods export agree, and the command it runs is one `kgan fit` accepts."""
+    import yaml
+
+    path = os.path.join(os.path.dirname(__file__), "..", "deploy", "multi-worker-job.yaml")
+    with open(path) as f:
+        service, job = yaml.safe_load_all(f)
+    assert service["kind"] == "Service" and service["spec"]["clusterIP"] == "None"
+    assert job["kind"] == "Job" and job["spec"]["completionMode"] == "Indexed"
+    workers = job["spec"]["completions"]
+    assert job["spec"]["parallelism"] == workers  # lockstep: all at once
+    pod = job["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    port = container["ports"][0]["containerPort"]
+    assert service["spec"]["ports"][0]["port"] == port
+    assert pod["subdomain"] == service["metadata"]["name"]
+    assert service["spec"]["selector"] == {"job-name": job["metadata"]["name"]}
+    script = container["args"][0].strip()  # a folded YAML scalar ends with a newline
+    for index in range(workers):
+        # The pod's own shell exports TF_CONFIG; then `kgan fit` resolves the command.
+        shown = script.replace("kgan fit", 'echo "$TF_CONFIG" && kgan fit') + " --dry-run"
+        env = {
+            **os.environ,
+            "JOB_COMPLETION_INDEX": str(index),
+            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+        }
+        done = subprocess.run(
+            ["/bin/sh", "-c", shown], capture_output=True, text=True, env=env, cwd=tmp_path,
+            timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        tf_config = json.loads(done.stdout.splitlines()[0])
+        name = f"{job['metadata']['name']}-{{}}.{service['metadata']['name']}:{port}"
+        assert tf_config == {
+            "cluster": {"worker": [name.format(i) for i in range(workers)]},
+            "task": {"type": "worker", "index": index},
+        }
+        resolved = json.loads(done.stdout.split("\n", 1)[1])
+        assert resolved["config"]["train"]["strategy"] == "multi-worker"

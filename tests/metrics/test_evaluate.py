@@ -74,9 +74,7 @@ def test_evaluate_scores_the_features_of_what_it_generated(setup):
     asked = np.asarray(sampler.asked)
     assert len(asked) == count and set(asked) == {0, 1, 2, 3}
     real_features, _ = classifier.features_and_probabilities(data.images)
-    fake_features, fake_probs = classifier.features_and_probabilities(
-        data.reference_images[asked]
-    )
+    fake_features, fake_probs = classifier.features_and_probabilities(data.reference_images[asked])
     scores = result["scores"]
     # CAS: the share of generated images read as the label each was asked for.
     assert scores["cas"] == pytest.approx(np.mean(fake_probs.argmax(axis=1) == asked), abs=1e-12)
