@@ -182,6 +182,18 @@ def resume(run_dir, cwd, steps):
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+def kill_during_checkpoint_write(process, folder, deadline=60.0) -> list[str]:
+    """SIGKILLs `process` as soon as a TF checkpoint write starts in `folder` (its
+    `*_temp` folder appears); returns the temporary files the kill left behind."""
+    start = time.monotonic()
+    while time.monotonic() - start < deadline and process.poll() is None:
+        if any("_temp" in name for name in os.listdir(folder)):
+            process.kill()
+            break
+    process.wait(timeout=60)
+    return [name for name in os.listdir(folder) if "_temp" in name]
+
+
 def checkpoint_tensors(path):
     reader = tf.train.load_checkpoint(str(path))
     names = [
@@ -211,12 +223,11 @@ def test_signals_and_kills_at_any_moment_resume_to_identical_weights(tmp_path):
     assert process.wait(timeout=120) == 128 + signal.SIGTERM
     stopped_at = int(tf.train.latest_checkpoint(str(run_dir / "checkpoints")).rsplit("-", 1)[1])
     assert stopped_at >= 4 and f"continue with: kgan fit --resume --run-dir {run_dir}" in message
-    # SIGKILL in or near checkpoint writes (every 2 steps).
-    for delay in (0.13, 0.29):
+    # SIGKILL while TF writes a checkpoint (every 2 steps): killed the moment its
+    # temporary folder appears, and shown to have landed mid-write by the folder left.
+    for _ in range(2):
         process = start_and_wait_for_step(command + ["--resume"], tmp_path)
-        time.sleep(delay)
-        process.kill()
-        process.wait(timeout=60)
+        assert kill_during_checkpoint_write(process, run_dir / "checkpoints")
     done = resume(run_dir, tmp_path, 30)
     assert done.returncode == 0, done.stderr
     assert re.search(rf"resumed {re.escape(str(run_dir))} from ckpt-\d+ \(step \d+\)", done.stderr)
