@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -33,12 +34,22 @@ SETTINGS = [
 
 
 def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
+    """Ports free now and below the kernel's ephemeral range: no other process's
+    `bind(0)` or outgoing connection can take them before the workers bind them (a
+    port from `bind(0)`, freed for the worker, could be handed out again meanwhile)."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ephemeral_start = int(f.read().split()[0])
+    rng = random.Random(os.getpid())
+    ports = []
+    while len(ports) < count:
+        port = rng.randrange(10000, ephemeral_start)
+        with socket.socket() as s:
+            try:
+                s.bind(("localhost", port))
+            except OSError:
+                continue  # in use: another
+        if port not in ports:
+            ports.append(port)
     return ports
 
 
