@@ -352,14 +352,15 @@ def remote_sampler(client: GeneratorClient, metadata: dict | None = None):
     return RemoteSampler(client, meta)
 
 
-def load(target, model, clients, seconds, num_labels=None, retries=8, on_response=None):
+def load(target, model, clients, seconds, num_labels=None, retries=8, on_response=None, stop=None):
     """Load on a served generator: `clients` threads, each with its own client, calling
-    `generate` for 4 images (label id = client % `num_labels`) until `seconds` pass;
-    busy answers are retried with backoff. `on_response(client, served version)` sees
-    every answer. Returns (latencies in seconds by client, the ServingErrors raised)."""
+    `generate` for 4 images (label id = client % `num_labels`) until `seconds` pass or
+    the `stop` event (a `threading.Event`) is set; busy answers are retried with
+    backoff. `on_response(client, served version)` sees every answer. Returns
+    (latencies in seconds by client, the ServingErrors raised)."""
     latencies = [[] for _ in range(clients)]
     failures = []
-    stop = threading.Event()
+    stop = stop or threading.Event()
 
     def run(index):
         labels = None if num_labels is None else [index % num_labels] * 4
@@ -378,7 +379,7 @@ def load(target, model, clients, seconds, num_labels=None, retries=8, on_respons
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
-    time.sleep(seconds)
+    stop.wait(seconds)
     stop.set()
     for thread in threads:
         thread.join()

@@ -245,9 +245,19 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def hammer(port, clients, seconds, on_response=None):
-    """Load on the glyph model (172 labels) from `clients` threads for `seconds`."""
-    return load(f"127.0.0.1:{port}", "glyphs", clients, seconds, 172, 8, on_response)
+def hammer(port, clients, seconds, on_response=None, stop=None):
+    """Load on the glyph model (172 labels) from `clients` threads for `seconds` (or
+    until `stop` is set)."""
+    return load(f"127.0.0.1:{port}", "glyphs", clients, seconds, 172, 8, on_response, stop)
+
+
+def wait_until(condition, what: str, deadline: float = 120.0):
+    """Returns once `condition()` holds; AssertionError naming `what` after `deadline`."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > deadline:
+            raise AssertionError(f"{what}: not within {deadline:.0f} s")
+        time.sleep(0.01)
 
 
 def test_8_and_32_clients_get_answers_and_memory_stays_bounded(model_base):
@@ -269,22 +279,37 @@ def test_a_new_version_under_load_switches_once_and_a_corrupt_one_is_never_serve
     publish(model_base / "glyphs" / "1", base / "glyphs", 1)
     with ModelServer(base, port=0, rest_port=None, poll_seconds=0.05) as running:
         seen = [[] for _ in range(8)]
+        done, problems = threading.Event(), []
 
-        def publish_when_ready():
-            while not all(seen):
-                time.sleep(0.02)
-            publish(model_base / "glyphs" / "1", base / "glyphs", 2)
-            while not all(versions[-1] == 2 for versions in seen):
-                time.sleep(0.02)
-            broken = base / "glyphs" / ".broken"
-            broken.mkdir()
-            (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
-            broken.rename(base / "glyphs" / "3")
+        def publish_in_phases():
+            """Each phase starts when the last one is seen to be over, not after a time."""
+            try:
+                wait_until(lambda: all(seen), "every client answered by version 1")
+                publish(model_base / "glyphs" / "1", base / "glyphs", 2)
+                wait_until(lambda: all(v[-1] == 2 for v in seen), "every client on version 2")
+                broken = base / "glyphs" / ".broken"
+                broken.mkdir()
+                (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
+                broken.rename(base / "glyphs" / "3")
+                wait_until(
+                    lambda: getattr(running.repository.status("glyphs").get(3), "error", ""),
+                    "version 3 tried and refused",
+                )
+                counts = [len(v) for v in seen]
+                wait_until(
+                    lambda: all(len(v) >= n + 5 for v, n in zip(seen, counts)),
+                    "5 more answers per client after version 3 was refused",
+                )
+            except Exception as e:  # noqa: BLE001 - reported by the test below
+                problems.append(e)
+            finally:
+                done.set()
 
-        publisher = threading.Thread(target=publish_when_ready)
+        publisher = threading.Thread(target=publish_in_phases, daemon=True)
         publisher.start()
-        _, failures = hammer(running.port, 8, 6.0, lambda i, v: seen[i].append(v))
-        publisher.join()
+        _, failures = hammer(running.port, 8, 600.0, lambda i, v: seen[i].append(v), done)
+        publisher.join(timeout=30)
+        assert not publisher.is_alive() and not problems, problems
         assert not failures
         for versions in seen:  # each client: version 1, then only version 2
             switches = sum(a != b for a, b in zip(versions, versions[1:]))

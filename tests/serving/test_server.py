@@ -322,30 +322,45 @@ def test_several_versions_and_a_specific_one(model_base, tmp_path):
                 client.generate([1], [1])
 
 
-def test_busy_server_sheds_load_and_the_client_retries(model_base):
+def test_busy_server_sheds_load_and_the_client_retries(model_base, monkeypatch):
+    import keras_gan_serving.client as client_module
+
     with ModelServer(
         model_base / "plain", port=0, rest_port=None, limits=Limits(max_concurrent=1, workers=4)
     ) as running:
-        codes, results = [], []
-        start = threading.Barrier(16)
+        target = f"127.0.0.1:{running.port}"
+        # The server's only slot, held on purpose: a GetModelStatus call that waits.
+        held, free = threading.Event(), threading.Event()
+        status = running.repository.status
 
-        def call(retries):
-            client = GeneratorClient(f"127.0.0.1:{running.port}", "plain", retries=retries)
-            try:
-                start.wait(timeout=60)
-                results.append(client.generate(list(range(16))).shape)
-            except ServingError as e:
-                codes.append(e.code)
-            client.close()
+        def waiting_status(*args, **kwargs):
+            held.set()
+            free.wait(60)
+            return status(*args, **kwargs)
 
-        for retries in (0, 8):
-            threads = [threading.Thread(target=call, args=(retries,)) for _ in range(16)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            if retries == 0:
-                assert codes and set(codes) == {"RESOURCE_EXHAUSTED"}
-                codes.clear()
-        assert not codes
-        assert results[-16:] == [(16, 16, 16, 3)] * 16
+        def hold_the_slot():
+            with GeneratorClient(target, "plain") as client:
+                client.status()
+
+        monkeypatch.setattr(running.repository, "status", waiting_status)
+        holder = threading.Thread(target=hold_the_slot)
+        holder.start()
+        assert held.wait(60)
+        with GeneratorClient(target, "plain", retries=0) as client:
+            with pytest.raises(ServingError, match="RESOURCE_EXHAUSTED"):
+                client.generate(list(range(16)))
+        # A retrying client is refused too, backs off, and is answered once the slot
+        # frees: freed when it backs off the first time.
+        backoffs = []
+        backoff = client_module._backoff
+
+        def first_backoff_frees_the_slot(attempt):
+            backoffs.append(attempt)
+            free.set()
+            backoff(attempt)
+
+        monkeypatch.setattr(client_module, "_backoff", first_backoff_frees_the_slot)
+        with GeneratorClient(target, "plain", retries=8) as client:
+            assert client.generate(list(range(16))).shape == (16, 16, 16, 3)
+        holder.join(timeout=60)
+        assert backoffs and backoffs[0] == 0 and not holder.is_alive()
