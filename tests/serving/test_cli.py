@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from PIL import Image
@@ -88,3 +89,63 @@ def test_serve_reports_a_missing_base_path(tmp_path):
     assert done.returncode == 2
     assert "model base path" in done.stderr and "is not a folder" in done.stderr
     assert Path(tmp_path / "nope").exists() is False
+
+
+def test_serve_flags_token_versions_polling_and_batch_limit(tmp_path):
+    """README's `kgan serve` flags, through the real command: --token/KGAN_TOKEN (and
+    `kgan predict --token`), --num-versions, --poll-seconds, --max-batch-size; and
+    `kgan predict --metadata` reading a model's kgan.json."""
+    from keras_gan.export import publish
+    from keras_gan.export.layout import newest_version
+
+    shipped = newest_version(SHIPPED)
+    base = tmp_path / "saved_models"
+    for version in (1, 2):
+        publish(shipped, base / "glyphs", version)
+    token = "a-long-enough-secret-token"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KGAN_TOKEN=token)
+    server = subprocess.Popen(
+        [*KGAN, "serve", "--model-base-path", base, "--port", "0", "--no-rest",
+         "--num-versions", "1", "--poll-seconds", "0.1", "--max-batch-size", "4"],
+        stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    watchdog = threading.Timer(300, server.kill)
+    watchdog.start()
+    try:
+        for line in server.stderr:
+            match = re.search(r"on gRPC 127\.0\.0\.1:(\d+)", line)
+            if match:
+                target = f"127.0.0.1:{match.group(1)}"
+                break
+        else:
+            raise AssertionError("kgan serve did not report its port")
+
+        def predict(*args, env=env):
+            return subprocess.run(
+                [*KGAN, "predict", "--target", target, "--model", "glyphs", "--labels", "A",
+                 "--out", tmp_path / "out", "--seeds", "0", *args],  # a later --seeds wins
+                capture_output=True, text=True, env=env, timeout=120,
+            )  # fmt: skip
+
+        no_token = {k: v for k, v in env.items() if k != "KGAN_TOKEN"}
+        done = predict(env=no_token)
+        assert done.returncode == 2 and "UNAUTHENTICATED" in done.stderr
+        assert predict("--token", token, env=no_token).returncode == 0  # the flag
+        assert predict().returncode == 0, predict().stderr  # KGAN_TOKEN
+        done = predict("--version", "1")  # --num-versions 1: only the newest is served
+        assert done.returncode == 2 and "no available version 1" in done.stderr
+        done = predict("--seeds", "0-4")  # 5 rows, --max-batch-size 4
+        assert done.returncode == 2 and "this server serves at most 4 per request" in done.stderr
+        done = predict("--metadata", shipped / "assets.extra" / "kgan.json", "--seeds", "7")
+        assert done.returncode == 0 and (tmp_path / "out" / "seed0007-A.png").is_file()
+        # --poll-seconds 0.1: a version published while serving is served soon after.
+        publish(shipped, base / "glyphs", 3)
+        deadline = time.monotonic() + 60
+        while predict("--version", "3").returncode != 0:
+            assert time.monotonic() < deadline, "version 3 was never served"
+            time.sleep(0.2)
+        assert server.poll() is None
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        watchdog.cancel()
