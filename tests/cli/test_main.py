@@ -196,6 +196,10 @@ def test_config_precedence_is_preset_file_flags_set(run, tmp_path):
     assert resolved["data"]["spec"] == "synthetic:16x16x1?classes=4"  # the file over the preset
     assert resolved["train"]["batch_size"] == 4  # a flag over the file
     assert resolved["train"]["steps"] == 9  # --set over a flag
+    # --precision and --jit-compile reach the config that tests/test_precision.py trains.
+    result = run("fit", str(config), "--precision", "mixed_bfloat16", "--jit-compile", "--dry-run")
+    train = json.loads(result.output)["config"]["train"]
+    assert train["precision"] == "mixed_bfloat16" and train["jit_compile"] is True
 
 
 def test_dry_run_writes_nothing(run, tmp_path):

@@ -189,3 +189,22 @@ def test_fit_on_a_folder_without_glyphs_is_a_clear_error(tmp_path, installed):
     )
     assert result.exit_code == 2
     assert "holds no usable glyph image (the folder is empty)" in result.output
+
+
+def test_fit_holdout_trains_on_the_training_characters_only(tmp_path, installed):
+    """README: `kgan font fit --holdout` leaves the held-out characters out."""
+    from keras_gan.data import load_dataset
+    from keras_gan.data.fontpairs import split_chars
+    from keras_gan.data.glyphs import parse_charset
+    from keras_gan.fonts.complete import fit_config
+
+    charset = "chars=" + CHARS + "的一是不了人我在有他这中大来上个国到说们为子和你地出会也时要就可以"
+    config = fit_config(KAI, SOURCE, charset, base=None, holdout=True)
+    data = load_dataset(config.data.spec, 32)
+    chars = parse_charset(charset)
+    training_chars = split_chars(chars, "train")
+    assert 0 < len(training_chars) < len(chars)  # some are held out
+    assert data.report["split"] == "train"
+    assert data.report["characters"] == len(training_chars) == len(data)
+    everything = load_dataset(fit_config(KAI, SOURCE, charset, base=None).data.spec, 32)
+    assert len(everything) == len(chars)
