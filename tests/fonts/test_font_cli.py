@@ -198,7 +198,8 @@ def test_fit_holdout_trains_on_the_training_characters_only(tmp_path, installed)
     from keras_gan.data.glyphs import parse_charset
     from keras_gan.fonts.complete import fit_config
 
-    charset = "chars=" + CHARS + "的一是不了人我在有他这中大来上个国到说们为子和你地出会也时要就可以"
+    more = "的一是不了人我在有他这中大来上个国到说们为子和你地出会也时要就可以"
+    charset = "chars=" + CHARS + more
     config = fit_config(KAI, SOURCE, charset, base=None, holdout=True)
     data = load_dataset(config.data.spec, 32)
     chars = parse_charset(charset)
