@@ -364,3 +364,29 @@ def test_busy_server_sheds_load_and_the_client_retries(model_base, monkeypatch):
             assert client.generate(list(range(16))).shape == (16, 16, 16, 3)
         holder.join(timeout=60)
         assert backoffs and backoffs[0] == 0 and not holder.is_alive()
+
+
+def test_tf_servings_other_methods_answer_unimplemented(server, stub):
+    """README: Predict, GetModelMetadata and GetModelStatus are served; TF Serving's
+    other methods answer UNIMPLEMENTED, and the server stays up."""
+    from tensorflow_serving.apis import classification_pb2
+    from tensorflow_serving.apis import inference_pb2
+    from tensorflow_serving.apis import model_management_pb2
+    from tensorflow_serving.apis import regression_pb2
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    models = model_service_pb2_grpc.ModelServiceStub(channel)
+    calls = [
+        (stub.Classify, classification_pb2.ClassificationRequest()),
+        (stub.Regress, regression_pb2.RegressionRequest()),
+        (stub.MultiInference, inference_pb2.MultiInferenceRequest()),
+        (models.HandleReloadConfigRequest, model_management_pb2.ReloadConfigRequest()),
+    ]
+    for method, request in calls:
+        with pytest.raises(grpc.RpcError) as error:
+            method(request, timeout=30)
+        assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED, method
+    channel.close()
+    z = noise_for_seeds([1], LATENT).numpy()
+    response = stub.Predict(predict_request(z=z, labels=np.array([0], np.int32)), timeout=30)
+    assert tf.make_ndarray(response.outputs["images"]).shape == (1, 64, 64, 1)  # still up
