@@ -133,6 +133,44 @@ def test_kgan_evaluate_on_a_trained_run(setup, monkeypatch):
     assert missing.exit_code == 2 and "holds no glyph classifier" in missing.output
 
 
+def test_kgan_evaluate_an_export_with_a_trained_extractor_or_inception(setup, monkeypatch):
+    """README: `kgan evaluate` takes an export too; `--train-extractor` trains the
+    classifier it then scores with; `--inception-weights FILE` scores with InceptionV3."""
+    import keras
+
+    root, data, _, _ = setup
+    monkeypatch.chdir(root)
+    config = RunConfig(runs_root="runs-export").override(TINY + [f"data.spec={SPEC}"])
+    _, run_dir = training.fit(config, log=lambda line: None)
+    runner = CliRunner()
+    exported = runner.invoke(
+        cli, ["export", str(run_dir), "--name", "tiny", "--model-base-path", "exports"]
+    )
+    assert exported.exit_code == 0, exported.output
+    export = root / "exports" / "tiny" / "1"
+    extractor = root / "trained-extractor"
+    args = ["evaluate", str(export), "--num-samples", "12", "--json", "--metrics", "fid,cas"]
+    result = runner.invoke(cli, [*args, "--extractor", str(extractor), "--train-extractor"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    trained = GlyphClassifier.load(extractor)  # written by --train-extractor
+    assert trained.labels == list("ABCD")
+    assert report["protocol"]["extractor"] == trained.identity
+    assert report["protocol"]["dataset"] == SPEC  # from the export's metadata
+    expected = evaluate(sampling.load_sampler(export), data, trained, ("fid", "cas"), 12)
+    assert report["scores"] == pytest.approx(expected["scores"], rel=1e-6)
+
+    keras.utils.set_random_seed(0)
+    weights = root / "inception.weights.h5"
+    keras.applications.InceptionV3(weights=None).save_weights(weights)
+    args[-1] = "fid"
+    result = runner.invoke(cli, [*args, "--inception-weights", str(weights)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["protocol"]["extractor"].startswith("inception_v3:")
+    assert report["scores"]["fid"] > 0
+
+
 def test_shipped_classifier_matches_the_shipped_generator():
     from pathlib import Path
 
