@@ -111,14 +111,47 @@ def test_unusable_folders_are_clear_errors(tmp_path, layout, message):
         load_dataset(f"folder:{tmp_path}/nope", image_size=8, channels=1)
 
 
-def test_tfds_offline_with_mock_data():
+def test_a_tfds_data_set_prepared_in_data_dir_loads(tmp_path):
+    """A real (tiny) TFDS builder, prepared into a folder by TFDS itself, read back by
+    `tfds:NAME?data_dir=`; nothing is downloaded."""
     import tensorflow_datasets as tfds
 
-    with tfds.testing.mock_data(num_examples=12):
-        data = load_dataset("tfds:mnist", image_size=16, channels=1)
+    class KganTinyShapes(tfds.core.GeneratorBasedBuilder):
+        """12 gray 20x20 squares and crosses, by class."""
+
+        VERSION = tfds.core.Version("1.0.0")
+        RELEASE_NOTES = {"1.0.0": "test data"}
+
+        def _info(self):
+            return self.dataset_info_from_configs(
+                features=tfds.features.FeaturesDict(
+                    {
+                        "image": tfds.features.Image(shape=(20, 20, 1)),
+                        "label": tfds.features.ClassLabel(names=["square", "cross"]),
+                    }
+                )
+            )
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples()}
+
+        def _generate_examples(self):
+            for i in range(12):
+                image = np.full((20, 20, 1), 255, np.uint8)
+                if i % 2:
+                    image[9:11, 2:18] = image[2:18, 9:11] = 0
+                else:
+                    image[4:16, 4:16] = 0
+                yield i, {"image": image, "label": i % 2}
+
+    KganTinyShapes(data_dir=str(tmp_path)).download_and_prepare()
+    data = load_dataset(f"tfds:kgan_tiny_shapes?data_dir={tmp_path}", 16, 1)
     assert data.images.shape == (12, 16, 16, 1) and data.images.dtype == np.uint8
-    assert data.label_names == [str(i) for i in range(10)]
-    assert data.labels.shape == (12,)
+    assert data.label_names == ["square", "cross"]
+    assert np.bincount(data.labels).tolist() == [6, 6]
+    # Both are dark in the middle; off the arms, only the square is.
+    for image, label in zip(data.images[..., 0], data.labels):
+        assert image[8, 8] < 64 and (image[4, 4] < 64) == (label == 0)
 
 
 def test_tfds_never_downloads(tmp_path):
