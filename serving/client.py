@@ -132,9 +132,12 @@ class GeneratorClient:
         inputs = {"seed": np.asarray(seeds, np.int64)}
         if label_ids is not None:
             inputs["labels"] = np.asarray(label_ids, np.int32)
-        wanted = ["images", "png"] if pngs else ["images"]
-        out = self.predict(inputs, "generate", wanted)
-        return (out["images"], list(out["png"])) if pngs else out["images"]
+        if not pngs:
+            return self.predict(inputs, "generate", ["images"])["images"]
+        # `png_bytes` (TF Serving's `_bytes` rule); exports before it named it `png`.
+        png = "png_bytes" if "png_bytes" in self._output_dtypes("generate") else "png"
+        out = self.predict(inputs, "generate", ["images", png])
+        return out["images"], list(out[png])
 
     def metadata(self) -> dict:
         """`{"signature_def": SignatureDefMap as a dict, "kgan": kgan.json or None}`."""

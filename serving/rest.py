@@ -6,7 +6,8 @@
 
 Row format ("instances") answers {"predictions": [...]}, columnar ("inputs") answers
 {"outputs": ...}, as TF Serving does; errors answer {"error": "..."}. String outputs
-(the `png` of `generate`) come as {"b64": "..."}: PNG bytes are not text.
+follow its `_bytes` rule: those named `*_bytes` (the `png_bytes` of `generate`) come as
+{"b64": "..."}, others (a text model's `text`) as JSON strings.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ class RestHandler(BaseHTTPRequestHandler):
         )
         if row_format:
             return 200, {"predictions": _rows(outputs)}
-        columns = {k: tensors.to_json(v) for k, v in outputs.items()}
+        columns = {k: tensors.to_json(v, k) for k, v in outputs.items()}
         return 200, {"outputs": next(iter(columns.values())) if len(columns) == 1 else columns}
 
     def _json_body(self) -> dict:
@@ -228,7 +229,7 @@ def _columns_from_rows(instances, specs: dict) -> dict:
 
 
 def _rows(outputs: dict) -> list:
-    columns = {k: tensors.to_json(v) for k, v in outputs.items()}
+    columns = {k: tensors.to_json(v, k) for k, v in outputs.items()}
     if len(columns) == 1:
         return next(iter(columns.values()))
     count = len(next(iter(columns.values())))

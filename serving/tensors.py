@@ -170,14 +170,22 @@ def to_proto(array: np.ndarray) -> tensor_pb2.TensorProto:
     return tf.make_tensor_proto(array)
 
 
-def to_json(array: np.ndarray):
-    """Nested lists; bytes as `{"b64": ...}` (PNG bytes are not text)."""
+def to_json(array: np.ndarray, name: str):
+    """Nested lists. Strings follow TF Serving's REST rule: an output whose name ends
+    in `_bytes` (e.g. `png_bytes`) is binary and comes as `{"b64": ...}`; other strings
+    come as JSON strings (a text model's `text`), unless they are not UTF-8 text, which
+    no JSON string can carry (the `png` output of exports made before the rule)."""
     if array.dtype == object or array.dtype.kind == "S":
-        return _bytes_json(array.tolist())
+        return _strings_json(array.tolist(), name.endswith("_bytes"))
     return array.tolist()
 
 
-def _bytes_json(value):
+def _strings_json(value, binary: bool):
     if isinstance(value, list):
-        return [_bytes_json(v) for v in value]
+        return [_strings_json(v, binary) for v in value]
+    if not binary:
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     return {"b64": base64.b64encode(value).decode("ascii")}

@@ -139,7 +139,7 @@ def write_generator(
 
         def generate(seed, labels):
             images = images_for(noise_for_seeds(seed, latent_dim), labels)
-            return {"images": images, "png": pngs(images)}
+            return {"images": images, "png_bytes": pngs(images)}
 
         archive.add_endpoint("generate", generate, input_signature=[seed_spec, label_spec])
     else:
@@ -149,7 +149,7 @@ def write_generator(
 
         def generate(seed):
             images = images_for(noise_for_seeds(seed, latent_dim))
-            return {"images": images, "png": pngs(images)}
+            return {"images": images, "png_bytes": pngs(images)}
 
         archive.add_endpoint("generate", generate, input_signature=[seed_spec])
 
@@ -169,7 +169,7 @@ def write_generator(
             )
             code = model.style_of(tf.cast(style_images, tf.float32) / 127.5 - 1.0)
             images = images_for(tf.repeat(code[None], tf.shape(labels)[0], axis=0), labels)
-            return {"images": images, "png": pngs(images)}
+            return {"images": images, "png_bytes": pngs(images)}
 
         archive.add_endpoint("style", style, input_signature=[style_spec, label_spec])
         signatures["style"] = ["style_images", "labels"]

@@ -48,7 +48,7 @@ def test_export_layout_signatures_and_metadata(glyph_run):
     assert generate.structured_input_signature[1]["seed"].dtype == tf.int64
     out = generate(seed=tf.constant([3, 4], tf.int64), labels=tf.constant([0, 1]))
     assert out["images"].shape == (2, 16, 16, 1) and out["images"].dtype == tf.uint8
-    decoded = tf.io.decode_png(out["png"][1]).numpy()
+    decoded = tf.io.decode_png(out["png_bytes"][1]).numpy()
     np.testing.assert_array_equal(decoded, out["images"][1].numpy())
     assert export_generator(model, root / "saved_models" / "g").name == "2"
     with pytest.raises(FileExistsError, match="already exists"):
@@ -209,7 +209,7 @@ def test_tf_serving_runs_the_signatures_by_tensor_name_and_its_warmup(glyph_run)
         np.testing.assert_array_equal(session.run(serving.outputs["images"].name, feed), expected)
         generate = meta.signature_def["generate"]
         png = session.run(
-            generate.outputs["png"].name,
+            generate.outputs["png_bytes"].name,
             {generate.inputs["seed"].name: [4, 5], generate.inputs["labels"].name: labels},
         )
         decoded = np.asarray(Image.open(io.BytesIO(png[0])))  # TF ops here would be graph ops

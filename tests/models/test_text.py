@@ -1,6 +1,7 @@
 """Text models through the same `kgan` paths as images: fit, resume, sample, export, serve."""
 
 import json
+import urllib.request
 
 import grpc
 import keras
@@ -251,6 +252,18 @@ def test_export_samples_and_serves_utf8_lines(mle_run, tmp_path):
             stub.Predict(bad, timeout=60)
         assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         channel.close()
+        # REST follows TF Serving's `_bytes` rule: `text` is not `*_bytes`, so it comes
+        # back as plain JSON strings, not {"b64": ...}.
+        body = {"signature_name": "generate", "inputs": {"seed": [0, 1, 2], "temperature": 1.0}}
+        answer = urllib.request.urlopen(
+            urllib.request.Request(
+                f"http://127.0.0.1:{server.rest_port}/v1/models/poems:predict",
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+            ),
+            timeout=60,
+        )
+        assert json.loads(answer.read())["outputs"]["text"] == lines
         # `kgan predict` prints the served lines, over gRPC and REST
         common = ["predict", "--model", "poems", "--seeds", "0-2", "--temperature", "1"]
         grpc_target = ["--target", f"127.0.0.1:{server.port}"]

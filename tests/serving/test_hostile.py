@@ -114,7 +114,7 @@ def predict_requests(draw):
     for key, proto in inputs.items():
         request.inputs[key].CopyFrom(proto)
     request.output_filter.extend(
-        draw(st.sampled_from([[], [], [], ["images"], ["nope"], ["images", "png"]]))
+        draw(st.sampled_from([[], [], [], ["images"], ["nope"], ["images", "png_bytes"]]))
     )
     return request
 

@@ -72,13 +72,13 @@ def test_grpc_predict_gives_the_saved_model_images(server, stub, model_base):
     )
     generated = tf.make_ndarray(response.outputs["images"])
     np.testing.assert_array_equal(generated, images)  # generate(seed) == serving_default(z(seed))
-    png = tf.make_ndarray(response.outputs["png"])[1]
+    png = tf.make_ndarray(response.outputs["png_bytes"])[1]
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png)))[..., None], images[1])
 
     request = predict_request(signature="generate", seed=np.array([3]), labels=labels[:1])
-    request.output_filter.append("png")
+    request.output_filter.append("png_bytes")
     only_png = stub.Predict(request, timeout=30)
-    assert list(only_png.outputs) == ["png"]
+    assert list(only_png.outputs) == ["png_bytes"]
 
 
 def test_rest_row_and_column_formats_match_grpc(server, stub):
@@ -95,7 +95,7 @@ def test_rest_row_and_column_formats_match_grpc(server, stub):
     )
     assert status == 200
     np.testing.assert_array_equal(np.array([p["images"] for p in answer["predictions"]]), expected)
-    png = base64.b64decode(answer["predictions"][0]["png"]["b64"])
+    png = base64.b64decode(answer["predictions"][0]["png_bytes"]["b64"])
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png)))[..., None], expected[0])
 
     status, answer = rest(
@@ -123,7 +123,7 @@ def test_metadata_and_status(server, stub):
     assert set(signatures.signature_def) == {"serving_default", "generate", "style"}
     generate = signatures.signature_def["generate"]
     assert generate.inputs["seed"].dtype == types_pb2.DT_INT64
-    assert generate.outputs["png"].dtype == types_pb2.DT_STRING
+    assert generate.outputs["png_bytes"].dtype == types_pb2.DT_STRING
 
     request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["kgan"])
     request.model_spec.name = "glyphs"
@@ -390,3 +390,28 @@ def test_tf_servings_other_methods_answer_unimplemented(server, stub):
     z = noise_for_seeds([1], LATENT).numpy()
     response = stub.Predict(predict_request(z=z, labels=np.array([0], np.int32)), timeout=30)
     assert tf.make_ndarray(response.outputs["images"]).shape == (1, 64, 64, 1)  # still up
+
+
+def test_the_client_reads_the_png_of_exports_before_the_bytes_rule(tmp_path):
+    """Exports before TF Serving's `_bytes` rule named the PNG output `png`; the client
+    (and so `kgan predict`) still reads it, over gRPC and REST."""
+
+    class OldExport(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="seed")])
+        def generate(self, seed):
+            shades = tf.cast(seed * 40 % 256, tf.uint8)[:, None, None, None]
+            images = tf.tile(shades, [1, 16, 16, 1])
+            pngs = tf.map_fn(tf.io.encode_png, images, fn_output_signature=tf.string)
+            return {"images": images, "png": pngs}
+
+    module = OldExport()
+    tf.saved_model.save(
+        module, str(tmp_path / "old" / "1"), signatures={"generate": module.generate}
+    )
+    with ModelServer(tmp_path, port=0, rest_port=0) as running:
+        for protocol, port in (("grpc", running.port), ("rest", running.rest_port)):
+            with GeneratorClient(f"127.0.0.1:{port}", "old", protocol=protocol) as client:
+                images, pngs = client.generate([1, 2], pngs=True)
+                assert images.shape == (2, 16, 16, 1) and images[1, 0, 0, 0] == 80
+                decoded = np.asarray(Image.open(io.BytesIO(pngs[1])))
+                np.testing.assert_array_equal(decoded, images[1, ..., 0])
