@@ -10,8 +10,12 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+import pytest
 from PIL import Image
 
+from keras_gan_serving.client import GeneratorClient
+from keras_gan_serving.client import ServingError
 from tests.serving.conftest import SHIPPED
 
 KGAN = [sys.executable, "-m", "keras_gan_cli.main"]
@@ -106,7 +110,8 @@ def test_serve_flags_token_versions_polling_and_batch_limit(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KGAN_TOKEN=token)
     server = subprocess.Popen(
         [*KGAN, "serve", "--model-base-path", base, "--port", "0", "--no-rest",
-         "--num-versions", "1", "--poll-seconds", "0.1", "--max-batch-size", "4"],
+         "--num-versions", "1", "--poll-seconds", "0.1", "--max-batch-size", "4",
+         "--max-message-mb", "0.05"],
         stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     watchdog = threading.Timer(300, server.kill)
@@ -136,6 +141,10 @@ def test_serve_flags_token_versions_polling_and_batch_limit(tmp_path):
         assert done.returncode == 2 and "no available version 1" in done.stderr
         done = predict("--seeds", "0-4")  # 5 rows, --max-batch-size 4
         assert done.returncode == 2 and "this server serves at most 4 per request" in done.stderr
+        # --max-message-mb 0.05: a 64 KB request is refused by gRPC itself.
+        with GeneratorClient(target, "glyphs", retries=0, token=token) as client:
+            with pytest.raises(ServingError, match="RESOURCE_EXHAUSTED"):
+                client.predict({"z": np.zeros((4, 4096), np.float32)})
         done = predict("--metadata", shipped / "assets.extra" / "kgan.json", "--seeds", "7")
         assert done.returncode == 0 and (tmp_path / "out" / "seed0007-A.png").is_file()
         # --poll-seconds 0.1: a version published while serving is served soon after.
