@@ -188,8 +188,8 @@ def kill_during_checkpoint_write(process, folder, deadline=60.0) -> list[str]:
     start = time.monotonic()
     while time.monotonic() - start < deadline and process.poll() is None:
         if any("_temp" in name for name in os.listdir(folder)):
-            process.kill()
             break
+    process.kill()  # at once when the write started; at the deadline otherwise
     process.wait(timeout=60)
     return [name for name in os.listdir(folder) if "_temp" in name]
 
