@@ -31,7 +31,9 @@ from keras_gan.images import from_uint8
 from keras_gan.images import to_uint8
 
 DEFAULT_BASE = "saved_models/font2font-zh"
-MIN_LIKE_SAMPLES = 4
+# Zero-shot (`--like`): the fewest and the most sample glyphs a style is fitted to, and
+# the Adam steps on them.
+MIN_LIKE_SAMPLES, LIKE_SAMPLES, LIKE_STEPS = 4, 256, 300
 # A fine-tuned model takes its base's hyperparameters except these (the data decides).
 FROM_DATA = ("num_classes", "image_size", "channels", "seed")
 
@@ -151,10 +153,6 @@ def translate(model, source_images: np.ndarray, style, batch: int = 64) -> np.nd
             drawn = model.translate_in_style(x, style)
         out.append(to_uint8(drawn).numpy()[..., 0])
     return np.concatenate(out) if out else np.zeros((0,) + source_images.shape[1:], np.uint8)
-
-
-# Zero-shot: the most sample glyphs a style is fitted to, and Adam steps on them.
-LIKE_SAMPLES, LIKE_STEPS = 256, 300
 
 
 def like_style(model, source, target, log: Callable[[str], None] = print) -> np.ndarray:

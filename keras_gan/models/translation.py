@@ -248,14 +248,13 @@ class Font2Font(TranslationGAN):
     def start_new_classes(self, data, new_ids: list[int]) -> None:
         """New styles of a fine-tuning start from the vector fitted to their glyphs
         (`fit_style`), not the mean of the known ones."""
-        table = self.generator.get_layer("style_embedding")
-        rows = ops.convert_to_numpy(table.embeddings)
+        rows = ops.convert_to_numpy(self.style_table)
         for style_id in new_ids:
             mine = np.flatnonzero(data.labels == style_id)[:256]
             rows[style_id] = self.fit_style(
                 from_uint8(data.sources[mine]), from_uint8(data.images[mine])
             )
-        table.embeddings.assign(rows)
+        self.style_table.assign(rows)
 
     def judge(self, images, batch: Batch):
         """(patch logits, style logits) of (image, source) pairs."""
