@@ -19,6 +19,7 @@ def font():
       kgan font fit --target my_glyphs/ --run-dir runs/mine     # 永.png, U+6C38.png, ...
       kgan font complete runs/mine --charset gb2312-1 --out Mine.ttf
       kgan font complete saved_models/font2font-zh --like my_glyphs/ --out Mine.ttf  # no fit
+      kgan font complete runs/mine --out Mine --format otf,ufo,woff2  # several formats
     """
 
 
@@ -26,8 +27,9 @@ def font():
 @click.option(
     "--target",
     required=True,
-    help="The style to learn: a font (path or face name) or a folder of glyph images "
-    "named by character (永.png or U+6C38.png).",
+    help="The style to learn: a font (a face name, or a file: a collection's first face, "
+    "FILE#N or FILE#NAME another) or a folder of glyph images named by character (永.png "
+    "or U+6C38.png).",
 )
 @click.option("--source-font", help="Font translated from (default: the base model's).")
 @click.option(
@@ -71,7 +73,22 @@ def font_fit(target, source_font, charset, base, steps, batch_size, run_dir, hol
 @font.command("complete")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--charset", default="gb2312-1", show_default=True, help="Characters of the font.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .ttf to write.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(),
+    help="The font to write; its suffix is replaced by each --format's.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    help="ttf, otf (CFF, cubic curves), woff2 or ufo (UFO 3 sources); several as a comma "
+    "list or repeated (default: --out's suffix).",
+)
+@click.option(
+    "--no-hint", is_flag=True, help="Leave TrueType outlines unhinted (default: ttfautohint)."
+)
 @click.option("--style", help="Style of a multi-style run (default: its only style).")
 @click.option(
     "--like",
@@ -81,19 +98,29 @@ def font_fit(target, source_font, charset, base, steps, batch_size, run_dir, hol
 @click.option("--family", help="Font family name (default: the file name).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @handle_errors()
-def font_complete(run_dir, charset, out, style, like, family, as_json):
-    """Write the whole charset as a TrueType font, plus a PNG specimen sheet."""
+def font_complete(run_dir, charset, out, formats, no_hint, style, like, family, as_json):
+    """Write the whole charset as a font (TrueType, OpenType/CFF, WOFF2, UFO), plus a
+    PNG specimen sheet."""
     from keras_gan.fonts.complete import complete_font
 
     done = complete_font(
-        run_dir, charset, out, style, family, like, log=lambda line: click.echo(line, err=True)
+        run_dir,
+        charset,
+        out,
+        style,
+        family,
+        like,
+        formats=list(formats),
+        hint=not no_hint,
+        log=lambda line: click.echo(line, err=True),
     )
     report = done.report
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         click.echo(
-            f"wrote {report['font']} ({report['characters']} characters: "
+            f"wrote {', '.join(report['fonts'].values())} ({report['characters']} characters: "
             + ", ".join(f"{n} {k}" for k, n in report["by_source"].items())
             + f") and {report['specimen']}"
+            + (f", {report['specimen_html']}" if "specimen_html" in report else "")
         )

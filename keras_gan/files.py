@@ -33,17 +33,31 @@ def atomic_write_json(path: str | os.PathLike, value: Any) -> None:
 
 
 @contextlib.contextmanager
-def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
-    """Yields a temporary sibling folder that is renamed to `path` on success."""
+def atomic_directory(path: str | os.PathLike, replace: bool = False) -> Iterator[Path]:
+    """Yields a temporary sibling folder that is renamed to `path` on success.
+
+    `replace`: an existing `path` is swapped out only once the new folder is whole
+    (moved aside, the new one renamed in, the old one deleted)."""
     path = Path(path)
-    if path.exists():
+    if path.exists() and not replace:
         raise FileExistsError(f"{path} already exists")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; give it a normal folder's mode
-        os.rename(tmp, path)
+        if not path.exists():
+            os.rename(tmp, path)
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+        os.rename(path, old / path.name)
+        try:
+            os.rename(tmp, path)
+        except BaseException:
+            os.rename(old / path.name, path)  # the old folder back in place
+            raise
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

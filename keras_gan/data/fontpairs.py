@@ -33,6 +33,7 @@ from keras_gan.data.glyphs import SUPERSAMPLE
 from keras_gan.data.glyphs import FontFace
 from keras_gan.data.glyphs import GlyphRenderer
 from keras_gan.data.glyphs import find_fonts
+from keras_gan.data.glyphs import one_face
 from keras_gan.data.glyphs import parse_charset
 from keras_gan.data.glyphs import select_fonts
 from keras_gan.files import atomic_write_bytes
@@ -141,12 +142,13 @@ def default_targets(chars: str, source: FontFace) -> list[FontFace]:
     return [f for f in firsts.values() if 2 * sum(map(f.covers, chars)) >= len(chars)]
 
 
-def load_style(token: str, chars: str, image_size: int) -> list[Style]:
-    """A target token: a folder of glyph images, else font faces (path or name part)."""
+def load_style(token: str, chars: str, image_size: int) -> Style:
+    """The style a target token names: a folder of glyph images, else one font face
+    (`glyphs.one_face`: a collection's first face unless `PATH#N` picks another)."""
     expanded = os.path.expanduser(token)
     if os.path.isdir(expanded):
-        return [folder_style(expanded, image_size)]
-    return [face_style(face, chars, image_size) for face in select_fonts([token])]
+        return folder_style(expanded, image_size)
+    return face_style(one_face(token), chars, image_size)
 
 
 @dataclass
@@ -192,7 +194,7 @@ def build_pairs(
     if not 0 <= holdout < 1:
         raise DataError(f"holdout must be in [0, 1), got {holdout}")
     if targets:
-        styles = [s for token in targets for s in load_style(token, chars, image_size)]
+        styles = [load_style(token, chars, image_size) for token in targets]
         extra = "".join(c for s in styles if s.face is None for c in s.glyphs)
         source_glyphs = source_style(source, "".join(dict.fromkeys(chars + extra)), image_size)
     else:

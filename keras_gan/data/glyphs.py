@@ -238,9 +238,7 @@ def select_fonts(tokens: list[str] | None) -> list[FontFace]:
             continue
         available = available if available is not None else find_fonts()
         # An exact face name picks that face alone ("WenQuanYi Micro Hei", not its Mono).
-        matches = [f for f in available if token.lower() == f.name.lower()] or [
-            f for f in available if token.lower() in f.name.lower()
-        ]
+        matches = _named(available, token)
         if not matches:
             names = sorted({f.name for f in available})
             raise DataError(
@@ -249,6 +247,38 @@ def select_fonts(tokens: list[str] | None) -> list[FontFace]:
             )
         selected.extend(matches)
     return list(dict.fromkeys(selected))
+
+
+def one_face(token: str) -> FontFace:
+    """The one face a style token names: a font file's first face (`PATH#N` or
+    `PATH#NAME` picks another face of a collection), or a face name: exact, else the
+    only face whose name contains it."""
+    path, _, pick = token.partition("#")
+    if os.sep in path or path.lower().endswith(FONT_SUFFIXES):
+        faces = faces_of(os.path.realpath(os.path.expanduser(path)))
+        if not pick:
+            return faces[0]
+        chosen = [f for i, f in enumerate(faces) if pick == str(i)] or _named(faces, pick)
+        if len(chosen) != 1:
+            listed = ", ".join(f"#{i} {f.name}" for i, f in enumerate(faces))
+            raise DataError(f"{token!r}: no single face {pick!r} in the file; its faces: {listed}")
+        return chosen[0]
+    matches = select_fonts([token])
+    if len(matches) > 1:
+        raise DataError(
+            f"{token!r} names {len(matches)} faces ({', '.join(f.name for f in matches)}); "
+            "a style is one face: give its full name, or a font file (PATH#N picks a face "
+            "of a collection)"
+        )
+    return matches[0]
+
+
+def _named(faces: list[FontFace], name: str) -> list[FontFace]:
+    """The faces called `name` (case-insensitive), else those whose names contain it."""
+    name = name.lower()
+    return [f for f in faces if f.name.lower() == name] or [
+        f for f in faces if name in f.name.lower()
+    ]
 
 
 # ----------------------------------------------------------------------------- rendering

@@ -5,7 +5,8 @@ fonts setup installs) on the target's glyphs, a font or a folder of images named
 by character; the target becomes a new style (its embedding starts at the mean
 of the known ones). complete: every character of a charset, the target's own
 glyphs where it has them (outlines copied from a font, or traced from the
-images), generated and traced where it does not; written as a TrueType font.
+images), generated and traced where it does not; written as TrueType, OpenType/CFF,
+WOFF2 or UFO sources (`fontfile`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ from keras_gan.data.fontpairs import parse_spec
 from keras_gan.data.fontpairs import source_style
 from keras_gan.data.glyphs import parse_charset
 from keras_gan.files import atomic_write_bytes
+from keras_gan.fonts import fontfile
 from keras_gan.fonts import outline
+from keras_gan.fonts.specimen import FONT_FORMATS
+from keras_gan.fonts.specimen import specimen_html
+from keras_gan.fonts.specimen import specimen_png
 from keras_gan.images import from_uint8
 from keras_gan.images import to_uint8
 
@@ -180,17 +185,20 @@ def complete_font(
     style: str | None = None,
     family: str | None = None,
     like: str | None = None,
+    formats: list[str] | None = None,
+    hint: bool = True,
     log: Callable[[str], None] = print,
 ) -> Completion:
-    """Writes `out` (TrueType) and `out` with `.png` (a specimen sheet); see module doc.
+    """Writes `out` in each of `formats` (`fontfile.FORMATS`; default: `out`'s suffix)
+    and `out` with `.png` (a specimen sheet); see module doc. `hint`: autohint the
+    TrueType outlines where ttfautohint can (Latin).
 
     `like`: zero-shot, a font or folder of sample glyphs whose style the multi-style
     model in `run_dir` never learned: its style vector is fitted to the samples
     (`like_style`), no weight changes; `style` is then not used.
     """
     out = Path(out)
-    if out.suffix.lower() not in (".ttf",):
-        raise ConfigError(f"--out must name a .ttf file, got {str(out)!r}")
+    formats = fontfile.parse_formats(formats, out)
     if like is not None and style is not None:
         raise ConfigError("--like and --style exclude each other: --like draws a new style")
     model, config, info = load_font_model(run_dir)
@@ -204,7 +212,7 @@ def complete_font(
     chars = parse_charset(charset)
     source = source_style(params["source"], chars, size)
     if like is not None:
-        target = load_style(like, chars, size)[0]
+        target = load_style(like, chars, size)
         drawn_as = like_style(model, source, target, log)
         style = target.name
     else:
@@ -217,7 +225,7 @@ def complete_font(
             style = styles[0]
         if style not in styles:
             raise ConfigError(f"unknown style {style!r}; the run knows: {', '.join(styles)}")
-        target = load_style(_target_token(params, style), chars, size)[0]
+        target = load_style(_target_token(params, style), chars, size)
         drawn_as = styles.index(style)
     missing = [c for c in chars if c not in target.glyphs]
     to_generate = [c for c in missing if c in source.glyphs]
@@ -251,45 +259,30 @@ def complete_font(
             glyph.source = "traced sample"
             glyphs[char] = glyph
     family = family or out.stem
-    counts = outline.build_font(out, family, glyphs, copier, copied)
-    specimen = out.with_suffix(".png")
-    atomic_write_bytes(specimen, specimen_png(out, chars, set(generated)))
+    written = fontfile.write(out, glyphs, family, style, copier, copied, formats, hint)
+    specimen = written.paths[formats[0]].with_suffix(".png")
+    atomic_write_bytes(specimen, specimen_png(written.ttf, chars, set(generated)))
     report = {
-        "font": str(out),
+        "font": str(written.paths[formats[0]]),
+        "fonts": {fmt: str(path) for fmt, path in written.paths.items()},
         "specimen": str(specimen),
+    }
+    # The page uses the font file beside it, the web's own format first.
+    web = next((f for f in FONT_FORMATS if f in written.paths), None)
+    if web is not None:
+        page = specimen.with_suffix(".html")
+        url = urllib.parse.quote(written.paths[web].name)
+        body = specimen_html(url, web, family, chars, set(generated))
+        atomic_write_bytes(page, body)
+        report["specimen_html"] = str(page)
+    report |= {
         "family": family,
         "style": style,
         "characters": len(chars) - len(lacking),
-        "by_source": counts,
+        "by_source": written.counts,
         "skipped": {"source font lacks the character": len(lacking)} if lacking else {},
     }
     return Completion(report, generated)
-
-
-def specimen_png(
-    font_path: Path, chars: str, generated: set, cell: int = 48, limit: int = 320
-) -> bytes:
-    """A sheet of the font's first `limit` characters, 20 per row; generated glyphs in
-    blue, the target's own in black."""
-    import io
-
-    from PIL import Image
-    from PIL import ImageDraw
-    from PIL import ImageFont
-
-    shown = chars[:limit]
-    cols = 20
-    rows = -(-len(shown) // cols)
-    sheet = Image.new("RGB", (cols * cell, rows * cell), "white")
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.truetype(str(font_path), int(cell * 0.8))
-    for i, char in enumerate(shown):
-        x, y = (i % cols) * cell + cell / 2, (i // cols) * cell + cell / 2
-        colour = (20, 60, 200) if char in generated else (0, 0, 0)
-        draw.text((x, y), char, font=font, fill=colour, anchor="mm")
-    buffer = io.BytesIO()
-    sheet.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def save_base(run_dir: str | os.PathLike, folder: str | os.PathLike) -> Path:

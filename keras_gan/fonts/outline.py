@@ -1,28 +1,29 @@
-"""Glyph bitmaps to outlines (potrace) and outlines to an installable TrueType font.
+"""Glyph bitmaps to outlines (potrace), and a real font's outlines in the same units.
 
 Coordinates: a bitmap of side S shows the em box as `em_pixels` pixels, centred
 the way `GlyphRenderer` centres a glyph (Pillow's "mm" anchor: the middle of the
-advance width, and the middle of ascender..descender). A font built here keeps
-that geometry, so rendering it the same way gives back the bitmap.
+advance width, and the middle of ascender..descender). A font built from them
+(`fontfile`) keeps that geometry, so rendering it the same way gives back the bitmap.
+Contours are in TrueType's direction: outer clockwise in font units (y up).
 """
 
 from __future__ import annotations
 
-import io
-import os
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-
-from keras_gan.files import atomic_write_bytes
 
 UNITS_PER_EM = 1000
 ASCENT, DESCENT = 880, -120  # typical CJK vertical metrics; their middle is the glyph centre
 SIDE_BEARING = 60  # of a proportional (non-CJK) generated glyph, in font units
 UPSAMPLE = 2  # bitmaps are smoothed to 2x before tracing: rounder curves, 2x the time
-VERSION = "Version 1.000"
+# potrace: corner threshold (lower: more corners) and curve-merging tolerance (higher:
+# fewer, longer curves), in pixels of the upsampled bitmap (bench/font_outlines.py).
+ALPHAMAX, OPTTOLERANCE = 1.0, 0.2
+# A curve whose control points lie within this many pixels (of the upsampled bitmap)
+# of its chord is drawn as a line: straight strokes need no curve points. 0: never.
+STRAIGHT = 0.0
 
 
 @dataclass
@@ -48,7 +49,9 @@ def trace(bitmap: np.ndarray, em_pixels: float, full_width: bool) -> Glyph:
     big = Image.fromarray(np.asarray(bitmap, np.uint8).reshape(size, size))
     big = np.asarray(big.resize((size * UPSAMPLE,) * 2, Image.Resampling.BICUBIC))
     # turdsize: specks under ~1 pixel of the training size are noise, not strokes.
-    paths = potrace.Bitmap(big).trace(turdsize=UPSAMPLE * UPSAMPLE, alphamax=1.0, opttolerance=0.2)
+    paths = potrace.Bitmap(big).trace(
+        turdsize=UPSAMPLE * UPSAMPLE, alphamax=ALPHAMAX, opttolerance=OPTTOLERANCE
+    )
     scale = UNITS_PER_EM / em_pixels / UPSAMPLE
     centre = size * UPSAMPLE / 2
     if full_width:
@@ -66,12 +69,34 @@ def trace(bitmap: np.ndarray, em_pixels: float, full_width: bool) -> Glyph:
 
     contours = []
     for curve in paths:
-        contour = [("move", [unit(curve.start_point)])]
+        start = unit(curve.start_point)
+        contour = [("move", [start])]
         for segment in curve:
-            kind = "line" if segment.is_corner else "curve"
-            contour.append((kind, [unit(p) for p in _points(segment)]))
+            points = [unit(p) for p in _points(segment)]
+            if segment.is_corner:
+                contour.append(("line", points))
+            elif _straight(start, *points, STRAIGHT * scale):
+                contour.append(("line", points[-1:]))  # one point instead of a curve's
+            else:
+                contour.append(("curve", points))
+            start = points[-1]
         contours.append(contour)
     return Glyph(contours, int(2 * half), "generated")
+
+
+def _straight(start, c1, c2, end, tolerance: float) -> bool:
+    """Whether a cubic is a straight line to within `tolerance` (its control points
+    that close to the chord, and between its ends)."""
+    (x0, y0), (x1, y1) = start, end
+    length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+    if length == 0:
+        return False
+    for x, y in (c1, c2):
+        along = ((x - x0) * (x1 - x0) + (y - y0) * (y1 - y0)) / length
+        away = abs((x - x0) * (y1 - y0) - (y - y0) * (x1 - x0)) / length
+        if away > tolerance or not 0 <= along <= length:
+            return False
+    return True
 
 
 def _points(segment) -> list:
@@ -80,7 +105,7 @@ def _points(segment) -> list:
     return [segment.c1, segment.c2, segment.end_point]
 
 
-def _draw(glyph: Glyph, pen) -> None:
+def draw_glyph(glyph: Glyph, pen) -> None:
     for contour in glyph.contours:
         for kind, points in contour:
             if kind == "move":
@@ -104,7 +129,7 @@ def is_full_width(char: str) -> bool:
 
 class FontGlyphCopier:
     """Draws a real font's glyphs into the new font's coordinates (scaled to its em,
-    re-centred vertically as Pillow centres them)."""
+    re-centred vertically as Pillow centres them, in TrueType's contour direction)."""
 
     def __init__(self, path: str, index: int):
         from fontTools.ttLib import TTFont
@@ -119,95 +144,21 @@ class FontGlyphCopier:
     def has(self, char: str) -> bool:
         return ord(char) in self.cmap
 
-    def draw(self, char: str, pen) -> int:
-        """Draws `char` into `pen`; returns its advance in new units."""
+    def advance(self, char: str) -> int:
+        return round(self.glyph_set[self.cmap[ord(char)]].width * self.scale)
+
+    def draw(self, char: str, pen) -> None:
+        from fontTools.pens.areaPen import AreaPen
         from fontTools.pens.recordingPen import DecomposingRecordingPen
+        from fontTools.pens.reverseContourPen import ReverseContourPen
         from fontTools.pens.transformPen import TransformPen
 
-        glyph = self.glyph_set[self.cmap[ord(char)]]
         recording = DecomposingRecordingPen(self.glyph_set)  # components become outlines
-        glyph.draw(recording)
+        self.glyph_set[self.cmap[ord(char)]].draw(recording)
         offset = (ASCENT + DESCENT) / 2 - self.centre * self.scale
-        recording.replay(TransformPen(pen, (self.scale, 0, 0, self.scale, 0, offset)))
-        return round(glyph.width * self.scale)
-
-
-def build_font(
-    path: str | os.PathLike,
-    family: str,
-    glyphs: dict[str, Glyph],
-    copier: FontGlyphCopier | None = None,
-    copied: str = "",
-) -> dict:
-    """Writes a TrueType font with `glyphs` (traced) plus the characters `copied` from
-    `copier`'s font; temporary file then rename. Returns counts by glyph source."""
-    from fontTools.fontBuilder import FontBuilder
-    from fontTools.pens.cu2quPen import Cu2QuPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-
-    order, cmap, outlines, metrics = [".notdef"], {}, {}, {}
-    notdef = TTGlyphPen(None)  # the usual hollow box: outer clockwise, inner counter-clockwise
-    for contour in (
-        [(50, DESCENT), (50, ASCENT), (450, ASCENT), (450, DESCENT)],
-        [(100, DESCENT + 50), (400, DESCENT + 50), (400, ASCENT - 50), (100, ASCENT - 50)],
-    ):
-        notdef.moveTo(contour[0])
-        for point in contour[1:]:
-            notdef.lineTo(point)
-        notdef.closePath()
-    outlines[".notdef"], metrics[".notdef"] = notdef.glyph(), (500, 50)
-    counts: dict[str, int] = {}
-    for char in list(copied) + [c for c in glyphs if c not in copied]:
-        name = glyph_name(char)
-        pen = TTGlyphPen(None)
-        # potrace draws ink counter-clockwise in y-down pixels: clockwise in y-up
-        # font units, which is TrueType's outer direction, so no reversal.
-        cu2qu = Cu2QuPen(pen, max_err=1.0, reverse_direction=False)
-        if char in copied and copier is not None:
-            advance, source = copier.draw(char, cu2qu), "font"
-        else:
-            _draw(glyphs[char], cu2qu)
-            advance, source = glyphs[char].advance, glyphs[char].source
-        glyph = pen.glyph()
-        order.append(name)
-        cmap[ord(char)] = name
-        outlines[name] = glyph
-        glyph.recalcBounds(None)
-        metrics[name] = (advance, getattr(glyph, "xMin", 0))
-        counts[source] = counts.get(source, 0) + 1
-    if 0x20 not in cmap:
-        order.append("space")
-        cmap[0x20], outlines["space"] = "space", TTGlyphPen(None).glyph()
-        metrics["space"] = (UNITS_PER_EM // 3, 0)
-
-    builder = FontBuilder(UNITS_PER_EM, isTTF=True)
-    builder.setupGlyphOrder(order)
-    builder.setupCharacterMap(cmap)
-    builder.setupGlyf(outlines)
-    builder.setupHorizontalMetrics(metrics)
-    builder.setupHorizontalHeader(ascent=ASCENT, descent=DESCENT)
-    postscript = "".join(c for c in family if c.isalnum())[:28] or "KganFont"
-    builder.setupNameTable(
-        {
-            "familyName": family,
-            "styleName": "Regular",
-            "uniqueFontIdentifier": f"keras-gan: {family}",
-            "fullName": family,
-            "psName": f"{postscript}-Regular",
-            "version": VERSION,
-            "description": "Glyphs generated by keras-gan font2font",
-        }
-    )
-    builder.setupOS2(
-        sTypoAscender=ASCENT,
-        sTypoDescender=DESCENT,
-        sTypoLineGap=0,
-        usWinAscent=ASCENT,
-        usWinDescent=-DESCENT,
-        fsType=0,  # installable embedding: the user's own font
-    )
-    builder.setupPost()
-    buffer = io.BytesIO()
-    builder.save(buffer)
-    atomic_write_bytes(Path(path), buffer.getvalue())
-    return counts
+        pen = TransformPen(pen, (self.scale, 0, 0, self.scale, 0, offset))
+        # The ink's signed area says which way its contours run: CFF fonts draw the
+        # PostScript way round, and some TrueType fonts (AR PL UKai) do too.
+        area = AreaPen()
+        recording.replay(area)
+        recording.replay(ReverseContourPen(pen) if area.value > 0 else pen)

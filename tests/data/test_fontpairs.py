@@ -8,9 +8,11 @@ from keras_gan.data import DataError
 from keras_gan.data import load_dataset
 from keras_gan.data.fontpairs import build_pairs
 from keras_gan.data.fontpairs import held_out
+from keras_gan.data.fontpairs import load_style
 from keras_gan.data.fontpairs import split_chars
 from keras_gan.data.glyphs import LATIN
 from keras_gan.data.glyphs import gb2312_level1
+from keras_gan.data.glyphs import select_fonts
 from tests.installed_fonts import HEI
 from tests.installed_fonts import KAI
 from tests.installed_fonts import SOURCE
@@ -98,3 +100,18 @@ def test_spec_loads_and_counts_what_the_source_lacks(installed):
 def test_bad_specs_are_clear_errors(installed, spec, message):
     with pytest.raises(DataError, match=message):
         load_dataset(spec, 32)
+
+
+def test_a_target_is_one_face_even_in_a_collection(installed):
+    ukai = select_fonts([KAI])[0].path  # a .ttc of four faces: CN, HK, TW, TW MBE
+    assert load_style(ukai, "永", 32).name == "AR PL UKai CN Book"  # its first face
+    assert load_style(f"{ukai}#2", "永", 32).name == "AR PL UKai TW Book"
+    assert load_style(f"{ukai}#ai hk", "永", 32).name == "AR PL UKai HK Book"
+    with pytest.raises(DataError, match=r"no single face '9'.*#0 AR PL UKai CN Book, #1"):
+        load_style(f"{ukai}#9", "永", 32)
+    with pytest.raises(DataError, match=r"no single face 'TW'.*#3 AR PL UKai TW MBE Book"):
+        load_style(f"{ukai}#TW", "永", 32)  # TW and TW MBE
+    with pytest.raises(DataError, match=r"'AR PL UKai' names 4 faces \(AR PL UKai CN Book, "):
+        load_style("AR PL UKai", "永", 32)
+    pairs = load_dataset(f"fontpairs:chars=永字?source={SOURCE}&targets={ukai}&split=all", 32)
+    assert pairs.label_names == ["AR PL UKai CN Book"]  # one style, so complete needs no --style

@@ -99,10 +99,14 @@ def test_complete_writes_every_character_as_a_font(fitted):
     out = fitted / "Mine.ttf"
     charset = CHARS + "Ab"  # the source font has no Latin letters: counted, left out
     result = invoke(
-        "font", "complete", fitted / "mine", "--charset", f"chars={charset}", "--out", out, "--json"
-    )
+        "font", "complete", fitted / "mine", "--charset", f"chars={charset}", "--out", out,
+        "--format", "ttf,otf", "--format", "ufo", "--json",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[result.output.index("{") :])
+    assert report["fonts"] == {f: str(out.with_suffix(f".{f}")) for f in ("ttf", "otf", "ufo")}
+    assert TTFont(out.with_suffix(".otf")).getBestCmap() == TTFont(out).getBestCmap()
+    assert (out.with_suffix(".ufo") / "glyphs").is_dir()
     assert report["by_source"] == {
         "generated": len(CHARS) - len(SAMPLES),
         "traced sample": len(SAMPLES),
@@ -163,7 +167,8 @@ def test_zero_shot_from_too_few_samples_says_how_many_are_needed(fitted):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--out", "x.otf"], "--out must name a .ttf file"),
+        (["--out", "x.png"], "unknown font format 'png' (from --format or --out 'x.png')"),
+        (["--out", "x", "--format", "ttf,eot"], "unknown font format 'eot'"),
         (["--out", "x.ttf", "--style", "Nope"], "unknown style 'Nope'; the run knows: my glyphs"),
         (["--out", "x.ttf", "--style", "my glyphs", "--like", "."], "exclude each other"),
     ],

@@ -11,6 +11,7 @@ from PIL import ImageFont
 
 from keras_gan.data.fontpairs import source_style
 from keras_gan.data.glyphs import SUPERSAMPLE
+from keras_gan.fonts import fontfile
 from keras_gan.fonts import outline
 from tests.installed_fonts import KAI
 from tests.installed_fonts import LATIN
@@ -43,7 +44,7 @@ def traced_font(tmp_path_factory, installed):
         for char in style.glyphs
     }
     path = tmp_path_factory.mktemp("font") / "Traced.ttf"
-    counts = outline.build_font(path, "Kgan Traced", glyphs)
+    counts = fontfile.write(path, glyphs, "Kgan Traced").counts
     return path, styles, counts
 
 
@@ -75,7 +76,7 @@ def test_real_glyphs_are_copied_from_the_target_font(tmp_path, installed):
     kai = source_style(KAI, "永字Ab", 64)
     copier = outline.FontGlyphCopier(kai.face.path, kai.face.index)
     path = tmp_path / "Copied.ttf"
-    counts = outline.build_font(path, "Copied", {}, copier, "永字Ab")
+    counts = fontfile.write(path, {}, "Copied", copier=copier, copied="永字Ab").counts
     assert counts == {"font": 4}
     for char in "永字Ab":
         assert iou(render(path, char, 64, kai.em_pixels), 255 - kai.glyphs[char]) >= 0.9, char
@@ -100,7 +101,7 @@ def test_a_failed_build_leaves_the_old_font_whole(tmp_path, traced_font, monkeyp
     char = next(iter(style.glyphs))
     glyph = outline.trace(style.glyphs[char], style.em_pixels, outline.is_full_width(char))
     with pytest.raises(OSError, match="No space left on device"):
-        outline.build_font(path, "Mine", {char: glyph})
+        fontfile.write(path, {char: glyph}, "Mine")
     assert written and written[0] > 0  # writing had started
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Mine.ttf"]

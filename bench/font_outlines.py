@@ -1,0 +1,139 @@
+"""Outlines traced from glyph bitmaps, against the real font's (issue #20, item 3).
+
+Real glyphs of a kai, a song/ming, a hei and two Latin faces are rendered at 64 and
+128 px the way training glyphs are, traced (`keras_gan.fonts.outline.trace`) and
+written as a TrueType font (`keras_gan.fonts.fontfile`); the same characters are
+copied from the real font into a second one. Reported per face and size:
+
+- raster-back IoU: the traced font's glyph rendered at the bitmap's size against the
+  bitmap it was traced from (ink > 50%);
+- points per glyph (TrueType points, after cu2qu) of traced / of the real font's
+  outline of the same character, the median and the 90th percentile of the ratio;
+- milliseconds to trace one glyph;
+
+for tracer settings side by side (VARIANTS: potrace's corner threshold alphamax and
+curve-merging opttolerance, the upsampling before tracing, cu2qu's error in font
+units).
+
+    .venv/bin/python bench/font_outlines.py [--count 100]
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from fontTools.ttLib import TTFont
+from PIL import Image
+from PIL import ImageDraw
+from PIL import ImageFont
+from results import machine
+from results import publish
+
+from keras_gan.data.fontpairs import source_style
+from keras_gan.data.glyphs import SUPERSAMPLE
+from keras_gan.data.glyphs import parse_charset
+from keras_gan.fonts import fontfile
+from keras_gan.fonts import outline
+
+# name: (alphamax, opttolerance, upsample, cu2qu max error, straight tolerance)
+VARIANTS = {
+    "as shipped before": (1.0, 0.2, 2, 1.0, 0.0),
+    "opt 0.5, cu2qu 5": (1.0, 0.5, 2, 5.0, 0.0),
+    "opt 0.5, cu2qu 5, lines 0.25": (1.0, 0.5, 2, 5.0, 0.25),
+    "opt 0.5, cu2qu 5, lines 0.5": (1.0, 0.5, 2, 5.0, 0.5),
+    "4x, opt 1.0, cu2qu 5, lines 0.5": (1.0, 1.0, 4, 5.0, 0.5),
+}
+FACES = {
+    "kai": ("AR PL UKai CN Book", "gb2312-1"),
+    "song/ming": ("AR PL UMing CN Light", "gb2312-1"),
+    "hei": ("WenQuanYi Micro Hei", "gb2312-1"),
+    "Latin serif": ("DejaVu Serif Book", "latin"),
+    "Latin italic": ("FreeSerif Italic", "latin"),
+}
+
+
+def render(font_path, char, size, em_pixels):
+    """As GlyphRenderer draws training glyphs: ink 0..255."""
+    canvas = size * SUPERSAMPLE
+    font = ImageFont.truetype(str(font_path), round(em_pixels * SUPERSAMPLE))
+    image = Image.new("L", (canvas, canvas), 0)
+    ImageDraw.Draw(image).text((canvas / 2, canvas / 2), char, font=font, fill=255, anchor="mm")
+    return np.asarray(image.resize((size, size), Image.Resampling.BOX))
+
+
+def points(font, char):
+    glyf = font["glyf"]
+    glyph = glyf[font.getBestCmap()[ord(char)]]
+    return len(glyph.getCoordinates(glyf)[0]) if glyph.numberOfContours else 0
+
+
+def measure(face, charset, size, count, folder):
+    chars = parse_charset(charset)
+    chars = chars[:: max(1, len(chars) // count)][:count]
+    style = source_style(face, chars, size)
+    start = time.process_time()
+    traced = {
+        c: outline.trace(g, style.em_pixels, outline.is_full_width(c))
+        for c, g in style.glyphs.items()
+    }
+    seconds = (time.process_time() - start) / len(traced)
+    ours = fontfile.write(folder / f"traced{size}.ttf", traced, "Traced", hint=False)
+    copier = outline.FontGlyphCopier(style.face.path, style.face.index)
+    real = fontfile.write(
+        folder / f"real{size}.ttf", {}, "Real", copier=copier, copied="".join(traced), hint=False
+    )
+    ours_font, real_font = TTFont(ours.paths["ttf"]), TTFont(real.paths["ttf"])
+    ious, ratios = [], []
+    for char, bitmap in style.glyphs.items():
+        back = render(ours.paths["ttf"], char, size, style.em_pixels) > 127
+        ink = bitmap < 128
+        ious.append((back & ink).sum() / max((back | ink).sum(), 1))
+        if points(real_font, char):
+            ratios.append(points(ours_font, char) / points(real_font, char))
+    return {
+        "iou": float(np.mean(ious)),
+        "iou_min": float(np.min(ious)),
+        "ratio": float(np.median(ratios)),
+        "ratio90": float(np.percentile(ratios, 90)),
+        "seconds": seconds,
+        "n": len(ious),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100, help="characters per face")
+    args = parser.parse_args()
+    lines = [
+        f"\n## Traced outlines against real ones (bench/font_outlines.py, {args.count} "
+        "characters per face)\n",
+        f"Machine: {machine()}. Each cell: raster-back IoU mean (min) / points traced per "
+        "real point, median (p90) / ms per glyph. Variants: (alphamax, opttolerance, "
+        "upsample, cu2qu max error in units of a 1000-unit em, straight-line tolerance "
+        "in upsampled pixels).\n",
+        "| face | size | " + " | ".join(f"{k} {v}" for k, v in VARIANTS.items()) + " |",
+        "|---|---|" + "---|" * len(VARIANTS),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, (face, charset) in FACES.items():
+            for size in (64, 128):
+                cells = []
+                for i, variant in enumerate(VARIANTS.values()):
+                    (outline.ALPHAMAX, outline.OPTTOLERANCE, outline.UPSAMPLE,
+                     fontfile.CU2QU_MAX_ERR, outline.STRAIGHT) = variant  # fmt: skip
+                    folder = Path(tmp) / f"{label}-{size}-{i}".replace("/", "-").replace(" ", "-")
+                    folder.mkdir()
+                    r = measure(face, charset, size, args.count, folder)
+                    cells.append(
+                        f"{r['iou']:.3f} ({r['iou_min']:.2f}) / {r['ratio']:.2f} "
+                        f"({r['ratio90']:.2f}) / {r['seconds'] * 1000:.0f}"
+                    )
+                lines.append(f"| {label} ({face}) | {size} | " + " | ".join(cells) + " |")
+                print(lines[-1], flush=True)
+    publish(lines)
+
+
+if __name__ == "__main__":
+    main()
