@@ -124,3 +124,45 @@ def font_complete(run_dir, charset, out, formats, no_hint, style, like, family, 
             + f") and {report['specimen']}"
             + (f", {report['specimen_html']}" if "specimen_html" in report else "")
         )
+
+
+@font.command("template")
+@click.option("--charset", default="gb2312-1", show_default=True, help="Characters to write.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .pdf to write.")
+@handle_errors()
+def font_template(charset, out):
+    """Print a handwriting sheet: a box per character, 63 to an A4 page.
+
+    \b
+    Write one character in each box, photograph or scan the pages, then:
+      kgan font scan page*.jpg --charset SAME --out my_glyphs/
+      kgan font complete saved_models/font2font-zh --like my_glyphs/ --out Mine.ttf
+    """
+    from keras_gan.fonts.handwriting import write_template
+
+    pages = write_template(charset, out)
+    click.echo(f"wrote {out} ({pages} pages)")
+
+
+@font.command("scan")
+@click.argument("photos", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--charset", default="gb2312-1", show_default=True, help="The template's charset.")
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Folder of glyph images."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@handle_errors(FileNotFoundError)
+def font_scan(photos, charset, out, as_json):
+    """Read photos or scans of filled template pages into glyph images named by
+    character (marks found, rotation, perspective and EXIF orientation undone, the
+    printed guides removed); empty and crossed-out boxes are reported by name."""
+    from keras_gan.fonts.handwriting import scan
+
+    report = scan(list(photos), charset, out).to_dict()
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"wrote {report['written']} glyphs to {out} from pages {report['pages']}")
+    for kind in ("empty", "crossed_out"):
+        if report[kind]:
+            click.echo(f"{kind.replace('_', ' ')}: {', '.join(report[kind])}")
