@@ -39,11 +39,10 @@ from keras_gan.fonts import outline
 
 # name: (alphamax, opttolerance, upsample, cu2qu max error, straight tolerance)
 VARIANTS = {
-    "as shipped before": (1.0, 0.2, 2, 1.0, 0.0),
-    "opt 0.5, cu2qu 5": (1.0, 0.5, 2, 5.0, 0.0),
-    "opt 0.5, cu2qu 5, lines 0.25": (1.0, 0.5, 2, 5.0, 0.25),
-    "opt 0.5, cu2qu 5, lines 0.5": (1.0, 0.5, 2, 5.0, 0.5),
-    "4x, opt 1.0, cu2qu 5, lines 0.5": (1.0, 1.0, 4, 5.0, 0.5),
+    "before": (1.0, 0.2, 2, 1.0, 0.0),
+    "2x, opt 0.5, lines 0.5": (1.0, 0.5, 2, 5.0, 0.5),
+    "4x, opt 2.0, lines 1.0": (1.0, 2.0, 4, 5.0, 1.0),
+    "chosen: 3x, opt 1.0, lines 1.0": (1.0, 1.0, 3, 5.0, 1.0),
 }
 FACES = {
     "kai": ("AR PL UKai CN Book", "gb2312-1"),

@@ -17,13 +17,15 @@ import numpy as np
 UNITS_PER_EM = 1000
 ASCENT, DESCENT = 880, -120  # typical CJK vertical metrics; their middle is the glyph centre
 SIDE_BEARING = 60  # of a proportional (non-CJK) generated glyph, in font units
-UPSAMPLE = 2  # bitmaps are smoothed to 2x before tracing: rounder curves, 2x the time
-# potrace: corner threshold (lower: more corners) and curve-merging tolerance (higher:
-# fewer, longer curves), in pixels of the upsampled bitmap (bench/font_outlines.py).
-ALPHAMAX, OPTTOLERANCE = 1.0, 0.2
-# A curve whose control points lie within this many pixels (of the upsampled bitmap)
-# of its chord is drawn as a line: straight strokes need no curve points. 0: never.
-STRAIGHT = 0.0
+# Tracer settings, chosen by bench/font_outlines.py (raster-back IoU against points per
+# glyph against time; bench/RESULTS.md): bitmaps are smoothed to 3x before tracing
+# (rounder curves, and IoU +0.01 over 2x at 1.5x the time); potrace's corner
+# threshold and curve-merging tolerance (in pixels of the upsampled bitmap); and a
+# curve whose control points lie within STRAIGHT pixels of its chord is drawn as a
+# line (straight strokes need no curve points).
+UPSAMPLE = 3
+ALPHAMAX, OPTTOLERANCE = 1.0, 1.0
+STRAIGHT = 1.0
 
 
 @dataclass
