@@ -54,6 +54,7 @@ from keras_gan.fonts.complete import fit_config
 from keras_gan.fonts.complete import like_style
 from keras_gan.fonts.complete import load_font_model
 from keras_gan.fonts.complete import model_input
+from keras_gan.fonts.complete import source_token
 from keras_gan.fonts.complete import translate
 from keras_gan.metrics.extractors import GlyphClassifier
 
@@ -210,7 +211,7 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
         times["base"] = clock
     model, config, info = load_font_model(base_dir)
     names = info["label_names"]  # the base's own styles and source, not SCRIPTS' defaults
-    source = source_style(parse_spec(config.data.spec.partition(":")[2])["source"], chars, SIZE)
+    source = source_style(source_token(base_dir, config.data.spec), chars, SIZE)
     targets = {
         kind: face_style(select_fonts([name])[0], chars, SIZE)
         for kind, name in setup["targets"].items()

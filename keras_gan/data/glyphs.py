@@ -94,8 +94,17 @@ class FontFace:
 
 def gb2312_level1() -> str:
     """The 3,755 level-1 hanzi of GB 2312 (rows 16-55), decoded from the codec."""
+    return _gb2312_rows(0xB0, 0xD8)
+
+
+def gb2312() -> str:
+    """All 6,763 hanzi of GB 2312: level 1, then level 2 (rows 56-87)."""
+    return _gb2312_rows(0xB0, 0xF8)
+
+
+def _gb2312_rows(first: int, stop: int) -> str:
     chars = []
-    for row in range(0xB0, 0xD8):
+    for row in range(first, stop):
         for cell in range(0xA1, 0xFF):
             try:
                 chars.append(bytes([row, cell]).decode("gb2312"))
@@ -133,6 +142,7 @@ CHARSETS = {
     "european": european,
     "letters": lambda: LATIN[:52],
     "gb2312-1": gb2312_level1,
+    "gb2312": gb2312,
     "common": common_hanzi,
     # The default job: common hanzi plus Latin letters (see README).
     "default": lambda: common_hanzi() + LATIN[:52],
@@ -140,7 +150,7 @@ CHARSETS = {
 
 
 def parse_charset(spec: str) -> str:
-    """`latin`, `latin-1`, `european`, `letters`, `gb2312-1`, `common`, `default` or
+    """`latin`, `latin-1`, `european`, `letters`, `gb2312-1`, `gb2312`, `common`, `default` or
     `chars=永字八法`, in order, deduplicated."""
     if spec.startswith("chars="):
         chars = spec[len("chars=") :]

@@ -36,6 +36,9 @@ from keras_gan.images import from_uint8
 from keras_gan.images import to_uint8
 
 DEFAULT_BASE = "saved_models/font2font-zh"
+# A shipped base carries the font it translates from, subset to these characters (all
+# of GB 2312, ASCII and the `european` letters), so it works on any machine.
+SOURCE_CHARS = ("gb2312", "european")
 # Zero-shot (`--like`): the fewest and the most sample glyphs a style is fitted to, and
 # the Adam steps on them.
 MIN_LIKE_SAMPLES, LIKE_SAMPLES, LIKE_STEPS = 4, 256, 300
@@ -63,6 +66,14 @@ def base_info(base: str | os.PathLike) -> tuple[RunConfig, dict]:
     return config, info
 
 
+def source_token(folder: str | os.PathLike, spec: str) -> str:
+    """The source font of a font2font model folder: the copy it carries (a shipped
+    base, `save_base`), else the font its data spec names."""
+    token = parse_spec(spec.partition(":")[2])["source"]
+    own = Path(folder) / token
+    return str(own.resolve()) if own.is_file() else token
+
+
 def fit_config(
     target: str,
     source_font: str | None = None,
@@ -86,7 +97,7 @@ def fit_config(
         base_config, info = base_info(base)
         model_kwargs = {k: v for k, v in base_config.model_kwargs.items() if k not in FROM_DATA}
         image_size = base_config.data.image_size
-        source_font = source_font or parse_spec(info["spec"].partition(":")[2])["source"]
+        source_font = source_font or source_token(base, info["spec"])
         train = {"init_from": str(base)}
     if not source_font:
         raise ConfigError("--source-font is needed when there is no base model")
@@ -210,7 +221,7 @@ def complete_font(
     params = parse_spec(config.data.spec.partition(":")[2])
     size = config.data.image_size
     chars = parse_charset(charset)
-    source = source_style(params["source"], chars, size)
+    source = source_style(source_token(run_dir, config.data.spec), chars, size)
     if like is not None:
         target = load_style(like, chars, size)
         drawn_as = like_style(model, source, target, log)
@@ -287,7 +298,9 @@ def complete_font(
 
 def save_base(run_dir: str | os.PathLike, folder: str | os.PathLike) -> Path:
     """A finished font2font run as a base model to ship: the networks without optimizer
-    state (a third of the size), config.json and dataset.json; atomic."""
+    state (a third of the size), config.json and dataset.json, and its source font
+    subset to `SOURCE_CHARS` with the font's licence beside it (the spec then names
+    that copy); atomic."""
     from keras_gan.files import atomic_directory
     from keras_gan.runs import load_run
 
@@ -295,10 +308,47 @@ def save_base(run_dir: str | os.PathLike, folder: str | os.PathLike) -> Path:
     bare = type(model).from_config(model.get_config())
     for name, trained in model.networks.items():
         bare.networks[name].set_weights(trained.get_weights())
+    params = parse_spec(config.data.spec.partition(":")[2])
     with atomic_directory(folder) as tmp:
         bare.save(tmp / "model.keras")
+        copy = _subset_source(source_token(run_dir, config.data.spec), tmp)
+        spec = config.data.spec.replace(
+            "source=" + urllib.parse.quote_plus(params["source"]), "source=" + copy
+        )
+        assert spec != config.data.spec, "the spec's source was not rewritten"
+        config = RunConfig.from_dict(
+            {**config.to_dict(), "data": {**config.to_dict()["data"], "spec": spec}}
+        )
+        info = {**info, "spec": spec}
         (tmp / "config.json").write_text(
             json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n"
         )
         (tmp / "dataset.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     return Path(folder)
+
+
+def _subset_source(token: str, folder: Path) -> str:
+    """Writes the source font's characters of `SOURCE_CHARS` into `folder` as
+    source.otf (CFF) or source.ttf, and its copyright and licence as
+    source-LICENSE.txt; returns the font's file name."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from keras_gan.data.glyphs import select_fonts
+
+    face = select_fonts([token])[0]
+    font = TTFont(face.path, fontNumber=face.index)
+    options = subset.Options()
+    options.name_IDs, options.notdef_outline, options.layout_features = ["*"], True, []
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(parse_charset(c) for c in SOURCE_CHARS))
+    subsetter.subset(font)
+    name = "source.otf" if "CFF " in font else "source.ttf"
+    font.save(folder / name)
+    names = font["name"]
+    notice = "\n\n".join(filter(None, (names.getDebugName(i) for i in (4, 0, 13, 14))))
+    (folder / "source-LICENSE.txt").write_text(
+        f"{name}: {face.name}, subset to GB 2312 and European letters.\n\n{notice}\n",
+        encoding="utf-8",
+    )
+    return name

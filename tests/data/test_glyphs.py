@@ -16,6 +16,8 @@ def test_gb2312_level1_is_derived_from_the_codec():
     assert len(set(chars)) == 3755
     assert chars[0] == "啊" and chars[-1] == "座"
     assert all(glyphs.is_cjk(c) for c in chars)
+    whole = glyphs.parse_charset("gb2312")  # level 1, then level 2
+    assert len(whole) == 6763 and whole.startswith(chars) and whole[-1] == "齄"
 
 
 def test_charsets():

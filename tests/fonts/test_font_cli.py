@@ -214,3 +214,27 @@ def test_fit_holdout_trains_on_the_training_characters_only(tmp_path, installed)
     assert data.report["characters"] == len(training_chars) == len(data)
     everything = load_dataset(fit_config(KAI, SOURCE, charset, base=None).data.spec, 32)
     assert len(everything) == len(chars)
+
+
+def test_a_saved_base_carries_its_source_font_to_other_machines(fitted, tmp_path, monkeypatch):
+    from keras_gan.data import glyphs
+    from keras_gan.fonts.complete import save_base
+
+    shipped = save_base(fitted / "base", tmp_path / "shipped")
+    assert sorted(p.name for p in shipped.iterdir()) == [
+        "config.json", "dataset.json", "model.keras", "source-LICENSE.txt", "source.ttf",
+    ]  # fmt: skip
+    config = json.loads((shipped / "config.json").read_text())
+    assert "source=source.ttf&" in config["data"]["spec"]
+    assert json.loads((shipped / "dataset.json").read_text())["spec"] == config["data"]["spec"]
+    copy = TTFont(shipped / "source.ttf")
+    cmap = copy.getBestCmap()
+    assert all(ord(c) in cmap for c in CHARS + "亍齄") and ord("國") not in cmap  # GB 2312
+    assert "Droid" in (shipped / "source-LICENSE.txt").read_text()
+    # A machine without the source font installed: only the base's copy is there.
+    monkeypatch.setattr(glyphs, "find_fonts", lambda extra=(): [])
+    done = complete_font(
+        shipped, f"chars={CHARS}", tmp_path / "Like.ttf", like=str(fitted / "my glyphs"),
+        log=lambda line: None,
+    )  # fmt: skip
+    assert done.report["by_source"]["generated"] == len(CHARS) - len(SAMPLES)
