@@ -43,7 +43,6 @@ from keras_gan import runs
 from keras_gan import training
 from keras_gan.config import RunConfig
 from keras_gan.data.fontpairs import face_style
-from keras_gan.data.fontpairs import parse_spec
 from keras_gan.data.fontpairs import source_style
 from keras_gan.data.fontpairs import split_chars
 from keras_gan.data.glyphs import EM_FRACTION
