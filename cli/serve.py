@@ -97,6 +97,7 @@ def serve(
     import signal
     import threading
 
+    from keras_gan.shipped import find_model
     from keras_gan_serving.server import Limits
     from keras_gan_serving.server import ModelServer
 
@@ -104,7 +105,7 @@ def serve(
     limits = Limits(max_batch=max_batch_size, max_message_bytes=int(max_message_mb * (1 << 20)))
     try:
         server = ModelServer(
-            model_base_path,
+            find_model(model_base_path),
             host,
             port,
             None if no_rest else rest_port,

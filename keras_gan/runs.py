@@ -27,6 +27,7 @@ from keras_gan import models  # noqa: F401  (registers the models)
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.registry import MODELS
+from keras_gan.shipped import find_model
 
 
 def resolve_model_kwargs(config: RunConfig, data: data_lib.ImageData | data_lib.TextData) -> dict:
@@ -125,7 +126,7 @@ def warm_start(model, source: str | os.PathLike, label_names: list[str], data=No
     `data` (the `ImageData` of the fine-tuning), from what `model.start_new_classes`
     makes of their examples. Returns {"kept": labels kept, "new": new labels}.
     """
-    source = Path(source)
+    source = find_model(source)
     try:
         info = json.loads((source / "dataset.json").read_text(encoding="utf-8"))
         trained = keras.saving.load_model(source / "model.keras", compile=False)

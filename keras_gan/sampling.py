@@ -24,6 +24,7 @@ from keras_gan.images import png_bytes
 from keras_gan.images import to_uint8
 from keras_gan.noise import noise_for_seeds
 from keras_gan.noise import slerp
+from keras_gan.shipped import find_model
 
 TRANSLATES = (
     "translates images and has no noise input to sample from: complete a font with "
@@ -253,8 +254,9 @@ class TextSavedModelSampler(TextSampler):
 
 def load_sampler(source: str | os.PathLike) -> Sampler | TextSampler:
     """A sampler for a run directory, a SavedModel version folder or saved_models/NAME
-    (a `TextSampler` for text models)."""
-    path = Path(source)
+    (a `TextSampler` for text models); `saved_models/NAME` may be a shipped model
+    (`keras_gan.shipped`)."""
+    path = find_model(source)
     if not path.is_dir():
         raise SourceError(f"SOURCE {str(source)!r} is not a directory")
     if (path / "config.json").is_file():

@@ -34,6 +34,7 @@ from keras_gan.fonts.specimen import specimen_html
 from keras_gan.fonts.specimen import specimen_png
 from keras_gan.images import from_uint8
 from keras_gan.images import to_uint8
+from keras_gan.shipped import find_model
 
 DEFAULT_BASE = "saved_models/font2font-zh"
 # A shipped base carries the font it translates from, subset to these characters (all
@@ -52,14 +53,14 @@ def pairs_spec(charset: str, source: str, targets: list[str], split: str) -> str
 
 
 def base_info(base: str | os.PathLike) -> tuple[RunConfig, dict]:
-    base = Path(base)
+    base = find_model(base)
     try:
         config = RunConfig.from_dict(json.loads((base / "config.json").read_text("utf-8")))
         info = json.loads((base / "dataset.json").read_text("utf-8"))
     except (OSError, ValueError) as e:
         raise ConfigError(
-            f"base model {str(base)!r} needs config.json and dataset.json ({e}); run from "
-            "the repository (saved_models/ is relative), pass --base PATH, or --base none"
+            f"base model {str(base)!r} needs config.json and dataset.json ({e}); pass "
+            "--base PATH, or --base none"
         ) from None
     if config.model != "font2font":
         raise ConfigError(f"base model {str(base)!r} is a {config.model}, not a font2font model")
@@ -146,7 +147,7 @@ def load_font_model(path: str | os.PathLike):
 
     from keras_gan.runs import load_run
 
-    path = Path(path)
+    path = find_model(path)
     if (path / "checkpoints").is_dir():
         return load_run(path)
     config, info = base_info(path)

@@ -81,7 +81,9 @@ class GlyphClassifier:
     def load(cls, path: str | os.PathLike) -> "GlyphClassifier":
         import keras
 
-        path = Path(path)
+        from keras_gan.shipped import find_model
+
+        path = find_model(path)
         if not (path / CLASSIFIER_FILE).is_file() or not (path / INFO_FILE).is_file():
             raise FileNotFoundError(
                 f"{str(path)!r} holds no glyph classifier ({CLASSIFIER_FILE} + {INFO_FILE}); "

@@ -1,0 +1,1 @@
+"""The models keras-gan ships, installed as package data (see keras_gan.shipped)."""
