@@ -102,6 +102,20 @@ def gb2312() -> str:
     return _gb2312_rows(0xB0, 0xF8)
 
 
+def big5_level1() -> str:
+    """The 5,401 frequent hanzi of Big5 (traditional; lead bytes 0xA4-0xC6)."""
+    chars = []
+    for lead in range(0xA4, 0xC7):
+        for trail in (*range(0x40, 0x7F), *range(0xA1, 0xFF)):
+            try:
+                char = bytes([lead, trail]).decode("big5")
+            except UnicodeDecodeError:
+                continue
+            if is_cjk(char):  # 0xC6 also holds kana after its last hanzi
+                chars.append(char)
+    return "".join(chars)
+
+
 def _gb2312_rows(first: int, stop: int) -> str:
     chars = []
     for row in range(first, stop):
@@ -143,6 +157,7 @@ CHARSETS = {
     "letters": lambda: LATIN[:52],
     "gb2312-1": gb2312_level1,
     "gb2312": gb2312,
+    "big5-1": big5_level1,
     "common": common_hanzi,
     # The default job: common hanzi plus Latin letters (see README).
     "default": lambda: common_hanzi() + LATIN[:52],
@@ -150,7 +165,8 @@ CHARSETS = {
 
 
 def parse_charset(spec: str) -> str:
-    """`latin`, `latin-1`, `european`, `letters`, `gb2312-1`, `gb2312`, `common`, `default` or
+    """`latin`, `latin-1`, `european`, `letters`, `gb2312-1`, `gb2312`, `big5-1`, `common`,
+    `default` or
     `chars=永字八法`, in order, deduplicated."""
     if spec.startswith("chars="):
         chars = spec[len("chars=") :]

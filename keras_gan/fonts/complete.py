@@ -38,8 +38,9 @@ from keras_gan.shipped import find_model
 
 DEFAULT_BASE = "saved_models/font2font-zh"
 # A shipped base carries the font it translates from, subset to these characters (all
-# of GB 2312, ASCII and the `european` letters), so it works on any machine.
-SOURCE_CHARS = ("gb2312", "european")
+# of GB 2312, the frequent traditional hanzi of Big5, ASCII and the `european`
+# letters), so it works on any machine.
+SOURCE_CHARS = ("gb2312", "big5-1", "european")
 # Zero-shot (`--like`): the fewest and the most sample glyphs a style is fitted to, and
 # the Adam steps on them.
 MIN_LIKE_SAMPLES, LIKE_SAMPLES, LIKE_STEPS = 4, 256, 300
@@ -349,7 +350,7 @@ def _subset_source(token: str, folder: Path) -> str:
     names = font["name"]
     notice = "\n\n".join(filter(None, (names.getDebugName(i) for i in (4, 0, 13, 14))))
     (folder / "source-LICENSE.txt").write_text(
-        f"{name}: {face.name}, subset to GB 2312 and European letters.\n\n{notice}\n",
+        f"{name}: {face.name}, subset to GB 2312, Big5 level 1 and European letters.\n\n{notice}\n",
         encoding="utf-8",
     )
     return name

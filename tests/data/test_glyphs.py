@@ -18,6 +18,8 @@ def test_gb2312_level1_is_derived_from_the_codec():
     assert all(glyphs.is_cjk(c) for c in chars)
     whole = glyphs.parse_charset("gb2312")  # level 1, then level 2
     assert len(whole) == 6763 and whole.startswith(chars) and whole[-1] == "齄"
+    big5 = glyphs.parse_charset("big5-1")  # traditional, by stroke count
+    assert len(big5) == 5401 and big5[:3] == "一乙丁" and "國" in big5 and "国" not in big5
 
 
 def test_charsets():

@@ -229,7 +229,8 @@ def test_a_saved_base_carries_its_source_font_to_other_machines(fitted, tmp_path
     assert json.loads((shipped / "dataset.json").read_text())["spec"] == config["data"]["spec"]
     copy = TTFont(shipped / "source.ttf")
     cmap = copy.getBestCmap()
-    assert all(ord(c) in cmap for c in CHARS + "亍齄") and ord("國") not in cmap  # GB 2312
+    assert all(ord(c) in cmap for c in CHARS + "亍齄國龍")  # GB 2312 and Big5 level 1
+    assert ord("𠀋") not in cmap  # CJK Extension B: left out
     assert "Droid" in (shipped / "source-LICENSE.txt").read_text()
     # A machine without the source font installed: only the base's copy is there.
     monkeypatch.setattr(glyphs, "find_fonts", lambda extra=(): [])
