@@ -167,8 +167,11 @@ def read_image(path: Path, image_size: int, channels: int):
 
 def decode_image(path: Path, mode: str):
     """(PIL image in `mode` ("L" or "RGB"), None) or (None, reason it cannot be used);
-    sizes are checked from the header before any pixel is decoded."""
+    sizes are checked from the header before any pixel is decoded. The image is turned
+    upright by its EXIF orientation (a phone photo stored sideways is shown upright by
+    every viewer, so it is read upright too)."""
     from PIL import Image
+    from PIL import ImageOps
     from PIL import UnidentifiedImageError
 
     try:
@@ -181,7 +184,7 @@ def decode_image(path: Path, mode: str):
                 if width * height > MAX_PIXELS:
                     return None, f"over {MAX_PIXELS:,} pixels"
                 image.load()
-                return to_mode(image, mode), None
+                return to_mode(ImageOps.exif_transpose(image), mode), None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return None, f"over {MAX_PIXELS:,} pixels"
     except UnidentifiedImageError:

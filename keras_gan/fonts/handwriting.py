@@ -176,15 +176,12 @@ class ScanReport:
 
 def load_photo(path: str | os.PathLike) -> np.ndarray:
     """A photo or scan as greyscale uint8, turned upright by its EXIF orientation."""
-    from PIL import Image
-    from PIL import ImageOps
-    from PIL import UnidentifiedImageError
+    from keras_gan.data.folder import decode_image
 
-    try:
-        with Image.open(path) as image:
-            return np.asarray(ImageOps.exif_transpose(image).convert("L"))
-    except (OSError, UnidentifiedImageError, ValueError) as e:
-        raise ScanError(f"{str(path)!r}: not a readable image ({e})") from None
+    image, reason = decode_image(Path(path), "L")
+    if image is None:
+        raise ScanError(f"{str(path)!r}: {reason}")
+    return np.asarray(image)
 
 
 def find_marks(gray: np.ndarray, name: str) -> np.ndarray:

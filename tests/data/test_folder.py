@@ -199,3 +199,19 @@ def test_a_zoo_model_trains_on_folder_data(messy, tmp_path):
     dataset = json.loads((run_dir / "dataset.json").read_text())
     assert dataset["label_names"] == ["cat", "dog"] and dataset["size"] == 7
     assert int(model.g_optimizer.iterations) == 2
+
+
+def test_phone_photos_load_upright_by_their_exif_orientation(tmp_path):
+    # Stored 40 wide, 20 high, dark on the left; the tag says "turn 90 degrees
+    # clockwise to view": every viewer shows 20 x 40 with the dark half on top.
+    stored = np.full((20, 40), 255, np.uint8)
+    stored[:, :20] = 0
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(tmp_path / "photo.jpg", exif=exif, quality=95)
+    image, reason = folder_lib.decode_image(tmp_path / "photo.jpg", "L")
+    assert reason is None and image.size == (20, 40)
+    pixels = np.asarray(image)
+    assert pixels[:20].mean() < 30 and pixels[20:].mean() > 225
+    data = load_dataset(f"folder:{tmp_path}", 8)  # the data set sees it upright too
+    assert data.images[0, :4].mean() < data.images[0, 4:].mean()
