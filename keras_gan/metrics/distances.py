@@ -130,34 +130,52 @@ def inception_score(probs, splits: int = 10) -> tuple[float, float]:
     return float(np.mean(scores)), float(np.std(scores))
 
 
-def _distances(x: np.ndarray, y: np.ndarray, chunk: int = 2048) -> np.ndarray:
-    """Euclidean distances, rows of x against rows of y, in chunks of x."""
+# Distances are computed a block of rows at a time, each block at most this many bytes
+# (float64): precision/recall of 50,000 x 50,000 samples stays well under 2 GB.
+BLOCK_BYTES = 1 << 28
+
+
+def _distance_blocks(x: np.ndarray, y: np.ndarray):
+    """(start, Euclidean distances of rows x[start:stop] to every row of y), in blocks
+    of rows small enough for `BLOCK_BYTES`."""
     y_sq = (y**2).sum(axis=1)
-    out = np.empty((len(x), len(y)))
-    for start in range(0, len(x), chunk):
-        part = x[start : start + chunk]
+    rows = max(1, BLOCK_BYTES // (8 * max(len(y), 1)))
+    for start in range(0, len(x), rows):
+        part = x[start : start + rows]
         sq = (part**2).sum(axis=1)[:, None] - 2 * part @ y.T + y_sq[None]
-        out[start : start + chunk] = np.sqrt(np.clip(sq, 0.0, None))
-    return out
+        yield start, np.sqrt(np.clip(sq, 0.0, None))
+
+
+def _kth_neighbour_radii(x: np.ndarray, k: int) -> np.ndarray:
+    """Each row's distance to its k-th nearest other row (itself is the 0th)."""
+    radii = np.empty(len(x))
+    for start, block in _distance_blocks(x, x):
+        radii[start : start + len(block)] = np.partition(block, k, axis=1)[:, k]
+    return radii
 
 
 def precision_recall(acts_real, acts_fake, k: int = 3) -> dict[str, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019) with density and
-    coverage (Naeem et al. 2020), from k-nearest-neighbour balls.
+    coverage (Naeem et al. 2020), from k-nearest-neighbour balls; memory bounded by
+    `BLOCK_BYTES` (no N x N matrix).
 
     Returns a dict with `precision`, `recall`, `density` and `coverage`.
     """
     real, fake = _pair(acts_real, acts_fake, min_samples=k + 1)
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
-    # Radius of each point's ball: distance to its k-th neighbour (itself excluded).
-    real_radii = np.sort(_distances(real, real), axis=1)[:, k]
-    fake_radii = np.sort(_distances(fake, fake), axis=1)[:, k]
-    fake_to_real = _distances(fake, real)
-    inside_real = fake_to_real <= real_radii[None, :]
+    real_radii, fake_radii = _kth_neighbour_radii(real, k), _kth_neighbour_radii(fake, k)
+    in_real_balls = np.zeros(len(fake), np.int64)  # how many real balls hold each fake
+    nearest_fake = np.full(len(real), np.inf)  # each real point's nearest fake
+    for start, block in _distance_blocks(fake, real):
+        in_real_balls[start : start + len(block)] = (block <= real_radii[None]).sum(axis=1)
+        nearest_fake = np.minimum(nearest_fake, block.min(axis=0))
+    recalled = np.zeros(len(real), bool)
+    for start, block in _distance_blocks(real, fake):
+        recalled[start : start + len(block)] = (block <= fake_radii[None]).any(axis=1)
     return {
-        "precision": float(inside_real.any(axis=1).mean()),
-        "recall": float((fake_to_real.T <= fake_radii[None, :]).any(axis=1).mean()),
-        "density": float(inside_real.sum() / (k * len(fake))),
-        "coverage": float((fake_to_real.min(axis=0) <= real_radii).mean()),
+        "precision": float((in_real_balls > 0).mean()),
+        "recall": float(recalled.mean()),
+        "density": float(in_real_balls.sum() / (k * len(fake))),
+        "coverage": float((nearest_fake <= real_radii).mean()),
     }

@@ -96,3 +96,50 @@ def test_bad_inputs_are_clear_errors(a, b, message):
     for metric in (frechet_distance, kernel_distance):
         with pytest.raises(ValueError, match=message):
             metric(a, b)
+
+
+def reference_precision_recall(real, fake, k):
+    """The definitions, on full distance matrices (scipy)."""
+    from scipy.spatial.distance import cdist
+
+    real_radii = np.sort(cdist(real, real), axis=1)[:, k]
+    fake_radii = np.sort(cdist(fake, fake), axis=1)[:, k]
+    fake_to_real = cdist(fake, real)
+    inside = fake_to_real <= real_radii[None]
+    return {
+        "precision": inside.any(axis=1).mean(),
+        "recall": (fake_to_real.T <= fake_radii[None]).any(axis=1).mean(),
+        "density": inside.sum() / (k * len(fake)),
+        "coverage": (fake_to_real.min(axis=0) <= real_radii).mean(),
+    }
+
+
+@pytest.mark.parametrize("block_bytes", [8 * 300 * 3, None])  # 3 rows a block; the default
+def test_precision_recall_in_blocks_equals_the_full_matrices(monkeypatch, block_bytes):
+    from keras_gan.metrics import distances
+
+    if block_bytes:
+        monkeypatch.setattr(distances, "BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(3)
+    real = rng.normal(size=(300, 16))
+    fake = rng.normal(0.3, 1.2, size=(250, 16))
+    for k in (1, 3, 5):
+        got = precision_recall(real, fake, k=k)
+        want = reference_precision_recall(real, fake, k)
+        assert got == pytest.approx(want, abs=1e-12), k
+        assert 0 < got["precision"] < 1 and 0 < got["recall"] < 1
+
+
+@pytest.mark.slow
+def test_precision_recall_of_50k_samples_stays_under_2_gb():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(50_000, 64)).astype(np.float32)
+    fake = rng.normal(size=(50_000, 64)).astype(np.float32)
+    tracemalloc.start()
+    scores = precision_recall(real, fake, k=3)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2 << 30, f"peak {peak / 2**30:.2f} GB"
+    assert 0.5 < scores["precision"] <= 1
