@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan.files import atomic_write_json
+from keras_gan.files import fsync_path
 
 MANIFEST = "manifest.json"
 
@@ -56,7 +57,12 @@ class CheckpointStore:
             for name, entry in read_manifest(self.directory).items()
             if name in {Path(p).name for p in self.manager.checkpoints}  # pruned: forget
         }
-        manifest[Path(path).name] = {"step": step, "files": _checksums(path)}
+        files = _checksums(path)
+        # The manifest vouches for these files only once they are on disk (power cuts).
+        for name in [*files, "checkpoint"]:
+            fsync_path(self.directory / name)
+        fsync_path(self.directory)
+        manifest[Path(path).name] = {"step": step, "files": files}
         atomic_write_json(self.directory / MANIFEST, manifest)
         return path
 

@@ -1,4 +1,11 @@
-"""Crash-safe file writing: a reader sees the old file or the complete new one."""
+"""Crash-safe file writing: a reader sees the old file or the complete new one, after
+a process kill and after a power cut too.
+
+The discipline (as SQLite and etcd keep it): write to a temporary sibling, fsync it,
+rename it over the target, fsync the folder that holds the name. Without the first
+fsync a power cut can leave the new name pointing at empty blocks; without the last
+the rename itself can be lost.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +26,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give it a normal file's mode
         os.replace(tmp, path)
+        fsync_path(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -46,13 +56,16 @@ def atomic_directory(path: str | os.PathLike, replace: bool = False) -> Iterator
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; give it a normal folder's mode
+        fsync_tree(tmp)
         if not path.exists():
             os.rename(tmp, path)
+            fsync_path(path.parent)
             return
         old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
         os.rename(path, old / path.name)
         try:
             os.rename(tmp, path)
+            fsync_path(path.parent)
         except BaseException:
             os.rename(old / path.name, path)  # the old folder back in place
             raise
@@ -61,6 +74,34 @@ def atomic_directory(path: str | os.PathLike, replace: bool = False) -> Iterator
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def durable_replace(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Renames a finished file (written by someone else, e.g. Keras) over `target`,
+    durably: fsync it, rename, fsync the folder."""
+    fsync_path(source)
+    os.replace(source, target)
+    fsync_path(Path(target).parent)
+
+
+def fsync_path(path: str | os.PathLike) -> None:
+    """fsync a file or a folder (a folder's fsync makes the names in it durable)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(root: str | os.PathLike) -> None:
+    """fsync every file under `root`, then every folder, deepest first."""
+    folders = []
+    for folder, _, names in os.walk(root):
+        folders.append(folder)
+        for name in names:
+            fsync_path(os.path.join(folder, name))
+    for folder in reversed(folders):
+        fsync_path(folder)
 
 
 def _umask() -> int:

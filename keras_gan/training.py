@@ -27,6 +27,7 @@ from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.data.pipeline import make_dataset
 from keras_gan.files import atomic_write_json
+from keras_gan.files import durable_replace
 
 
 class TrainingInterrupted(RuntimeError):
@@ -173,7 +174,7 @@ def fit(
             state.signum,
         )
     model.save(run_dir / ".model.keras.tmp.keras")
-    os.replace(run_dir / ".model.keras.tmp.keras", run_dir / "model.keras")
+    durable_replace(run_dir / ".model.keras.tmp.keras", run_dir / "model.keras")
     if config.export_name:
         from keras_gan.export import export_generator
 
