@@ -32,9 +32,10 @@ def input_errors() -> tuple[type[BaseException], ...]:
     `kgan --help` must not pay for TensorFlow."""
     from keras_gan.config import ConfigError
     from keras_gan.data import DataError
+    from keras_gan.files import LockHeld
     from keras_gan.sampling import SourceError
 
-    return (ConfigError, DataError, SourceError, KeyError, ValueError, FileExistsError)
+    return (ConfigError, DataError, SourceError, LockHeld, KeyError, ValueError, FileExistsError)
 
 
 def handle_errors(*more_input_errors: type[BaseException]):

@@ -76,6 +76,37 @@ def atomic_directory(path: str | os.PathLike, replace: bool = False) -> Iterator
         raise
 
 
+class LockHeld(RuntimeError):
+    """Another process holds the folder's lock; names it."""
+
+
+@contextlib.contextmanager
+def exclusive_lock(folder: str | os.PathLike, what: str, wait: bool = False) -> Iterator[None]:
+    """Holds an flock on `folder`/.lock for the block, with this process's PID written
+    in it. The kernel drops the lock when the process dies, so a SIGKILL leaves no
+    stale lock. Raises LockHeld naming the holder's PID, or with `wait` waits for it."""
+    import fcntl
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise LockHeld(
+            f"{what} {str(folder)!r} is in use by process {holder} (one writer at a time); "
+            "wait for it to finish or stop it"
+        ) from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def durable_replace(source: str | os.PathLike, target: str | os.PathLike) -> None:
     """Renames a finished file (written by someone else, e.g. Keras) over `target`,
     durably: fsync it, rename, fsync the folder."""

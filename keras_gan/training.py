@@ -28,6 +28,7 @@ from keras_gan.config import RunConfig
 from keras_gan.data.pipeline import make_dataset
 from keras_gan.files import atomic_write_json
 from keras_gan.files import durable_replace
+from keras_gan.files import exclusive_lock
 
 
 class TrainingInterrupted(RuntimeError):
@@ -84,110 +85,113 @@ def fit(
             "or pick another --run-dir"
         )
 
-    data = data_lib.load_dataset(config.data.spec, config.data.image_size, config.data.channels)
-    extractor = None
-    if config.train.eval_every:
-        from keras_gan.metrics.extractors import GlyphClassifier
+    with contextlib.ExitStack() as held:  # the run folder's lock, once it is known
+        data = data_lib.load_dataset(config.data.spec, config.data.image_size, config.data.channels)
+        extractor = None
+        if config.train.eval_every:
+            from keras_gan.metrics.extractors import GlyphClassifier
 
-        try:
-            extractor = GlyphClassifier.load(config.train.eval_extractor)
-        except FileNotFoundError as e:
-            raise ConfigError(f"train.eval_extractor: {e}") from None
-    with strategy.scope():
-        model, model_kwargs = runs.build_for_data(config, data)
-        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        checkpoint = runs.checkpoint_for(model, step)
-        try:
-            model.check_outputs(bool(config.export_name), bool(config.train.eval_every))
-        except ValueError as e:
-            raise ConfigError(f"{config.model} {e}") from None
-        if config.train.init_from and not resume:
-            started = runs.warm_start(model, config.train.init_from, data.label_names, data)
-            log(
-                f"warm start from {config.train.init_from}: {len(started['kept'])} labels kept, "
-                f"new: {', '.join(started['new']) or 'none'}"
-            )
-    config = config.merge({"model_kwargs": model_kwargs})
-    steps = runs.total_steps(config, len(data))
+            try:
+                extractor = GlyphClassifier.load(config.train.eval_extractor)
+            except FileNotFoundError as e:
+                raise ConfigError(f"train.eval_extractor: {e}") from None
+        with strategy.scope():
+            model, model_kwargs = runs.build_for_data(config, data)
+            step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            checkpoint = runs.checkpoint_for(model, step)
+            try:
+                model.check_outputs(bool(config.export_name), bool(config.train.eval_every))
+            except ValueError as e:
+                raise ConfigError(f"{config.model} {e}") from None
+            if config.train.init_from and not resume:
+                started = runs.warm_start(model, config.train.init_from, data.label_names, data)
+                log(
+                    f"warm start from {config.train.init_from}: {len(started['kept'])} labels "
+                    f"kept, new: {', '.join(started['new']) or 'none'}"
+                )
+        config = config.merge({"model_kwargs": model_kwargs})
+        steps = runs.total_steps(config, len(data))
 
-    if run_dir is None:
-        run_dir = runs.next_run_dir(config.runs_root, config.model)
-    run_dir = shared_dir = Path(run_dir)
-    if not chief:  # same code, scratch outputs (see keras_gan.distributed), removed at exit
-        scratch = tempfile.TemporaryDirectory(prefix="kgan-worker-")
-        run_dir = Path(scratch.name)
-        config = config.merge({"export_root": str(run_dir / "export")})
-    store = checkpoints.CheckpointStore(
-        checkpoint, run_dir / "checkpoints", config.train.keep_checkpoints
-    )
-    latest = checkpoints.latest_verified(shared_dir / "checkpoints", log) if resume else None
-    if latest:
-        checkpoint.restore(latest).assert_existing_objects_matched()
-        log(f"resumed {shared_dir} from {Path(latest).name} (step {int(step.numpy())})")
-    else:  # a new run (or one killed before its first checkpoint) starts here
-        store.save(0)  # divergence before the first checkpoint rolls back to here
-    start = int(step.numpy())
-    atomic_write_json(run_dir / "config.json", config.to_dict())
-    info = data.info(config.data.spec)
-    atomic_write_json(run_dir / "dataset.json", info)
-    log(
-        f"run {run_dir}: {config.model} on {config.data.spec} "
-        f"({len(data)} {'lines' if data.modality == 'text' else 'images'}, "
-        f"{data.num_classes} classes, skipped {data.report.get('skipped', {})}), "
-        f"{strategy.num_replicas_in_sync} replica(s), steps {start}->{steps}"
-    )
-
-    retries = config.train.nan_retries
-    while True:
-        state, callbacks = run_callbacks(
-            model, run_dir, config, data, step, store, start, steps, log, extractor
+        if run_dir is None:
+            run_dir = runs.next_run_dir(config.runs_root, config.model)
+        run_dir = shared_dir = Path(run_dir)
+        if chief:  # one writer per run: a second fit on this folder stops here
+            held.enter_context(exclusive_lock(shared_dir, "run directory"))
+        if not chief:  # same code, scratch outputs (see keras_gan.distributed), removed at exit
+            scratch = tempfile.TemporaryDirectory(prefix="kgan-worker-")
+            run_dir = Path(scratch.name)
+            config = config.merge({"export_root": str(run_dir / "export")})
+        store = checkpoints.CheckpointStore(
+            checkpoint, run_dir / "checkpoints", config.train.keep_checkpoints
         )
-        if start < steps:
-            train(model, strategy, data, config, start, steps, state, callbacks)
-        if state.diverged_at is None:
-            break
-        good = checkpoints.latest_verified(shared_dir / "checkpoints", log)
-        message = (
-            f"training diverged at step {state.diverged_at} ({state.divergence}); "
-            f"no checkpoint of it was written; the last good one is {good}"
-        )
-        if not retries or good is None:
-            raise TrainingDiverged(
-                f"{message}; lower the learning rates or set train.nan_retries to retry "
-                "from it with them cut by train.nan_lr_factor"
-            )
-        retries -= 1
-        checkpoint.restore(good).assert_existing_objects_matched()
+        latest = checkpoints.latest_verified(shared_dir / "checkpoints", log) if resume else None
+        if latest:
+            checkpoint.restore(latest).assert_existing_objects_matched()
+            log(f"resumed {shared_dir} from {Path(latest).name} (step {int(step.numpy())})")
+        else:  # a new run (or one killed before its first checkpoint) starts here
+            store.save(0)  # divergence before the first checkpoint rolls back to here
         start = int(step.numpy())
-        rates = []
-        for name, optimizer in model.optimizers.items():
-            optimizer.learning_rate.assign(optimizer.learning_rate * config.train.nan_lr_factor)
-            rates.append(f"{name} {float(optimizer.learning_rate.numpy()):.3g}")
+        atomic_write_json(run_dir / "config.json", config.to_dict())
+        info = data.info(config.data.spec)
+        atomic_write_json(run_dir / "dataset.json", info)
         log(
-            f"{message}: rolled back to step {start}, learning rates cut to "
-            f"{', '.join(rates)} ({retries} retries left)"
+            f"run {run_dir}: {config.model} on {config.data.spec} "
+            f"({len(data)} {'lines' if data.modality == 'text' else 'images'}, "
+            f"{data.num_classes} classes, skipped {data.report.get('skipped', {})}), "
+            f"{strategy.num_replicas_in_sync} replica(s), steps {start}->{steps}"
         )
-    if state.signum is not None:
-        raise TrainingInterrupted(
-            f"interrupted by signal {state.signum} at step {int(step.numpy())}; checkpoint "
-            f"saved, continue with: kgan fit --resume --run-dir {run_dir}",
-            state.signum,
-        )
-    model.save(run_dir / ".model.keras.tmp.keras")
-    durable_replace(run_dir / ".model.keras.tmp.keras", run_dir / "model.keras")
-    if config.export_name:
-        from keras_gan.export import export_generator
 
-        target = export_generator(
-            model,
-            Path(config.export_root) / config.export_name,
-            labels=model.export_labels(info),
-            config=config.to_dict(),
-        )
-        log(f"exported generator to {target}")
-    if multi_worker:
-        log(f"worker weights fingerprint {distributed.weights_fingerprint(model)}")
-    return model, shared_dir
+        retries = config.train.nan_retries
+        while True:
+            state, callbacks = run_callbacks(
+                model, run_dir, config, data, step, store, start, steps, log, extractor
+            )
+            if start < steps:
+                train(model, strategy, data, config, start, steps, state, callbacks)
+            if state.diverged_at is None:
+                break
+            good = checkpoints.latest_verified(shared_dir / "checkpoints", log)
+            message = (
+                f"training diverged at step {state.diverged_at} ({state.divergence}); "
+                f"no checkpoint of it was written; the last good one is {good}"
+            )
+            if not retries or good is None:
+                raise TrainingDiverged(
+                    f"{message}; lower the learning rates or set train.nan_retries to retry "
+                    "from it with them cut by train.nan_lr_factor"
+                )
+            retries -= 1
+            checkpoint.restore(good).assert_existing_objects_matched()
+            start = int(step.numpy())
+            rates = []
+            for name, optimizer in model.optimizers.items():
+                optimizer.learning_rate.assign(optimizer.learning_rate * config.train.nan_lr_factor)
+                rates.append(f"{name} {float(optimizer.learning_rate.numpy()):.3g}")
+            log(
+                f"{message}: rolled back to step {start}, learning rates cut to "
+                f"{', '.join(rates)} ({retries} retries left)"
+            )
+        if state.signum is not None:
+            raise TrainingInterrupted(
+                f"interrupted by signal {state.signum} at step {int(step.numpy())}; checkpoint "
+                f"saved, continue with: kgan fit --resume --run-dir {run_dir}",
+                state.signum,
+            )
+        model.save(run_dir / ".model.keras.tmp.keras")
+        durable_replace(run_dir / ".model.keras.tmp.keras", run_dir / "model.keras")
+        if config.export_name:
+            from keras_gan.export import export_generator
+
+            target = export_generator(
+                model,
+                Path(config.export_root) / config.export_name,
+                labels=model.export_labels(info),
+                config=config.to_dict(),
+            )
+            log(f"exported generator to {target}")
+        if multi_worker:
+            log(f"worker weights fingerprint {distributed.weights_fingerprint(model)}")
+        return model, shared_dir
 
 
 def train(model, strategy, data, config: RunConfig, start: int, steps: int, state, callbacks):

@@ -87,3 +87,47 @@ def test_every_published_rename_is_fsynced_before_and_after(tmp_path):
     data = [p[0] for name, p in calls[:manifest] if name == "fsync" and p]
     assert any(re.search(r"ckpt-2\.data-\d+-of-\d+$", p) for p in data)
     assert any(p.endswith("ckpt-2.index") for p in data)
+
+
+def test_one_writer_per_run_and_no_stale_lock_after_a_kill(tmp_path):
+    import os
+    import signal
+    import time
+
+    from keras_gan.files import exclusive_lock
+
+    run_dir = tmp_path / "run"
+    settings = [a for kv in [*TINY, "train.steps=100000"] for a in ("--set", kv)]
+    command = [sys.executable, "-m", "keras_gan_cli.main", "fit", "--run-dir", str(run_dir)]
+    first = subprocess.Popen([*command, *settings], cwd=tmp_path, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (run_dir / "checkpoints" / "manifest.json").exists():  # training is under way
+            assert first.poll() is None and time.monotonic() < deadline, "fit did not start"
+            time.sleep(0.2)
+        assert (run_dir / ".lock").read_text().strip() == str(first.pid)
+        second = subprocess.run(
+            [*command, "--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+        assert second.returncode == 2, second.stderr[-2000:]
+        assert f"run directory {str(run_dir)!r} is in use by process {first.pid}" in second.stderr
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+    with exclusive_lock(run_dir, "run directory"):  # the kernel released the dead one's lock
+        assert (run_dir / ".lock").read_text().strip() == str(os.getpid())
+
+
+def test_concurrent_publishes_take_distinct_versions(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from keras_gan.export.saved_model import publish
+
+    source = tmp_path / "export"
+    source.mkdir()
+    (source / "saved_model.pb").write_bytes(b"x" * 100_000)
+    root = tmp_path / "saved_models" / "g"
+    with ThreadPoolExecutor(8) as pool:
+        targets = list(pool.map(lambda _: publish(source, root), range(8)))
+    assert sorted(int(t.name) for t in targets) == list(range(1, 9))
+    assert all((t / "saved_model.pb").stat().st_size == 100_000 for t in targets)

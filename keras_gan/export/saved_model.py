@@ -28,6 +28,7 @@ from keras_gan.export.layout import next_version
 from keras_gan.files import atomic_directory
 from keras_gan.files import atomic_write_bytes
 from keras_gan.files import atomic_write_json
+from keras_gan.files import exclusive_lock
 from keras_gan.images import to_uint8
 from keras_gan.noise import noise_for_seeds
 from keras_gan.runs import load_run
@@ -55,7 +56,9 @@ def export_generator(
             `assets.extra/generator_<quantization>.tflite` (TF Serving ignores them),
             each checked against the SavedModel by the LiteRT interpreter.
     """
-    return write_generator(model, _version_folder(root, version), labels, config, tflite)
+    # Two exports at once must not pick the same version: the folder's lock, waited for.
+    with exclusive_lock(root, "model folder", wait=True):
+        return write_generator(model, _version_folder(root, version), labels, config, tflite)
 
 
 def export_run(
@@ -80,9 +83,10 @@ def publish(saved_model_dir: str | os.PathLike, root: str | os.PathLike, version
     source = Path(saved_model_dir)
     if not (source / "saved_model.pb").is_file():
         raise FileNotFoundError(f"{source} holds no saved_model.pb: not an exported SavedModel")
-    target = _version_folder(root, version)
-    with atomic_directory(target) as tmp:
-        shutil.copytree(source, tmp, dirs_exist_ok=True)
+    with exclusive_lock(root, "model folder", wait=True):
+        target = _version_folder(root, version)
+        with atomic_directory(target) as tmp:
+            shutil.copytree(source, tmp, dirs_exist_ok=True)
     return target
 
 
