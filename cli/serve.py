@@ -19,6 +19,7 @@ from keras_gan_cli.sample import write_lines
 @click.command()
 @click.option(
     "--model-base-path",
+    "--model_base_path",
     default="saved_models",
     show_default=True,
     type=click.Path(file_okay=False),
@@ -39,6 +40,18 @@ from keras_gan_cli.sample import write_lines
     show_default=True,
     help="REST port (0: any free port).",
 )
+@click.option(
+    "--rest_api_port",
+    "tf_rest_port",
+    type=click.IntRange(0, 65535),
+    help="tensorflow_model_server's name for the REST port; as there, 0 turns REST off.",
+)
+@click.option(
+    "--model_name",
+    "model_name",
+    help="tensorflow_model_server's single-model form: serve --model_base_path (one "
+    "model's folder of versions) under this name.",
+)
 @click.option("--no-rest", is_flag=True, help="Serve gRPC only.")
 @click.option(
     "--num-versions",
@@ -49,6 +62,7 @@ from keras_gan_cli.sample import write_lines
 )
 @click.option(
     "--poll-seconds",
+    "--file_system_poll_wait_seconds",
     type=click.FloatRange(min=0.05),
     default=1.0,
     show_default=True,
@@ -74,6 +88,8 @@ def serve(
     host,
     port,
     rest_port,
+    tf_rest_port,
+    model_name,
     no_rest,
     num_versions,
     poll_seconds,
@@ -85,6 +101,9 @@ def serve(
 
     New versions written under the base path are loaded while serving; the old
     version answers until the new one is ready. Stop with Ctrl-C or SIGTERM.
+    tensorflow_model_server's flag names work too (--port, --rest_api_port,
+    --model_name, --model_base_path, --file_system_poll_wait_seconds), so a
+    deployment can swap one binary for the other.
 
     \b
     Examples:
@@ -101,6 +120,8 @@ def serve(
     from keras_gan_serving.server import Limits
     from keras_gan_serving.server import ModelServer
 
+    if tf_rest_port is not None:  # TF Serving's meaning: 0 is no REST
+        rest_port, no_rest = tf_rest_port, no_rest or tf_rest_port == 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     limits = Limits(max_batch=max_batch_size, max_message_bytes=int(max_message_mb * (1 << 20)))
     try:
@@ -113,6 +134,7 @@ def serve(
             poll_seconds,
             limits,
             token,
+            model_name,
         )
     except FileNotFoundError:
         raise  # a missing base path is bad input (handle_errors: exit 2)

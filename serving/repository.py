@@ -154,10 +154,21 @@ class ModelRepository:
     """Holds the newest `num_versions` loadable versions of each model under `base_path`.
 
     `base_path` holds one folder per model (`saved_models/`), or is itself one model's
-    folder (`saved_models/glyphs`), served under the folder's name.
+    folder (`saved_models/glyphs`), served under the folder's name, or under
+    `model_name` (TF Serving's `--model_name`: then `base_path` is that model's folder
+    even before its first version appears).
     """
 
-    def __init__(self, base_path, num_versions: int = 1, poll_seconds: float = 1.0):
+    def __init__(
+        self,
+        base_path,
+        num_versions: int = 1,
+        poll_seconds: float = 1.0,
+        model_name: str | None = None,
+    ):
+        if model_name is not None:
+            check_model_name(model_name)
+        self.model_name = model_name
         self.base_path = Path(base_path)
         if not self.base_path.is_dir():
             raise FileNotFoundError(f"model base path {str(base_path)!r} is not a folder")
@@ -173,6 +184,8 @@ class ModelRepository:
     # -- discovery and loading
 
     def _model_folders(self) -> dict[str, Path]:
+        if self.model_name is not None:
+            return {self.model_name: self.base_path}
         if _versions_in(self.base_path):
             return {self.base_path.name: self.base_path}
         return {

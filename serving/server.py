@@ -53,6 +53,7 @@ class ModelServer:
         poll_seconds: float = 1.0,
         limits: Limits = Limits(),
         token: str | None = None,
+        model_name: str | None = None,
     ):
         for name, value in (("max_batch", limits.max_batch), ("workers", limits.workers)):
             if value < 1:
@@ -65,7 +66,7 @@ class ModelServer:
                 "(set --token or KGAN_TOKEN)",
                 host,
             )
-        self.repository = ModelRepository(model_base_path, num_versions, poll_seconds)
+        self.repository = ModelRepository(model_base_path, num_versions, poll_seconds, model_name)
         self.host, self.limits = host, limits
         self._grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=limits.workers, thread_name_prefix="grpc"),

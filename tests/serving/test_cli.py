@@ -158,3 +158,36 @@ def test_serve_flags_token_versions_polling_and_batch_limit(tmp_path):
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
         watchdog.cancel()
+
+
+def test_serve_takes_tensorflow_model_server_flag_names(tmp_path):
+    """The flags of a tensorflow_model_server deployment, unchanged: --model_name with
+    --model_base_path as one model's folder, --rest_api_port=0 (REST off, as there),
+    --file_system_poll_wait_seconds."""
+    base = tmp_path / "models" / "glyphs"
+    shutil.copytree(SHIPPED, base)
+    server = subprocess.Popen(
+        [*KGAN, "serve", "--port=0", "--rest_api_port=0", "--model_name=generator",
+         f"--model_base_path={base}", "--file_system_poll_wait_seconds=2"],
+        stderr=subprocess.PIPE, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )  # fmt: skip
+    watchdog = threading.Timer(300, server.kill)
+    watchdog.start()
+    try:
+        for line in server.stderr:
+            match = re.search(r"on gRPC 127\.0\.0\.1:(\d+)(.*)", line)
+            if match:
+                break
+        else:
+            raise AssertionError("kgan serve did not report its port")
+        assert "REST" not in match.group(2)  # --rest_api_port=0: no REST, as in TF Serving
+        with GeneratorClient(f"127.0.0.1:{match.group(1)}", "generator") as client:
+            images = client.generate([0], [0])
+        assert images.shape == (1, 64, 64, 1)
+        with pytest.raises(ServingError, match="served models: generator"):
+            with GeneratorClient(f"127.0.0.1:{match.group(1)}", "glyphs") as client:
+                client.generate([0], [0])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        watchdog.cancel()
