@@ -25,17 +25,14 @@ from pathlib import Path
 
 import numpy as np
 from fontTools.ttLib import TTFont
-from PIL import Image
-from PIL import ImageDraw
-from PIL import ImageFont
 from results import machine
 from results import publish
 
 from keras_gan.data.fontpairs import source_style
-from keras_gan.data.glyphs import SUPERSAMPLE
 from keras_gan.data.glyphs import parse_charset
 from keras_gan.fonts import fontfile
 from keras_gan.fonts import outline
+from keras_gan.fonts.evaluate import raster_back
 
 # name: (alphamax, opttolerance, upsample, cu2qu max error, straight tolerance)
 VARIANTS = {
@@ -51,15 +48,6 @@ FACES = {
     "Latin serif": ("DejaVu Serif Book", "latin"),
     "Latin italic": ("FreeSerif Italic", "latin"),
 }
-
-
-def render(font_path, char, size, em_pixels):
-    """As GlyphRenderer draws training glyphs: ink 0..255."""
-    canvas = size * SUPERSAMPLE
-    font = ImageFont.truetype(str(font_path), round(em_pixels * SUPERSAMPLE))
-    image = Image.new("L", (canvas, canvas), 0)
-    ImageDraw.Draw(image).text((canvas / 2, canvas / 2), char, font=font, fill=255, anchor="mm")
-    return np.asarray(image.resize((size, size), Image.Resampling.BOX))
 
 
 def points(font, char):
@@ -86,7 +74,7 @@ def measure(face, charset, size, count, folder):
     ours_font, real_font = TTFont(ours.paths["ttf"]), TTFont(real.paths["ttf"])
     ious, ratios = [], []
     for char, bitmap in style.glyphs.items():
-        back = render(ours.paths["ttf"], char, size, style.em_pixels) > 127
+        back = raster_back(ours.paths["ttf"], char, size, style.em_pixels) > 127
         ink = bitmap < 128
         ious.append((back & ink).sum() / max((back | ink).sum(), 1))
         if points(real_font, char):

@@ -12,7 +12,13 @@ from keras_gan_cli.options import handle_errors
 
 @click.command()
 @click.argument("source", type=click.Path(file_okay=False))
-@click.option("--name", required=True, help="Model name: writes saved_models/NAME/<version>/.")
+@click.option("--name", help="Model name: writes saved_models/NAME/<version>/.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="With --format tflite: write one .tflite file here instead (SOURCE may then also "
+    "be a SavedModel or saved_models/NAME).",
+)
 @click.option(
     "--version", "version", type=click.IntRange(min=1), help="Version number (default: next free)."
 )
@@ -34,15 +40,33 @@ from keras_gan_cli.options import handle_errors
     "--model-base-path", default="saved_models", show_default=True, type=click.Path(file_okay=False)
 )
 @handle_errors()
-def export(source, name, version, fmt, quantize, model_base_path):
+def export(source, name, out, version, fmt, quantize, model_base_path):
     """Export a run's generator as a SavedModel in TF Serving's layout (and TFLite).
 
     \b
     Examples:
       kgan export runs/00000-glyph_style_gan --name glyphs    # saved_models/glyphs/1/
       kgan export runs/00000-glyph_style_gan --name glyphs --format tflite --quantize int8
+      kgan export saved_models/glyphs --format tflite --out glyphs.tflite  # a phone file
     """
     from keras_gan.export import export_run
+
+    if out is not None:
+        if fmt != "tflite" or name or len(quantize) > 1:
+            raise click.UsageError(
+                "--out writes one TFLite file: use it with --format tflite, at most one "
+                "--quantize, and no --name"
+            )
+        from keras_gan.export.saved_model import write_tflite
+
+        check = write_tflite(source, out, quantize[0] if quantize else "float16")
+        click.echo(
+            f"{out}: {check['bytes']} bytes, vs SavedModel max |diff| "
+            f"{check['max_abs_diff']}, mean {check['mean_abs_diff']} (0-255)"
+        )
+        return
+    if not name:
+        raise click.UsageError("--name is required (or --format tflite --out FILE)")
 
     target = export_run(
         source,

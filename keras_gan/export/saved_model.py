@@ -292,3 +292,40 @@ def warmup(requests: dict) -> bytes:
         return path.read_bytes()
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def write_tflite(source: str | os.PathLike, out: str | os.PathLike, quantize: str = "float16"):
+    """One TFLite file at `out` from a run directory, a SavedModel version folder or a
+    model folder (`saved_models/NAME`: its newest version; shipped models too), checked
+    by LiteRT against that SavedModel; returns the check (bytes, max and mean |diff|)."""
+    from keras_gan.export.layout import newest_version
+    from keras_gan.export.layout import read_metadata
+    from keras_gan.export.tflite import compare_with_saved_model
+    from keras_gan.export.tflite import to_tflite
+    from keras_gan.shipped import find_model
+
+    out = Path(out)
+    if out.suffix != ".tflite":
+        raise ValueError(f"--out must name a .tflite file, got {str(out)!r}")
+    path = find_model(source)
+    with tempfile.TemporaryDirectory(prefix="kgan-tflite-") as tmp:
+        if (path / "config.json").is_file():  # a run: its generator, exported first
+            version = export_run(path, Path(tmp) / "model")
+        elif (path / "saved_model.pb").is_file():
+            version = path
+        else:
+            version = newest_version(path) if path.is_dir() else None
+        if version is None or not (version / KGAN_METADATA).is_file():
+            raise ValueError(
+                f"SOURCE {str(source)!r} is neither a run directory, a SavedModel version "
+                "exported by kgan, nor a folder of such versions"
+            )
+        meta = read_metadata(version)
+        if meta.get("modality") == "text":
+            raise ValueError(f"SOURCE {str(source)!r} is a text model: TFLite is for images")
+        model = to_tflite(version, meta["latent_dim"], meta["num_classes"] or 0, quantize)
+        check = compare_with_saved_model(
+            model, version, meta["latent_dim"], meta["num_classes"] or 0
+        )
+    atomic_write_bytes(out, model)
+    return check

@@ -20,6 +20,29 @@ from keras_gan.data.base import ImageData
 from keras_gan.data.fontpairs import Style
 
 
+def raster_back(font_path, char: str, size: int, em_pixels: float) -> np.ndarray:
+    """A font file's glyph drawn the way `GlyphRenderer` draws training glyphs (centred,
+    4x supersampled, em of `em_pixels`): ink 0..255, for comparing a written font with
+    the bitmaps it was traced from."""
+    from PIL import Image
+    from PIL import ImageDraw
+    from PIL import ImageFont
+
+    from keras_gan.data.glyphs import SUPERSAMPLE
+
+    canvas = size * SUPERSAMPLE
+    font = ImageFont.truetype(str(font_path), round(em_pixels * SUPERSAMPLE))
+    image = Image.new("L", (canvas, canvas), 0)
+    ImageDraw.Draw(image).text((canvas / 2, canvas / 2), char, font=font, fill=255, anchor="mm")
+    return np.asarray(image.resize((size, size), Image.Resampling.BOX))
+
+
+def ink_iou(ink_a: np.ndarray, ink_b: np.ndarray) -> float:
+    """IoU of two ink images (0..255, ink bright) thresholded at half."""
+    a, b = ink_a > 127, ink_b > 127
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
 def l1(generated: np.ndarray, real: np.ndarray) -> np.ndarray:
     """Per glyph mean |difference|, in [0, 1] (uint8 inputs)."""
     diff = np.abs(generated.astype(np.float64) - real.astype(np.float64)) / 255.0

@@ -8,6 +8,8 @@ from keras_gan import sampling
 from keras_gan import training
 from keras_gan.config import RunConfig
 from keras_gan.export import export_generator
+from keras_gan.export.layout import newest_version
+from keras_gan.export.layout import read_metadata
 from keras_gan.noise import noise_for_seeds
 from tests.tiny import TINY
 
@@ -221,3 +223,43 @@ def test_tf_serving_runs_the_signatures_by_tensor_name_and_its_warmup(glyph_run)
             }
             outputs = session.run([t.name for t in signature.outputs.values()], feed)
             assert outputs[0].shape[0] == 1
+
+
+@pytest.mark.parametrize("quantize", ["float16", "dynamic"])
+def test_a_tflite_file_from_the_shipped_saved_model(tmp_path, monkeypatch, quantize):
+    """`kgan export saved_models/glyphs --format tflite --out` from a folder without
+    saved_models/: the shipped SavedModel converted, run by LiteRT within the bounds
+    README and bench/RESULTS.md state for the trained model."""
+    from click.testing import CliRunner
+
+    from keras_gan.export.tflite import run_tflite
+    from keras_gan.shipped import find_model
+    from keras_gan_cli.main import cli
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / f"glyphs-{quantize}.tflite"
+    result = CliRunner().invoke(
+        cli, ["export", "saved_models/glyphs", "--format", "tflite", "--quantize", quantize,
+              "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    version = newest_version(find_model("saved_models/glyphs"))
+    signature = tf.saved_model.load(str(version)).signatures["serving_default"]
+    z = noise_for_seeds([11, 12, 13, 14], read_metadata(version)["latent_dim"]).numpy()
+    labels = np.array([0, 5, 60, 171], np.int32)
+    expected = signature(z=tf.constant(z), labels=tf.constant(labels))["images"].numpy()
+    diff = np.abs(run_tflite(out.read_bytes(), z, labels).astype(int) - expected)
+    bound = {"float16": (1, 0.05), "dynamic": (48, 1.0)}[quantize]  # max, mean levels
+    assert diff.max() <= bound[0] and diff.mean() <= bound[1], (diff.max(), diff.mean())
+    assert f"{out}: " in result.output and "mean" in result.output
+
+
+def test_tflite_out_needs_the_tflite_format(tmp_path):
+    from click.testing import CliRunner
+
+    from keras_gan_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["export", "saved_models/glyphs", "--out", "x.tflite"])
+    assert result.exit_code == 2 and "--out writes one TFLite file" in result.output
+    result = CliRunner().invoke(cli, ["export", "saved_models/glyphs"])
+    assert result.exit_code == 2 and "--name is required" in result.output

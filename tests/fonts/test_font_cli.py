@@ -11,9 +11,9 @@ from PIL import Image
 
 from keras_gan.data.fontpairs import source_style
 from keras_gan.fonts.complete import complete_font
+from keras_gan.fonts.evaluate import ink_iou as iou
+from keras_gan.fonts.evaluate import raster_back as render
 from keras_gan_cli.main import cli
-from tests.fonts.test_outline import iou
-from tests.fonts.test_outline import render
 from tests.installed_fonts import KAI
 from tests.installed_fonts import SOURCE
 

@@ -5,34 +5,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
-from PIL import Image
-from PIL import ImageDraw
-from PIL import ImageFont
 
 from keras_gan.data.fontpairs import source_style
-from keras_gan.data.glyphs import SUPERSAMPLE
 from keras_gan.fonts import fontfile
 from keras_gan.fonts import outline
+from keras_gan.fonts.evaluate import ink_iou as iou
+from keras_gan.fonts.evaluate import raster_back as render
 from tests.installed_fonts import KAI
 from tests.installed_fonts import LATIN
 from tests.installed_fonts import SOURCE
 
 HANZI = "永國龍鬱字我们的是不了"
 LATIN_CHARS = "AgjyQ&%"
-
-
-def render(font_path, char, size, em_pixels):
-    """The font's glyph the way GlyphRenderer draws training glyphs (ink, 0..255)."""
-    canvas = size * SUPERSAMPLE
-    font = ImageFont.truetype(str(font_path), round(em_pixels * SUPERSAMPLE))
-    image = Image.new("L", (canvas, canvas), 0)
-    ImageDraw.Draw(image).text((canvas / 2, canvas / 2), char, font=font, fill=255, anchor="mm")
-    return np.asarray(image.resize((size, size), Image.Resampling.BOX))
-
-
-def iou(ink_a, ink_b):
-    a, b = ink_a > 127, ink_b > 127
-    return (a & b).sum() / (a | b).sum()
 
 
 @pytest.fixture(scope="module")

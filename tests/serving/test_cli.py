@@ -1,5 +1,6 @@
 """`kgan serve` as a real process serving the shipped model; `kgan predict` gets PNGs back."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -19,6 +20,30 @@ from keras_gan_serving.client import ServingError
 from tests.serving.conftest import SHIPPED
 
 KGAN = [sys.executable, "-m", "keras_gan_cli.main"]
+
+
+@contextlib.contextmanager
+def serving(*args, env=None):
+    """`kgan serve ARGS` as a process; yields (the process, the gRPC address it reported,
+    that line). SIGTERM at the end must stop it cleanly; a watchdog kills a hung one."""
+    env = env or dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    server = subprocess.Popen(
+        [*KGAN, "serve", *map(str, args)], stderr=subprocess.PIPE, text=True, env=env
+    )
+    watchdog = threading.Timer(300, server.kill)  # a hung server fails the test, not CI
+    watchdog.start()
+    try:
+        for line in server.stderr:
+            match = re.search(r"on gRPC (127\.0\.0\.1:\d+)", line)
+            if match:
+                break
+        else:
+            raise AssertionError("kgan serve did not report its port")
+        yield server, match.group(1), line
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        watchdog.cancel()
 
 
 def test_serve_predict_over_grpc_and_rest_then_stop_on_sigterm(tmp_path):
@@ -108,22 +133,10 @@ def test_serve_flags_token_versions_polling_and_batch_limit(tmp_path):
         publish(shipped, base / "glyphs", version)
     token = "a-long-enough-secret-token"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KGAN_TOKEN=token)
-    server = subprocess.Popen(
-        [*KGAN, "serve", "--model-base-path", base, "--port", "0", "--no-rest",
-         "--num-versions", "1", "--poll-seconds", "0.1", "--max-batch-size", "4",
-         "--max-message-mb", "0.05"],
-        stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    watchdog = threading.Timer(300, server.kill)
-    watchdog.start()
-    try:
-        for line in server.stderr:
-            match = re.search(r"on gRPC 127\.0\.0\.1:(\d+)", line)
-            if match:
-                target = f"127.0.0.1:{match.group(1)}"
-                break
-        else:
-            raise AssertionError("kgan serve did not report its port")
+    with serving(
+        "--model-base-path", base, "--port", "0", "--no-rest", "--num-versions", "1",
+        "--poll-seconds", "0.1", "--max-batch-size", "4", "--max-message-mb", "0.05", env=env,
+    ) as (server, target, _):  # fmt: skip
 
         def predict(*args, env=env):
             return subprocess.run(
@@ -154,10 +167,6 @@ def test_serve_flags_token_versions_polling_and_batch_limit(tmp_path):
             assert time.monotonic() < deadline, "version 3 was never served"
             time.sleep(0.2)
         assert server.poll() is None
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
-        watchdog.cancel()
 
 
 def test_serve_takes_tensorflow_model_server_flag_names(tmp_path):
@@ -166,28 +175,14 @@ def test_serve_takes_tensorflow_model_server_flag_names(tmp_path):
     --file_system_poll_wait_seconds."""
     base = tmp_path / "models" / "glyphs"
     shutil.copytree(SHIPPED, base)
-    server = subprocess.Popen(
-        [*KGAN, "serve", "--port=0", "--rest_api_port=0", "--model_name=generator",
-         f"--model_base_path={base}", "--file_system_poll_wait_seconds=2"],
-        stderr=subprocess.PIPE, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-    )  # fmt: skip
-    watchdog = threading.Timer(300, server.kill)
-    watchdog.start()
-    try:
-        for line in server.stderr:
-            match = re.search(r"on gRPC 127\.0\.0\.1:(\d+)(.*)", line)
-            if match:
-                break
-        else:
-            raise AssertionError("kgan serve did not report its port")
-        assert "REST" not in match.group(2)  # --rest_api_port=0: no REST, as in TF Serving
-        with GeneratorClient(f"127.0.0.1:{match.group(1)}", "generator") as client:
+    with serving(
+        "--port=0", "--rest_api_port=0", "--model_name=generator", f"--model_base_path={base}",
+        "--file_system_poll_wait_seconds=2",
+    ) as (_, target, line):  # fmt: skip
+        assert "REST" not in line  # --rest_api_port=0: no REST, as in TF Serving
+        with GeneratorClient(target, "generator") as client:
             images = client.generate([0], [0])
         assert images.shape == (1, 64, 64, 1)
         with pytest.raises(ServingError, match="served models: generator"):
-            with GeneratorClient(f"127.0.0.1:{match.group(1)}", "glyphs") as client:
+            with GeneratorClient(target, "glyphs") as client:
                 client.generate([0], [0])
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
-        watchdog.cancel()
