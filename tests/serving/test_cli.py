@@ -50,22 +50,13 @@ def test_serve_predict_over_grpc_and_rest_then_stop_on_sigterm(tmp_path):
     base = tmp_path / "saved_models"
     shutil.copytree(SHIPPED, base / "glyphs")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    server = subprocess.Popen(
-        [*KGAN, "serve", "--model-base-path", base, "--port", "0", "--rest-port", "0"],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    watchdog = threading.Timer(300, server.kill)  # a hung server fails the test, not CI
-    watchdog.start()
-    try:
-        for line in server.stderr:
-            match = re.search(r"on gRPC 127\.0\.0\.1:(\d+), REST 127\.0\.0\.1:(\d+)", line)
-            if match:
-                grpc_port, rest_port = match.groups()
-                break
-        else:
-            raise AssertionError("kgan serve did not report its ports")
+    with serving("--model-base-path", base, "--port", "0", "--rest-port", "0") as (
+        server,
+        target,
+        line,
+    ):
+        grpc_port = target.rsplit(":", 1)[1]
+        rest_port = re.search(r"REST 127\.0\.0\.1:(\d+)", line).group(1)
 
         def predict(*args):
             return subprocess.run(
@@ -102,10 +93,6 @@ def test_serve_predict_over_grpc_and_rest_then_stop_on_sigterm(tmp_path):
         done = predict("--target", f"127.0.0.1:{grpc_port}", "--labels", "A")
         assert done.returncode == 2 and "--out is required for an image model" in done.stderr
         assert server.poll() is None  # still up
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
-        watchdog.cancel()
 
 
 def test_serve_reports_a_missing_base_path(tmp_path):
