@@ -310,14 +310,12 @@ def save_base(run_dir: str | os.PathLike, folder: str | os.PathLike) -> Path:
     bare = type(model).from_config(model.get_config())
     for name, trained in model.networks.items():
         bare.networks[name].set_weights(trained.get_weights())
-    params = parse_spec(config.data.spec.partition(":")[2])
     with atomic_directory(folder) as tmp:
         bare.save(tmp / "model.keras")
         copy = _subset_source(source_token(run_dir, config.data.spec), tmp)
-        spec = config.data.spec.replace(
-            "source=" + urllib.parse.quote_plus(params["source"]), "source=" + copy
-        )
-        assert spec != config.data.spec, "the spec's source was not rewritten"
+        head, _, query = config.data.spec.partition("?")
+        pairs = [(k, copy if k == "source" else v) for k, v in urllib.parse.parse_qsl(query)]
+        spec = f"{head}?{urllib.parse.urlencode(pairs)}"
         config = RunConfig.from_dict(
             {**config.to_dict(), "data": {**config.to_dict()["data"], "spec": spec}}
         )
@@ -349,6 +347,8 @@ def _subset_source(token: str, folder: Path) -> str:
     font.save(folder / name)
     names = font["name"]
     notice = "\n\n".join(filter(None, (names.getDebugName(i) for i in (4, 0, 13, 14))))
+    if "Open Font License" in notice:  # the OFL asks for its text beside every copy
+        notice += "\n\n" + (Path(__file__).parents[1] / "data" / "OFL-1.1.txt").read_text()
     (folder / "source-LICENSE.txt").write_text(
         f"{name}: {face.name}, subset to GB 2312, Big5 level 1 and European letters.\n\n{notice}\n",
         encoding="utf-8",
