@@ -72,7 +72,7 @@ def source_token(folder: str | os.PathLike, spec: str) -> str:
     """The source font of a font2font model folder: the copy it carries (a shipped
     base, `save_base`), else the font its data spec names."""
     token = parse_spec(spec.partition(":")[2])["source"]
-    own = Path(folder) / token
+    own = find_model(folder) / token
     return str(own.resolve()) if own.is_file() else token
 
 
