@@ -3,10 +3,10 @@
 fit: fine-tune a multi-style font2font model (the shipped base: 21 faces of
 scripts/base_fonts.sh, from the source font it carries) on the target's glyphs, a
 font or a folder of images named by character; the target becomes a new style (its
-embedding starts at the style vector fitted to its glyphs, `like_style`). complete: every character of a charset, the target's own
-glyphs where it has them (outlines copied from a font, or traced from the
-images), generated and traced where it does not; written as TrueType, OpenType/CFF,
-WOFF2 or UFO sources (`fontfile`).
+embedding starts at the style vector fitted to its glyphs, `like_style`).
+complete: every character of a charset, the target's own glyphs where it has them
+(outlines copied from a font, or traced from the images), generated and traced where
+it does not; written as TrueType, OpenType/CFF, WOFF2 or UFO sources (`fontfile`).
 """
 
 from __future__ import annotations
