@@ -222,7 +222,8 @@ def build(parts: FontParts, names: Naming, cff: bool = False):
 
     builder = FontBuilder(UNITS_PER_EM, isTTF=not cff)
     builder.setupGlyphOrder(order)
-    builder.setupCharacterMap({e.code: e.name for e in parts.entries if e.code is not None})
+    cmap = {e.code: e.name for e in parts.entries if e.code is not None}
+    builder.setupCharacterMap(cmap)
     if cff:
         builder.setupCFF(
             names.ps_name,
@@ -239,7 +240,7 @@ def build(parts: FontParts, names: Naming, cff: bool = False):
     monospaced = len(widths) <= 2  # fixed or duospaced (half and full width), as
     # fontconfig and fontbakery see it
     height = {
-        k: round(bounds[_name_of(parts, c)][3]) if bounds.get(_name_of(parts, c)) else 0
+        k: round(bounds[cmap[ord(c)]][3]) if bounds.get(cmap.get(ord(c))) else 0
         for k, c in (("sxHeight", "x"), ("sCapHeight", "H"))
     }
     builder.setupOS2(
@@ -271,17 +272,11 @@ def build(parts: FontParts, names: Naming, cff: bool = False):
     os2.recalcAvgCharWidth(font)
     if any(e.full_width for e in parts.entries):
         _vertical_metrics(builder, parts, bounds)
+    font["head"].fontRevision = VERSION[0] + VERSION[1] / 1000
     if not cff:
         _unhinted_rasterising(font)
-    head = font["head"]
-    head.fontRevision = VERSION[0] + VERSION[1] / 1000
-    if not cff:
-        head.flags |= HEAD_INTEGER_PPEM
+        font["head"].flags |= HEAD_INTEGER_PPEM
     return font
-
-
-def _name_of(parts: FontParts, char: str) -> str | None:
-    return next((e.name for e in parts.entries if e.code == ord(char)), None)
 
 
 def _printable(code: int | None) -> bool:

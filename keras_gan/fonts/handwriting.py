@@ -73,7 +73,7 @@ def _code(page: int, chars: str) -> list[int]:
 
 @cache
 def _fonts():
-    """(a CJK face that draws the guides, a Latin one for the labels)."""
+    """The one CJK face the sheet is printed in: guide, box number and title sizes."""
     from PIL import ImageFont
 
     from keras_gan.data.glyphs import select_fonts
@@ -139,8 +139,12 @@ def _short(text: str, limit: int = 24) -> str:
 def template_pages(charset: str) -> list:
     """The template's pages (Pillow images) for every character of `charset`."""
     chars = parse_charset(charset)
-    pages = max(1, -(-len(chars) // PER_PAGE))
+    pages = _page_count(chars)
     return [_draw_page(chars, p, pages, charset)[0] for p in range(pages)]
+
+
+def _page_count(chars: str) -> int:
+    return max(1, -(-len(chars) // PER_PAGE))
 
 
 def write_template(charset: str, out: str | os.PathLike) -> int:
@@ -280,7 +284,7 @@ def scan(photos: list[str | os.PathLike], charset: str, out: str | os.PathLike) 
     from PIL import Image
 
     chars = parse_charset(charset)
-    pages_total = max(1, -(-len(chars) // PER_PAGE))
+    pages_total = _page_count(chars)
     report = ScanReport()
     cells: dict[str, np.ndarray] = {}
     for photo in photos:
