@@ -132,3 +132,42 @@ def load_glyph_folder(
             "images named by their character, e.g. 永.png or U+6C38.png"
         )
     return glyphs, report
+
+
+def ink_box(glyph: np.ndarray) -> tuple[float, float, float] | None:
+    """(centre row, centre column, longer side) of a paper glyph's ink, or None."""
+    rows, cols = np.nonzero(glyph < 128)
+    if not len(rows):
+        return None
+    height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+    return (rows.max() + rows.min()) / 2, (cols.max() + cols.min()) / 2, max(height, width)
+
+
+def placement(glyphs, reference) -> tuple[float, np.ndarray]:
+    """(scale, shift in pixels (rows, columns)) that `moved` applies to `glyphs` to sit
+    them in the canvas as `reference` sits: medians over the pairs (glyphs[i],
+    reference[i]) that both have ink; (1, 0) if none."""
+    boxes = [(ink_box(a), ink_box(b)) for a, b in zip(glyphs, reference)]
+    boxes = [(a, b) for a, b in boxes if a and b]
+    if not boxes:
+        return 1.0, np.zeros(2)
+    mine, theirs = (np.asarray(b, np.float64) for b in zip(*boxes))
+    scale = float(np.median(theirs[:, 2] / mine[:, 2]))
+    middle = (len(glyphs[0]) - 1) / 2
+    return scale, np.median(theirs[:, :2] - (middle + scale * (mine[:, :2] - middle)), axis=0)
+
+
+def moved(glyph: np.ndarray, scale: float, shift: np.ndarray) -> np.ndarray:
+    """`glyph` scaled by `scale` about the canvas middle, then moved by `shift` (rows,
+    columns); paper fills what comes in from outside."""
+    from PIL import Image
+
+    # PIL maps each output point to an input point, in coordinates where pixel i spans
+    # [i, i + 1): the canvas middle is at size / 2.
+    middle = glyph.shape[0] / 2
+    dy, dx = middle - (middle + np.asarray(shift)) / scale
+    matrix = (1 / scale, 0, dx, 0, 1 / scale, dy)
+    image = Image.fromarray(glyph).transform(
+        glyph.shape[::-1], Image.Transform.AFFINE, matrix, Image.Resampling.BICUBIC, fillcolor=255
+    )
+    return np.asarray(image, np.uint8)

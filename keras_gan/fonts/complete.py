@@ -4,7 +4,9 @@ fit: fine-tune a multi-style font2font model (the shipped base: 21 faces of
 scripts/base_fonts.sh, from the source font it carries) on the target's glyphs, a
 font or a folder of images named by character; the target becomes a new style (its
 embedding starts at the style vector fitted to its glyphs, `like_style`).
-complete: every character of a charset, the target's own glyphs where it has them
+complete: a new style zero-shot (`--like`: a style vector fitted to samples, which are
+placed first as the model's fonts are, `align_samples`), or a fitted one; every
+character of a charset, the target's own glyphs where it has them
 (outlines copied from a font, or traced from the images), generated and traced where
 it does not; written as TrueType, OpenType/CFF, WOFF2 or UFO sources (`fontfile`).
 """
@@ -15,6 +17,7 @@ import json
 import os
 import urllib.parse
 from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +28,8 @@ from keras_gan.config import RunConfig
 from keras_gan.data.fontpairs import load_style
 from keras_gan.data.fontpairs import parse_spec
 from keras_gan.data.fontpairs import source_style
+from keras_gan.data.glyph_folder import moved
+from keras_gan.data.glyph_folder import placement
 from keras_gan.data.glyphs import parse_charset
 from keras_gan.files import atomic_write_bytes
 from keras_gan.fonts import fontfile
@@ -44,6 +49,10 @@ SOURCE_CHARS = ("gb2312", "big5-1", "european")
 # Zero-shot (`--like`): the fewest and the most sample glyphs a style is fitted to, and
 # the Adam steps on them.
 MIN_LIKE_SAMPLES, LIKE_SAMPLES, LIKE_STEPS = 4, 256, 300
+# `align_samples`: how many samples measure a folder's placement, and how far beyond
+# the span of the model's own styles it may lie (relative size; fraction of the
+# canvas side) before it is moved.
+PLACEMENT_SAMPLES, PLACEMENT_SCALE_MARGIN, PLACEMENT_SHIFT_MARGIN = 64, 0.05, 0.02
 # A fine-tuned model takes its base's hyperparameters except these (the data decides).
 FROM_DATA = ("num_classes", "image_size", "channels", "seed")
 
@@ -186,6 +195,50 @@ def like_style(model, source, target, log: Callable[[str], None] = print) -> np.
     return model.fit_style(model_input(source, shared), model_input(target, shared), LIKE_STEPS)
 
 
+def align_samples(model, source, target, log: Callable[[str], None] = print):
+    """`target` with a folder's glyphs placed in the canvas as the model places glyphs.
+
+    A font's em box is known; an image's cell is not: a render saved as a file, a scan
+    or a tablet's export may hold the glyph much smaller or off centre, and the model
+    reads size and position as style (zero-shot from such a folder draws no legible
+    character). When the samples' size or position relative to the source lies outside
+    the span of the model's known styles, the whole folder is scaled and moved (one
+    transform for all) onto the known style it then matches best; else, and for a
+    font, `target` is returned as is.
+    """
+    shared = [c for c in target.glyphs if c in source.glyphs][:PLACEMENT_SAMPLES]
+    if target.face is not None or not shared:
+        return target
+    samples = np.stack([target.glyphs[c] for c in shared])
+    sources = np.stack([source.glyphs[c] for c in shared])
+    known = [translate(model, sources, k) for k in range(model.num_classes)]
+    spans = np.array([[scale, *shift] for scale, shift in (placement(sources, d) for d in known)])
+    scale, shift = placement(sources, samples)
+    low, high = spans.min(axis=0), spans.max(axis=0)
+    margin = PLACEMENT_SHIFT_MARGIN * len(samples[0])
+    if (
+        low[0] / (1 + PLACEMENT_SCALE_MARGIN) <= scale <= high[0] * (1 + PLACEMENT_SCALE_MARGIN)
+        and np.all(low[1:] - margin <= shift)
+        and np.all(shift <= high[1:] + margin)
+    ):
+        return target
+    fits = [placement(samples, drawn) for drawn in known]
+    errors = [
+        np.mean(np.abs(np.stack([moved(g, *fit) for g in samples]) - drawn.astype(np.float32)))
+        for fit, drawn in zip(fits, known)
+    ]
+    fit = fits[int(np.argmin(errors))]
+    dy, dx = fit[1]
+    log(
+        f"{target.name!r}: its glyphs sit in their cells unlike any font the model knows; "
+        f"scaled x{fit[0]:.2f}, moved {abs(dy):.1f} px {'down' if dy >= 0 else 'up'} and "
+        f"{abs(dx):.1f} px {'right' if dx >= 0 else 'left'}"
+    )
+    glyphs = {c: moved(g, *fit) for c, g in target.glyphs.items()}
+    placed = {"scale": round(fit[0], 3), "shift_px": [round(float(v), 2) for v in fit[1]]}
+    return replace(target, glyphs=glyphs, report={**target.report, "placed": placed})
+
+
 def model_input(style, chars):
     """The glyphs of `chars` in `style` as a model's input batch, (N, S, S, 1) in [-1, 1]."""
     return from_uint8(np.stack([style.glyphs[c] for c in chars])[..., None])
@@ -225,7 +278,7 @@ def complete_font(
     chars = parse_charset(charset)
     source = source_style(source_token(run_dir, config.data.spec), chars, size)
     if like is not None:
-        target = load_style(like, chars, size)
+        target = align_samples(model, source, load_style(like, chars, size), log)
         drawn_as = like_style(model, source, target, log)
         style = target.name
     else:

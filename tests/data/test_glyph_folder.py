@@ -6,7 +6,10 @@ from PIL import Image
 
 from keras_gan.data import DataError
 from keras_gan.data.glyph_folder import char_of
+from keras_gan.data.glyph_folder import ink_box
 from keras_gan.data.glyph_folder import load_glyph_folder
+from keras_gan.data.glyph_folder import moved
+from keras_gan.data.glyph_folder import placement
 from keras_gan.data.glyphs import EM_FRACTION
 
 
@@ -101,3 +104,22 @@ def test_a_folder_with_nothing_usable_says_why(tmp_path):
         load_glyph_folder(tmp_path, 32)
     with pytest.raises(DataError, match="does not exist or is not a folder"):
         load_glyph_folder(tmp_path / "nope", 32)
+
+
+def test_placement_recovers_the_scale_and_shift_that_moved_applied():
+    rng = np.random.default_rng(0)
+    glyphs = []
+    for _ in range(12):  # boxes of ink of random size and place
+        glyph = np.full((64, 64), 255, np.uint8)
+        top, left, height, width = rng.integers(12, 24, 4)
+        glyph[top : top + height, left : left + width] = 0
+        glyphs.append(glyph)
+    placed = [moved(g, 1.25, np.array([3.0, -2.0])) for g in glyphs]
+    scale, shift = placement(glyphs, placed)
+    assert scale == pytest.approx(1.25, abs=0.06)
+    np.testing.assert_allclose(shift, [3.0, -2.0], atol=0.75)
+    assert placement(placed, placed)[0] == 1 and not placement(placed, placed)[1].any()
+    # Paper fills what comes in from outside; nothing but the ink box is dark.
+    row, col, _ = ink_box(placed[0])
+    assert placed[0][0, 0] == 255 and placed[0][int(row), int(col)] < 128
+    assert ink_box(np.full((64, 64), 255, np.uint8)) is None

@@ -9,8 +9,14 @@ from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 from PIL import Image
 
+from keras_gan.data.fontpairs import load_style
 from keras_gan.data.fontpairs import source_style
+from keras_gan.data.glyph_folder import ink_box
+from keras_gan.data.glyphs import EM_FRACTION
+from keras_gan.fonts.complete import align_samples
 from keras_gan.fonts.complete import complete_font
+from keras_gan.fonts.complete import load_font_model
+from keras_gan.fonts.complete import source_token
 from keras_gan.fonts.evaluate import ink_iou as iou
 from keras_gan.fonts.evaluate import raster_back as render
 from keras_gan_cli.main import cli
@@ -241,3 +247,42 @@ def test_a_saved_base_carries_its_source_font_to_other_machines(fitted, tmp_path
         log=lambda line: None,
     )  # fmt: skip
     assert done.report["by_source"]["generated"] == len(CHARS) - len(SAMPLES)
+
+
+def test_zero_shot_places_a_folder_whose_glyphs_sit_unlike_any_font(tmp_path, installed):
+    """Cells with the glyph small and off centre (a scan, a render saved with a margin)
+    are moved as a whole to sit as the base's styles do; em-box cells are left alone."""
+    model, config, _ = load_font_model(BASE)
+    source = source_style(source_token(BASE, config.data.spec), CHARS, 64)
+    kai = source_style(KAI, CHARS, 64)
+    em = int(64 * EM_FRACTION)
+    offset = (64 - em) // 2
+    for name, cell in (("em box", (em, offset, offset)), ("small", (140, 60, 10))):
+        (tmp_path / name).mkdir()
+        side, top, left = cell
+        for char in CHARS:
+            page = np.full((side, side), 255, np.uint8)
+            glyph = kai.glyphs[char]
+            if name == "em box":
+                glyph = glyph[offset : offset + em, offset : offset + em]
+                top = left = 0
+            page[top : top + len(glyph), left : left + len(glyph)] = glyph
+            Image.fromarray(page).save(tmp_path / name / f"{char}.png")
+    exact = load_style(str(tmp_path / "em box"), CHARS, 64)
+    assert align_samples(model, source, exact, log=None) is exact
+    small = load_style(str(tmp_path / "small"), CHARS, 64)
+    said = []
+    placed = align_samples(model, source, small, log=said.append)
+    assert said == [
+        f"'small': its glyphs sit in their cells unlike any font the model knows; scaled "
+        f"x{placed.report['placed']['scale']:.2f}, moved " + said[0].split(", moved ")[1]
+    ]
+    assert 140 / 64 * 0.8 < placed.report["placed"]["scale"] < 140 / 64 * 1.25
+    assert "up" in said[0] and "right" in said[0]  # the glyphs sat low and left
+    # Placed glyphs sit within the span of the known styles: placing again changes nothing.
+    assert align_samples(model, source, placed, log=None) is placed
+    # Their ink lies about where the em-box samples' ink lies: the size is the matched
+    # style's, within the spread of fonts' sizes (the true one is not in the images).
+    for char in CHARS[:8]:
+        (row, col, side), (row0, col0, side0) = (ink_box(s.glyphs[char]) for s in (placed, exact))
+        assert abs(row - row0) <= 4 and abs(col - col0) <= 4 and 0.8 < side / side0 < 1.25
