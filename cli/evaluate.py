@@ -30,8 +30,9 @@ from keras_gan_cli.options import handle_errors
 @click.option(
     "--inception-weights",
     type=click.Path(dir_okay=False),
-    help="Score with Inception instead: a Keras InceptionV3 weights file, 'keras-cache' "
-    "(~/.keras/models/), or the FID graph classify_image_graph_def.pb (papers' FIDs).",
+    help="Score with Inception instead: 'imagenet' (Keras' weights, downloaded once into "
+    "~/.keras/models/ unless --offline), 'keras-cache' (that folder only), a weights file, "
+    "or the FID graph classify_image_graph_def.pb (papers' FIDs).",
 )
 @click.option(
     "--train-extractor",
@@ -65,7 +66,7 @@ def evaluate(as_json, **options):
       kgan evaluate saved_models/glyphs
       kgan evaluate runs/00003-glyph_style_gan --metrics fid,kid,pr,cas --num-samples 5000 --json
       kgan evaluate saved_models/glyphs --train-extractor --extractor my_classifier
-      kgan evaluate saved_models/glyphs --metrics fid,kid,is --inception-weights keras-cache
+      kgan evaluate saved_models/glyphs --metrics fid,kid,is --inception-weights imagenet
       kgan evaluate runs/00004-text_relgan --metrics bleu,selfbleu,nll \\
           --nll-model runs/00002-text_mle --temperature 0,0.5,0.8,1,1.2
     """

@@ -6,8 +6,11 @@ No TensorFlow import at module level: `kgan --help` stays fast.
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from keras_gan.files import OFFLINE_ENV
 from keras_gan_cli.data import data
 from keras_gan_cli.data import models
 from keras_gan_cli.evaluate import evaluate
@@ -22,7 +25,13 @@ from keras_gan_cli.serve import serve
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="keras-gan")
-def cli():
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never download (also KGAN_OFFLINE=1): a TFDS data set not in its data_dir or "
+    "Keras' ImageNet weights are an error instead of fetched.",
+)
+def cli(offline):
     """keras-gan: train, sample and export GANs (Keras 3, TensorFlow).
 
     \b
@@ -33,6 +42,8 @@ def cli():
       kgan serve & kgan predict --target 127.0.0.1:8500 --model glyphs --labels 永 --out out/
       kgan data fonts --charset gb2312-1
     """
+    if offline:
+        os.environ[OFFLINE_ENV] = "1"
 
 
 for command in (fit, font, sample, interpolate, evaluate, export, serve, predict, data, models):

@@ -36,8 +36,9 @@ def evaluate_source(
         dataset: the real data spec; default: the data the model was trained on.
         metrics: comma-separated metric names (default: `IMAGE_METRICS` / `TEXT_METRICS`).
         extractor: a glyph classifier folder (its features and class probabilities).
-        inception_weights: score with InceptionV3 instead: a weights file, `keras-cache`
-            or the FID graph `classify_image_graph_def.pb`.
+        inception_weights: score with InceptionV3 instead: a weights file, `imagenet`
+            (downloaded once unless offline), `keras-cache` or the FID graph
+            `classify_image_graph_def.pb`.
         train_extractor: first train a glyph classifier on `dataset` into `extractor`.
         temperatures, nll_model: text models only (see `keras_gan.metrics.text`).
     """
@@ -76,8 +77,7 @@ def _evaluate_images(
         classifier, info = extractors.train_glyph_classifier(data, log=log)
         classifier.save(extractor_path, {"dataset": spec, **info})
     if inception_weights:
-        weights = None if inception_weights == "keras-cache" else inception_weights
-        extractor = extractors.inception_extractor(weights)
+        extractor = extractors.inception_extractor(inception_weights)
     else:
         extractor = extractors.GlyphClassifier.load(extractor_path)
     return evaluate(sampler, data, extractor, _names(metrics, IMAGE_METRICS), num_samples, log=log)

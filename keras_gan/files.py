@@ -18,6 +18,15 @@ from pathlib import Path
 from typing import Any
 from typing import Iterator
 
+# Set to 1 (or true, yes) to forbid downloads. Otherwise a TFDS data set missing from its
+# data_dir and Keras' ImageNet weights are fetched when asked for, as TFDS and Keras do.
+# `kgan --offline` sets it; so does the test suite (nothing downloads in tests).
+OFFLINE_ENV = "KGAN_OFFLINE"
+
+
+def downloads_allowed() -> bool:
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes")
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     path = Path(path)

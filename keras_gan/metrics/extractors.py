@@ -21,6 +21,7 @@ import numpy as np
 
 from keras_gan.files import atomic_directory
 from keras_gan.files import atomic_write_json
+from keras_gan.files import downloads_allowed
 
 CLASSIFIER_FILE = "classifier.keras"
 INFO_FILE = "extractor.json"
@@ -191,15 +192,20 @@ def train_glyph_classifier(
 
 
 KERAS_INCEPTION_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
+# Where and with what MD5 keras.applications.InceptionV3(weights="imagenet") fetches it.
+KERAS_INCEPTION_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+    + KERAS_INCEPTION_FILE
+)
+KERAS_INCEPTION_MD5 = "9a0d58056eeedaa3f26cb7ebd46da564"
 
 
 def find_inception_weights(path: str | os.PathLike | None = None) -> Path:
-    """The InceptionV3 weights file: `path`, else the Keras cache (~/.keras/models/).
-
-    Nothing is downloaded. The file is Keras' ImageNet InceptionV3
-    (`keras.applications.InceptionV3(weights="imagenet")` stores it in the cache).
-    """
-    if path is not None:
+    """The InceptionV3 weights file: `path`; for None or `keras-cache` the Keras cache
+    (~/.keras/models/, where `keras.applications.InceptionV3(weights="imagenet")` keeps
+    it); for `imagenet` the cache, else downloaded into it as Keras does (checked
+    against Keras' MD5) unless downloads are off (`kgan --offline`)."""
+    if path is not None and str(path) not in ("keras-cache", "imagenet"):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"Inception weights file {str(path)!r} does not exist")
@@ -208,10 +214,22 @@ def find_inception_weights(path: str | os.PathLike | None = None) -> Path:
     cached = keras_home / "models" / KERAS_INCEPTION_FILE
     if cached.is_file():
         return cached
+    if str(path) == "imagenet" and downloads_allowed():
+        import keras
+
+        return Path(
+            keras.utils.get_file(
+                KERAS_INCEPTION_FILE,
+                KERAS_INCEPTION_URL,
+                cache_subdir="models",
+                file_hash=KERAS_INCEPTION_MD5,
+            )
+        )
+    why = "downloads are off (--offline); " if str(path) == "imagenet" else ""
     raise FileNotFoundError(
-        f"no InceptionV3 weights: pass --inception-weights PATH, or put {KERAS_INCEPTION_FILE} "
-        f"in {cached.parent} (keras.applications.InceptionV3(weights='imagenet') saves it "
-        "there on a machine with internet); keras-gan never downloads"
+        f"no InceptionV3 weights in {cached.parent}: {why}pass --inception-weights imagenet "
+        f"on a machine with internet (Keras downloads {KERAS_INCEPTION_FILE} there), or "
+        "--inception-weights PATH"
     )
 
 
@@ -318,7 +336,7 @@ class FIDInceptionExtractor:
 
 
 def inception_extractor(path: str | os.PathLike | None):
-    """The FID graph for a `.pb` file, else Keras' InceptionV3 (path or Keras cache)."""
+    """The FID graph for a `.pb` file, else Keras' InceptionV3 (`find_inception_weights`)."""
     weights = find_inception_weights(path)
     if weights.suffix == ".pb":
         return FIDInceptionExtractor(weights)

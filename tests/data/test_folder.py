@@ -111,9 +111,9 @@ def test_unusable_folders_are_clear_errors(tmp_path, layout, message):
         load_dataset(f"folder:{tmp_path}/nope", image_size=8, channels=1)
 
 
-def test_a_tfds_data_set_prepared_in_data_dir_loads(tmp_path):
-    """A real (tiny) TFDS builder, prepared into a folder by TFDS itself, read back by
-    `tfds:NAME?data_dir=`; nothing is downloaded."""
+@pytest.fixture(scope="module")
+def tiny_builders():
+    """Two real (tiny) TFDS builders: one makes its examples, one downloads a file."""
     import tensorflow_datasets as tfds
 
     class KganTinyShapes(tfds.core.GeneratorBasedBuilder):
@@ -144,7 +144,31 @@ def test_a_tfds_data_set_prepared_in_data_dir_loads(tmp_path):
                     image[4:16, 4:16] = 0
                 yield i, {"image": image, "label": i % 2}
 
-    KganTinyShapes(data_dir=str(tmp_path)).download_and_prepare()
+    class KganTinyDownload(tfds.core.GeneratorBasedBuilder):
+        """Gray levels read from a downloaded file, one 8x8 image per byte."""
+
+        VERSION = tfds.core.Version("1.0.0")
+        RELEASE_NOTES = {"1.0.0": "test data"}
+        URL = "https://example.org/kgan-tiny/levels.bin"
+
+        def _info(self):
+            return self.dataset_info_from_configs(
+                features=tfds.features.FeaturesDict({"image": tfds.features.Image(shape=(8, 8, 1))})
+            )
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples(dl_manager.download(self.URL))}
+
+        def _generate_examples(self, path):
+            for i, level in enumerate(path.read_bytes()):
+                yield i, {"image": np.full((8, 8, 1), level, np.uint8)}
+
+    return KganTinyShapes, KganTinyDownload
+
+
+def test_a_tfds_data_set_prepared_in_data_dir_loads(tmp_path, tiny_builders):
+    """Prepared into a folder by TFDS itself, read back by `tfds:NAME?data_dir=`."""
+    tiny_builders[0](data_dir=str(tmp_path)).download_and_prepare()
     data = load_dataset(f"tfds:kgan_tiny_shapes?data_dir={tmp_path}", 16, 1)
     assert data.images.shape == (12, 16, 16, 1) and data.images.dtype == np.uint8
     assert data.label_names == ["square", "cross"]
@@ -154,11 +178,83 @@ def test_a_tfds_data_set_prepared_in_data_dir_loads(tmp_path):
         assert image[8, 8] < 64 and (image[4, 4] < 64) == (label == 0)
 
 
-def test_tfds_never_downloads(tmp_path):
-    with pytest.raises(DataError, match="without downloading.*tfds build mnist"):
-        load_dataset(f"tfds:mnist?data_dir={tmp_path}", image_size=16, channels=1)
+@pytest.fixture
+def network(monkeypatch, tmp_path):
+    """Downloads allowed, with TFDS's one network call replaced at the boundary: the
+    URLs asked for are recorded, and the bytes come from `served` (or it fails)."""
+    import tensorflow_datasets as tfds
+    from etils import epath
+
+    monkeypatch.delenv("KGAN_OFFLINE", raising=False)
+    asked, served = [], {}
+
+    def download(self, url):
+        asked.append(url)
+        if url not in served:
+            raise ConnectionError(f"Failed to establish a new connection to {url}")
+        path = tmp_path / "downloads" / str(len(asked))
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(served[url])
+        return epath.Path(path)
+
+    monkeypatch.setattr(tfds.download.DownloadManager, "download", download)
+    return asked, served
+
+
+def test_tfds_downloads_and_prepares_a_missing_data_set(tmp_path, tiny_builders, network):
+    asked, served = network
+    url = tiny_builders[1].URL
+    served[url] = bytes([0, 128, 255])
+    data = load_dataset(f"tfds:kgan_tiny_download?data_dir={tmp_path / 'tfds'}", 8, 1)
+    assert asked == [url]
+    assert data.images[:, 0, 0, 0].tolist() == [0, 128, 255]
+    # Prepared once: read again from data_dir, nothing asked for.
+    load_dataset(f"tfds:kgan_tiny_download?data_dir={tmp_path / 'tfds'}", 8, 1)
+    assert asked == [url]
+    # A data set that makes its own examples is prepared on demand too.
+    shapes = load_dataset(f"tfds:kgan_tiny_shapes?data_dir={tmp_path / 'tfds'}", 16, 1)
+    assert shapes.label_names == ["square", "cross"] and asked == [url]
+
+
+def test_tfds_download_failures_and_refusals_are_clear(
+    tmp_path, tiny_builders, network, monkeypatch
+):
+    asked, _ = network
+    spec = f"tfds:kgan_tiny_download?data_dir={tmp_path}"
+    with pytest.raises(DataError, match=r"downloading and preparing 'kgan_tiny_download' into .* "
+                       r"failed \(.*ConnectionError.*tfds build kgan_tiny_download"):  # fmt: skip
+        load_dataset(spec, 8, 1)
+    # Nothing half-made counts as prepared: the next read still finds it missing.
+    with pytest.raises(DataError, match=r"is not prepared in .* and download=false; prepare"):
+        load_dataset(spec + "&download=false", 8, 1)
+    monkeypatch.setenv("KGAN_OFFLINE", "1")
+    with pytest.raises(DataError, match=r"not prepared .* downloads are off \(--offline\)"):
+        load_dataset(spec, 8, 1)
+    assert len(asked) == 1  # only the failed attempt reached the boundary
+    with pytest.raises(DataError, match="download must be true or false, got 'maybe'"):
+        load_dataset(spec + "&download=maybe", 8, 1)
     with pytest.raises(DataError, match="unknown option.s. colour"):
         load_dataset("tfds:mnist?colour=1", image_size=16, channels=1)
+    with pytest.raises(DataError, match="no TFDS data set 'no_such_set'"):
+        load_dataset("tfds:no_such_set", image_size=16, channels=1)
+
+
+def test_the_suite_and_kgan_offline_never_download(tmp_path, monkeypatch):
+    """conftest turns downloads off, so a missing data set is an error, not a fetch;
+    `kgan --offline` does the same for a command."""
+    from click.testing import CliRunner
+
+    from keras_gan_cli.main import cli
+
+    with pytest.raises(DataError, match="downloads are off"):
+        load_dataset(f"tfds:mnist?data_dir={tmp_path}", image_size=16, channels=1)
+    monkeypatch.delenv("KGAN_OFFLINE")
+    spec = f"tfds:mnist?data_dir={tmp_path}"
+    result = CliRunner().invoke(
+        cli, ["--offline", "data", "prepare", "--dataset", spec, "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "'mnist' is not prepared in" in result.output and "downloads are off" in result.output
 
 
 def test_prepare_writes_tfrecords_that_load_back(messy, tmp_path):

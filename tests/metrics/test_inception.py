@@ -1,4 +1,4 @@
-"""Keras' InceptionV3 as an offline extractor, with weights from a local file.
+"""Keras' InceptionV3 as an extractor, with weights from a local file or Keras' cache.
 
 The test writes randomly initialised weights to a file (nothing is downloaded) and
 checks the loading path, the preprocessing contract (against a resize by hand) and the
@@ -64,11 +64,9 @@ def test_features_are_inception_v3_on_the_stated_preprocessing(weights):
     np.testing.assert_allclose(features, expected, rtol=1e-3, atol=1e-4)
 
 
-def test_weights_come_from_a_path_or_the_keras_cache_never_the_internet(
-    weights, tmp_path, monkeypatch
-):
+def test_weights_come_from_a_path_or_the_keras_cache(weights, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="keras-gan never downloads"):
+    with pytest.raises(FileNotFoundError, match="no InceptionV3 weights in .*models"):
         find_inception_weights()
     with pytest.raises(FileNotFoundError, match="does not exist"):
         find_inception_weights(tmp_path / "missing.h5")
@@ -109,3 +107,39 @@ def test_the_fid_graph_format_loads_and_runs_batches(tmp_path):
     (tmp_path / "other.pb").write_bytes(b"not a graph")
     with pytest.raises(ValueError, match="not a frozen TensorFlow GraphDef|has no tensor"):
         FIDInceptionExtractor(tmp_path / "other.pb")
+
+
+def test_imagenet_weights_are_fetched_by_keras_once_unless_offline(weights, tmp_path, monkeypatch):
+    """`imagenet`: Keras' own download into its cache (the network call stubbed at
+    keras.utils.get_file, the boundary), with its URL and MD5; the cache after that."""
+    import keras
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    calls = []
+
+    def get_file(fname, origin, cache_subdir, file_hash):
+        calls.append((fname, origin, cache_subdir, file_hash))
+        target = tmp_path / cache_subdir / fname
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(weights.read_bytes())
+        return str(target)
+
+    monkeypatch.setattr(keras.utils, "get_file", get_file)
+    with pytest.raises(FileNotFoundError, match=r"downloads are off \(--offline\)"):
+        find_inception_weights("imagenet")  # the suite runs offline (conftest)
+    with pytest.raises(FileNotFoundError, match="pass --inception-weights imagenet"):
+        find_inception_weights("keras-cache")
+    assert calls == []
+    monkeypatch.delenv("KGAN_OFFLINE")
+    fetched = find_inception_weights("imagenet")
+    assert calls == [
+        (
+            KERAS_INCEPTION_FILE,
+            "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+            "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+            "models",
+            "9a0d58056eeedaa3f26cb7ebd46da564",
+        )
+    ]
+    assert fetched == tmp_path / "models" / KERAS_INCEPTION_FILE
+    assert find_inception_weights("imagenet") == fetched and len(calls) == 1  # cached now
