@@ -52,6 +52,13 @@ from keras_gan_cli.sample import write_lines
     help="tensorflow_model_server's single-model form: serve --model_base_path (one "
     "model's folder of versions) under this name.",
 )
+@click.option(
+    "--model_config_file",
+    "model_config_file",
+    type=click.Path(dir_okay=False),
+    help="tensorflow_model_server's model config (ModelServerConfig, text format): the "
+    "models, their base paths and version policies; instead of --model_base_path.",
+)
 @click.option("--no-rest", is_flag=True, help="Serve gRPC only.")
 @click.option(
     "--num-versions",
@@ -90,6 +97,7 @@ def serve(
     rest_port,
     tf_rest_port,
     model_name,
+    model_config_file,
     no_rest,
     num_versions,
     poll_seconds,
@@ -102,13 +110,14 @@ def serve(
     New versions written under the base path are loaded while serving; the old
     version answers until the new one is ready. Stop with Ctrl-C or SIGTERM.
     tensorflow_model_server's flag names work too (--port, --rest_api_port,
-    --model_name, --model_base_path, --file_system_poll_wait_seconds), so a
-    deployment can swap one binary for the other.
+    --model_name, --model_base_path, --model_config_file,
+    --file_system_poll_wait_seconds), so a deployment can swap one binary for the other.
 
     \b
     Examples:
       kgan serve                                   # saved_models/ on 127.0.0.1:8500/8501
       kgan serve --model-base-path saved_models --num-versions 2
+      kgan serve --model_config_file serving/models.config --rest_api_port 8501
       curl -d '{"signature_name": "generate", "instances": [{"seed": 7, "labels": 0}]}' \\
           127.0.0.1:8501/v1/models/glyphs:predict
     """
@@ -117,16 +126,25 @@ def serve(
     import threading
 
     from keras_gan.shipped import find_model
+    from keras_gan_serving import model_config
     from keras_gan_serving.server import Limits
     from keras_gan_serving.server import ModelServer
 
     if tf_rest_port is not None:  # TF Serving's meaning: 0 is no REST
         rest_port, no_rest = tf_rest_port, no_rest or tf_rest_port == 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    sources = None
+    if model_config_file is not None:
+        if model_name is not None:  # as tensorflow_model_server refuses both
+            raise InputError("--model_config_file and --model_name exclude each other")
+        try:
+            sources = model_config.read(model_config_file)
+        except ValueError as e:
+            raise InputError(str(e)) from None
     limits = Limits(max_batch=max_batch_size, max_message_bytes=int(max_message_mb * (1 << 20)))
     try:
         server = ModelServer(
-            find_model(model_base_path),
+            None if sources else find_model(model_base_path),
             host,
             port,
             None if no_rest else rest_port,
@@ -135,6 +153,7 @@ def serve(
             limits,
             token,
             model_name,
+            sources,
         )
     except FileNotFoundError:
         raise  # a missing base path is bad input (handle_errors: exit 2)
@@ -145,7 +164,8 @@ def serve(
         signal.signal(signum, lambda *_: stopped.set())
     server.start()
     rest = f", REST {host}:{server.rest_port}" if server.rest_port else ""
-    click.echo(f"serving {model_base_path} on gRPC {host}:{server.port}{rest}", err=True)
+    served = model_config_file if sources else model_base_path
+    click.echo(f"serving {served} on gRPC {host}:{server.port}{rest}", err=True)
     stopped.wait()
     server.stop()
 

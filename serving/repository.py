@@ -150,27 +150,41 @@ class VersionState:
     mtime: float = 0.0
 
 
+@dataclass(frozen=True)
+class ModelSource:
+    """One served model's folder of versions and which of them to serve (TF Serving's
+    ServableVersionPolicy): the newest `latest` loadable ones (0: all), or exactly the
+    versions in `specific` when it is not empty."""
+
+    folder: Path
+    latest: int = 1
+    specific: frozenset = frozenset()
+
+
 class ModelRepository:
-    """Holds the newest `num_versions` loadable versions of each model under `base_path`.
+    """Holds the wanted loadable versions of each model, reloaded as folders change.
 
     `base_path` holds one folder per model (`saved_models/`), or is itself one model's
     folder (`saved_models/glyphs`), served under the folder's name, or under
     `model_name` (TF Serving's `--model_name`: then `base_path` is that model's folder
-    even before its first version appears).
+    even before its first version appears); each keeps its newest `num_versions`.
+    `sources` (from TF Serving's `--model_config_file`, `model_config.read`) names
+    every model, its folder and version policy instead.
     """
 
     def __init__(
         self,
-        base_path,
+        base_path=None,
         num_versions: int = 1,
         poll_seconds: float = 1.0,
         model_name: str | None = None,
+        sources: dict[str, ModelSource] | None = None,
     ):
         if model_name is not None:
             check_model_name(model_name)
-        self.model_name = model_name
-        self.base_path = Path(base_path)
-        if not self.base_path.is_dir():
+        self.model_name, self.sources = model_name, sources
+        self.base_path = None if base_path is None else Path(base_path)
+        if sources is None and (self.base_path is None or not self.base_path.is_dir()):
             raise FileNotFoundError(f"model base path {str(base_path)!r} is not a folder")
         if num_versions < 0:
             raise ValueError(f"num_versions must be 0 (all) or more, got {num_versions}")
@@ -183,39 +197,40 @@ class ModelRepository:
 
     # -- discovery and loading
 
-    def _model_folders(self) -> dict[str, Path]:
+    def _model_sources(self) -> dict[str, ModelSource]:
+        if self.sources is not None:
+            return self.sources
         if self.model_name is not None:
-            return {self.model_name: self.base_path}
-        if _versions_in(self.base_path):
-            return {self.base_path.name: self.base_path}
-        return {
-            p.name: p
-            for p in sorted(self.base_path.iterdir())
-            if p.is_dir() and not p.name.startswith(".") and self._inside(p)
-        }
-
-    def _inside(self, path: Path) -> bool:
-        """Only the base path's tree is read: a link out of it is ignored (and logged)."""
-        inside = path.resolve().is_relative_to(self.base_path.resolve())
-        if not inside:
-            log.warning("ignoring %s: it leads out of the model base path", path.name)
-        return inside
+            folders = {self.model_name: self.base_path}
+        elif _versions_in(self.base_path):
+            folders = {self.base_path.name: self.base_path}
+        else:
+            folders = {
+                p.name: p
+                for p in sorted(self.base_path.iterdir())
+                if p.is_dir() and not p.name.startswith(".") and _inside(p, self.base_path)
+            }
+        return {name: ModelSource(folder, self.num_versions) for name, folder in folders.items()}
 
     def refresh(self) -> None:
         """One poll: load new versions, then retire the ones no longer wanted."""
-        folders = self._model_folders()
-        for name, folder in folders.items():
-            self._refresh_model(name, folder)
-        for name in set(self._servables) - set(folders):
+        sources = self._model_sources()
+        for name, source in sources.items():
+            self._refresh_model(name, source)
+        for name in set(self._servables) - set(sources):
             self._retire(name, keep=set())
 
-    def _refresh_model(self, name: str, folder: Path) -> None:
-        """Newest first, keeps up to `num_versions` servable versions; skips broken ones."""
+    def _refresh_model(self, name: str, source: ModelSource) -> None:
+        """Newest first, keeps the versions `source` asks for that load; skips broken ones."""
         states = self._states.setdefault(name, {})
-        on_disk = {v: p for v, p in _versions_in(folder).items() if self._inside(p)}
+        on_disk = {
+            v: p for v, p in _versions_in(source.folder).items() if _inside(p, source.folder)
+        }
         keep: set[int] = set()
         for version in sorted(on_disk, reverse=True):
-            if self.num_versions and len(keep) >= self.num_versions:
+            if source.specific and version not in source.specific:
+                continue
+            if not source.specific and source.latest and len(keep) >= source.latest:
                 break
             if version in self._servables.get(name, {}):
                 keep.add(version)
@@ -318,6 +333,14 @@ def check_model_name(name: str) -> None:
         raise invalid("model_spec.name is required")
     if name in (".", "..") or any(c in name for c in "/\\\0") or len(name) > 255:
         raise invalid("model name must be a plain folder name (no path components)")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Only a model root's tree is read: a link out of it is ignored (and logged)."""
+    inside = path.resolve().is_relative_to(root.resolve())
+    if not inside:
+        log.warning("ignoring %s: it leads out of %s", path.name, root)
+    return inside
 
 
 def _versions_in(folder: Path) -> dict[int, Path]:

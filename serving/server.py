@@ -41,6 +41,9 @@ class ModelServer:
         poll_seconds: how often the base path is scanned for new versions.
         token: if set, every call needs `authorization: Bearer TOKEN` (else
             UNAUTHENTICATED / HTTP 401); binding beyond loopback without one warns.
+        model_name: serve `model_base_path` as this one model's folder.
+        sources: the models to serve, their folders and version policies (from
+            `model_config.read`), instead of `model_base_path`.
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class ModelServer:
         limits: Limits = Limits(),
         token: str | None = None,
         model_name: str | None = None,
+        sources: dict | None = None,
     ):
         for name, value in (("max_batch", limits.max_batch), ("workers", limits.workers)):
             if value < 1:
@@ -66,7 +70,9 @@ class ModelServer:
                 "(set --token or KGAN_TOKEN)",
                 host,
             )
-        self.repository = ModelRepository(model_base_path, num_versions, poll_seconds, model_name)
+        self.repository = ModelRepository(
+            model_base_path, num_versions, poll_seconds, model_name, sources
+        )
         self.host, self.limits = host, limits
         self._grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=limits.workers, thread_name_prefix="grpc"),

@@ -173,3 +173,27 @@ def test_serve_takes_tensorflow_model_server_flag_names(tmp_path):
         with pytest.raises(ServingError, match="served models: generator"):
             with GeneratorClient(target, "glyphs") as client:
                 client.generate([0], [0])
+
+
+def test_serve_takes_a_tensorflow_model_server_model_config_file(tmp_path):
+    base = tmp_path / "models" / "glyphs"
+    shutil.copytree(SHIPPED, base)
+    config = tmp_path / "models.config"
+    config.write_text(f'model_config_list {{ config {{ name: "zi" base_path: "{base}" }} }}')
+    with serving("--port=0", "--rest_api_port=0", f"--model_config_file={config}") as (
+        _, target, line,
+    ):  # fmt: skip
+        assert f"serving {config} on gRPC" in line
+        with GeneratorClient(target, "zi") as client:
+            assert client.generate([0], [0]).shape == (1, 64, 64, 1)
+    both = subprocess.run(
+        [*KGAN, "serve", f"--model_config_file={config}", "--model_name=zi"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert both.returncode == 2
+    assert "--model_config_file and --model_name exclude each other" in both.stderr
+    config.write_text("model_config_list { config { name: 'zi' } }")
+    bad = subprocess.run(
+        [*KGAN, "serve", f"--model_config_file={config}"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "model 'zi': base_path is required" in bad.stderr
