@@ -59,6 +59,21 @@ from keras_gan_cli.sample import write_lines
     help="tensorflow_model_server's model config (ModelServerConfig, text format): the "
     "models, their base paths and version policies; instead of --model_base_path.",
 )
+@click.option(
+    "--enable_batching",
+    "--enable-batching",
+    "enable_batching",
+    is_flag=True,
+    help="Run concurrent requests to one model signature together (TF Serving's batching).",
+)
+@click.option(
+    "--batching_parameters_file",
+    "--batching-parameters-file",
+    "batching_parameters_file",
+    type=click.Path(dir_okay=False),
+    help="TF Serving's BatchingParameters (text format): max_batch_size, "
+    "batch_timeout_micros, max_enqueued_batches, num_batch_threads, allowed_batch_sizes.",
+)
 @click.option("--no-rest", is_flag=True, help="Serve gRPC only.")
 @click.option(
     "--num-versions",
@@ -98,6 +113,8 @@ def serve(
     tf_rest_port,
     model_name,
     model_config_file,
+    enable_batching,
+    batching_parameters_file,
     no_rest,
     num_versions,
     poll_seconds,
@@ -110,8 +127,9 @@ def serve(
     New versions written under the base path are loaded while serving; the old
     version answers until the new one is ready. Stop with Ctrl-C or SIGTERM.
     tensorflow_model_server's flag names work too (--port, --rest_api_port,
-    --model_name, --model_base_path, --model_config_file,
-    --file_system_poll_wait_seconds), so a deployment can swap one binary for the other.
+    --model_name, --model_base_path, --model_config_file, --enable_batching,
+    --batching_parameters_file, --file_system_poll_wait_seconds), so a deployment can
+    swap one binary for the other.
 
     \b
     Examples:
@@ -126,6 +144,7 @@ def serve(
     import threading
 
     from keras_gan.shipped import find_model
+    from keras_gan_serving import batching
     from keras_gan_serving import model_config
     from keras_gan_serving.server import Limits
     from keras_gan_serving.server import ModelServer
@@ -141,6 +160,18 @@ def serve(
             sources = model_config.read(model_config_file)
         except ValueError as e:
             raise InputError(str(e)) from None
+    parameters = None
+    if enable_batching:
+        try:
+            parameters = (
+                batching.read_parameters(batching_parameters_file)
+                if batching_parameters_file
+                else batching.BatchingParameters()
+            )
+        except ValueError as e:
+            raise InputError(str(e)) from None
+    elif batching_parameters_file:
+        raise InputError("--batching_parameters_file needs --enable_batching")
     limits = Limits(max_batch=max_batch_size, max_message_bytes=int(max_message_mb * (1 << 20)))
     try:
         server = ModelServer(
@@ -154,6 +185,7 @@ def serve(
             token,
             model_name,
             sources,
+            parameters,
         )
     except FileNotFoundError:
         raise  # a missing base path is bad input (handle_errors: exit 2)

@@ -8,6 +8,7 @@ to load is reported (GetModelStatus) and the last good one stays in service.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -20,6 +21,8 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from keras_gan.export.layout import KGAN_METADATA
+from keras_gan_serving.batching import Batcher
+from keras_gan_serving.batching import BatchingParameters
 from keras_gan_serving.tensors import InputSpec
 from keras_gan_serving.tensors import RequestError
 from keras_gan_serving.tensors import invalid
@@ -32,8 +35,12 @@ DEFAULT_SIGNATURE = "serving_default"
 class Servable:
     """One loaded SavedModel version: its signatures, SignatureDefs and kgan metadata."""
 
-    def __init__(self, name: str, version: int, path: Path):
-        self.name, self.version = name, version
+    def __init__(
+        self, name: str, version: int, path: Path, batching: BatchingParameters | None = None
+    ):
+        self.name, self.version, self.batching = name, version, batching
+        self._batchers: dict[str, Batcher] = {}
+        self._lock = threading.Lock()
         meta_graph = saved_model_pb2.SavedModel.FromString(
             (path / "saved_model.pb").read_bytes()
         ).meta_graphs
@@ -123,13 +130,34 @@ class Servable:
                 f"output_filter names unknown output(s) {', '.join(unknown)}; "
                 f"the signature has {', '.join(sorted(outputs))}"
             )
+        results = self._runner(signature_name)(arrays)
+        return {k: results[k] for k in wanted}
+
+    def _run(self, signature_name: str, arrays: dict) -> dict[str, np.ndarray]:
         try:
             results = self.signatures[signature_name](
                 **{k: tf.constant(v) for k, v in arrays.items()}
             )
         except tf.errors.InvalidArgumentError as e:
             raise invalid(graph_error(e.message)) from None
-        return {k: results[k].numpy() for k in wanted}
+        return {k: v.numpy() for k, v in results.items()}
+
+    def _runner(self, signature_name: str):
+        """The signature as a call on arrays: through its `Batcher` when batching."""
+        run = functools.partial(self._run, signature_name)
+        if self.batching is None:
+            return run
+        with self._lock:
+            if signature_name not in self._batchers:
+                batched = set(self.input_specs[signature_name]) - self.unbatched
+                self._batchers[signature_name] = Batcher(run, batched, self.batching)
+            return self._batchers[signature_name]
+
+    def close(self) -> None:
+        """Stops the batch threads once what they hold is done."""
+        with self._lock:
+            for batcher in self._batchers.values():
+                batcher.close()
 
 
 def graph_error(message: str) -> str:
@@ -169,7 +197,8 @@ class ModelRepository:
     `model_name` (TF Serving's `--model_name`: then `base_path` is that model's folder
     even before its first version appears); each keeps its newest `num_versions`.
     `sources` (from TF Serving's `--model_config_file`, `model_config.read`) names
-    every model, its folder and version policy instead.
+    every model, its folder and version policy instead. `batching`: concurrent
+    requests run together (`batching.Batcher`).
     """
 
     def __init__(
@@ -179,10 +208,11 @@ class ModelRepository:
         poll_seconds: float = 1.0,
         model_name: str | None = None,
         sources: dict[str, ModelSource] | None = None,
+        batching: BatchingParameters | None = None,
     ):
         if model_name is not None:
             check_model_name(model_name)
-        self.model_name, self.sources = model_name, sources
+        self.model_name, self.sources, self.batching = model_name, sources, batching
         self.base_path = None if base_path is None else Path(base_path)
         if sources is None and (self.base_path is None or not self.base_path.is_dir()):
             raise FileNotFoundError(f"model base path {str(base_path)!r} is not a folder")
@@ -241,7 +271,7 @@ class ModelRepository:
                 continue  # failed before and unchanged since: do not retry every poll
             states[version] = VersionState("LOADING", mtime=mtime)
             try:
-                servable = Servable(name, version, on_disk[version])
+                servable = Servable(name, version, on_disk[version], self.batching)
             except Exception as e:  # noqa: BLE001  (a broken SavedModel must not stop serving)
                 log.warning("model %s version %d failed to load: %s", name, version, e)
                 states[version] = VersionState(
@@ -261,7 +291,7 @@ class ModelRepository:
         with self._lock:
             servables = self._servables.get(name, {})
             for version in set(servables) - keep:
-                del servables[version]
+                servables.pop(version).close()
                 self._states[name][version] = VersionState("END")
                 log.info("unloaded model %s version %d", name, version)
             if not servables:
@@ -284,6 +314,10 @@ class ModelRepository:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        with self._lock:
+            for servables in self._servables.values():
+                for servable in servables.values():
+                    servable.close()
 
     # -- lookup
 

@@ -11,6 +11,7 @@ import grpc
 
 from keras_gan_serving.access import TokenInterceptor
 from keras_gan_serving.access import is_loopback
+from keras_gan_serving.batching import BatchingParameters
 from keras_gan_serving.grpc_service import add_services
 from keras_gan_serving.repository import ModelRepository
 from keras_gan_serving.rest import RestServer
@@ -44,6 +45,8 @@ class ModelServer:
         model_name: serve `model_base_path` as this one model's folder.
         sources: the models to serve, their folders and version policies (from
             `model_config.read`), instead of `model_base_path`.
+        batching: merge concurrent requests (`batching.BatchingParameters`); then every
+            request in flight has a worker thread, so the waiting ones can merge.
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class ModelServer:
         token: str | None = None,
         model_name: str | None = None,
         sources: dict | None = None,
+        batching: BatchingParameters | None = None,
     ):
         for name, value in (("max_batch", limits.max_batch), ("workers", limits.workers)):
             if value < 1:
@@ -71,11 +75,12 @@ class ModelServer:
                 host,
             )
         self.repository = ModelRepository(
-            model_base_path, num_versions, poll_seconds, model_name, sources
+            model_base_path, num_versions, poll_seconds, model_name, sources, batching
         )
+        workers = max(limits.workers, limits.max_concurrent) if batching else limits.workers
         self.host, self.limits = host, limits
         self._grpc = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=limits.workers, thread_name_prefix="grpc"),
+            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
             interceptors=[TokenInterceptor(token)] if token else [],
             maximum_concurrent_rpcs=limits.max_concurrent,
             options=[
