@@ -21,12 +21,12 @@ import threading
 import time
 from dataclasses import dataclass
 from dataclasses import field
-from pathlib import Path
 from typing import Callable
 
 import grpc
 import numpy as np
 
+from keras_gan_serving import textproto
 from keras_gan_serving.tensors import RequestError
 
 Arrays = dict[str, np.ndarray]
@@ -65,24 +65,13 @@ def read_parameters(path: str | os.PathLike) -> BatchingParameters:
         FileNotFoundError: no such file.
         ValueError: not BatchingParameters, or values out of range; names the file.
     """
-    from google.protobuf import text_format
-
-    path = Path(path)
+    message = textproto.read(
+        path,
+        _BATCHING_PARAMETERS(),
+        "batching parameters",
+        "max_batch_size { value: 32 } batch_timeout_micros { value: 1000 }",
+    )
     where = f"batching parameters file {str(path)!r}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{where} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ValueError(f"{where}: cannot read it ({e})") from None
-    message = _parameters_message()()
-    try:
-        text_format.Parse(text, message)
-    except text_format.ParseError as e:
-        raise ValueError(
-            f"{where}: not BatchingParameters in text format ({e}); expected e.g. "
-            "max_batch_size { value: 32 } batch_timeout_micros { value: 1000 }"
-        ) from None
     if message.pad_variable_length_inputs:
         raise ValueError(f"{where}: pad_variable_length_inputs: every input here has a fixed shape")
     values = {
@@ -97,45 +86,19 @@ def read_parameters(path: str | os.PathLike) -> BatchingParameters:
         raise ValueError(f"{where}: {e}") from None
 
 
-def _parameters_message():
-    """TF Serving's `tensorflow.serving.BatchingParameters` (session_bundle_config.proto;
-    the tensorflow-serving-api package does not ship it), built from its fields."""
-    from google.protobuf import descriptor_pb2
-    from google.protobuf import descriptor_pool
-    from google.protobuf import message_factory
-    from google.protobuf import wrappers_pb2
-
-    pool = descriptor_pool.DescriptorPool()
-    pool.AddSerializedFile(wrappers_pb2.DESCRIPTOR.serialized_pb)
-    proto = descriptor_pb2.FileDescriptorProto(
-        name="kgan_batching_parameters.proto",
-        package="tensorflow.serving",
-        dependency=["google/protobuf/wrappers.proto"],
-        syntax="proto3",
-    )
-    message = proto.message_type.add(name="BatchingParameters")
-    fields = descriptor_pb2.FieldDescriptorProto
-    for number, (name, kind) in enumerate(
-        [("max_batch_size", "Int64"), ("batch_timeout_micros", "Int64"),
-         ("max_enqueued_batches", "Int64"), ("num_batch_threads", "Int64"),
-         ("thread_pool_name", "String")], start=1,
-    ):  # fmt: skip
-        message.field.add(
-            name=name, number=number, label=fields.LABEL_OPTIONAL, type=fields.TYPE_MESSAGE,
-            type_name=f".google.protobuf.{kind}Value",
-        )  # fmt: skip
-    message.field.add(
-        name="allowed_batch_sizes", number=6, label=fields.LABEL_REPEATED,
-        type=fields.TYPE_INT64,
-    )  # fmt: skip
-    message.field.add(
-        name="pad_variable_length_inputs", number=7, label=fields.LABEL_OPTIONAL,
-        type=fields.TYPE_BOOL,
-    )  # fmt: skip
-    pool.Add(proto)
-    return message_factory.GetMessageClass(
-        pool.FindMessageTypeByName("tensorflow.serving.BatchingParameters")
-    )
+# TF Serving's session_bundle_config.proto.
+_BATCHING_PARAMETERS = textproto.message_class(
+    "tensorflow.serving.BatchingParameters",
+    [
+        (1, "max_batch_size", "Int64Value", False),
+        (2, "batch_timeout_micros", "Int64Value", False),
+        (3, "max_enqueued_batches", "Int64Value", False),
+        (4, "num_batch_threads", "Int64Value", False),
+        (5, "thread_pool_name", "StringValue", False),
+        (6, "allowed_batch_sizes", "int64", True),
+        (7, "pad_variable_length_inputs", "bool", False),
+    ],
+)
 
 
 @dataclass

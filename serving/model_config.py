@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from keras_gan_serving import textproto
 from keras_gan_serving.repository import ModelSource
 from keras_gan_serving.repository import check_model_name
 from keras_gan_serving.tensors import RequestError
@@ -34,25 +35,15 @@ def read(path: str | Path) -> dict[str, ModelSource]:
         ValueError: not a ModelServerConfig, or asks for what this server lacks; the
             message names the file (and the line, for syntax errors).
     """
-    from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 
-    path = Path(path)
     where = f"model config file {str(path)!r}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{where} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ValueError(f"{where}: cannot read it ({e})") from None
-    config = model_server_config_pb2.ModelServerConfig()
-    try:
-        text_format.Parse(text, config)
-    except text_format.ParseError as e:
-        raise ValueError(
-            f"{where}: not a ModelServerConfig in text format ({e}); expected "
-            'model_config_list { config { name: "NAME" base_path: "PATH" } }'
-        ) from None
+    config = textproto.read(
+        path,
+        model_server_config_pb2.ModelServerConfig(),
+        "model config",
+        'model_config_list { config { name: "NAME" base_path: "PATH" } }',
+    )
     if config.HasField("custom_model_config"):
         raise ValueError(f"{where}: custom_model_config is not supported; use model_config_list")
     sources: dict[str, ModelSource] = {}

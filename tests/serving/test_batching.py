@@ -130,7 +130,7 @@ def test_batching_parameters_files(tmp_path):
             r"allowed_batch_sizes \[4\] must increase and end at max_batch_size 8",
         ),
         ("num_batch_threads { value: 0 }", "num_batch_threads must be at least 1, got 0"),
-        ("max_batch_size: 8", r"not BatchingParameters in text format \(1:"),
+        ("max_batch_size: 8", r"not a BatchingParameters in text format \(1:"),
         ("pad_variable_length_inputs: true", "pad_variable_length_inputs: every input here"),
     ]:
         path.write_text(text)
