@@ -74,6 +74,14 @@ from keras_gan_cli.sample import write_lines
     help="TF Serving's BatchingParameters (text format): max_batch_size, "
     "batch_timeout_micros, max_enqueued_batches, num_batch_threads, allowed_batch_sizes.",
 )
+@click.option(
+    "--ssl_config_file",
+    "--ssl-config-file",
+    "ssl_config_file",
+    type=click.Path(dir_okay=False),
+    help="TF Serving's SSLConfig (text format, the PEM texts inline): gRPC and REST over "
+    "TLS; client_verify: true with custom_ca requires client certificates.",
+)
 @click.option("--no-rest", is_flag=True, help="Serve gRPC only.")
 @click.option(
     "--num-versions",
@@ -115,6 +123,7 @@ def serve(
     model_config_file,
     enable_batching,
     batching_parameters_file,
+    ssl_config_file,
     no_rest,
     num_versions,
     poll_seconds,
@@ -128,8 +137,8 @@ def serve(
     version answers until the new one is ready. Stop with Ctrl-C or SIGTERM.
     tensorflow_model_server's flag names work too (--port, --rest_api_port,
     --model_name, --model_base_path, --model_config_file, --enable_batching,
-    --batching_parameters_file, --file_system_poll_wait_seconds), so a deployment can
-    swap one binary for the other.
+    --batching_parameters_file, --ssl_config_file, --file_system_poll_wait_seconds), so
+    a deployment can swap one binary for the other.
 
     \b
     Examples:
@@ -146,6 +155,7 @@ def serve(
     from keras_gan.shipped import find_model
     from keras_gan_serving import batching
     from keras_gan_serving import model_config
+    from keras_gan_serving import tls
     from keras_gan_serving.server import Limits
     from keras_gan_serving.server import ModelServer
 
@@ -172,6 +182,10 @@ def serve(
             raise InputError(str(e)) from None
     elif batching_parameters_file:
         raise InputError("--batching_parameters_file needs --enable_batching")
+    try:
+        secure = tls.read_ssl_config(ssl_config_file) if ssl_config_file else None
+    except ValueError as e:
+        raise InputError(str(e)) from None
     limits = Limits(max_batch=max_batch_size, max_message_bytes=int(max_message_mb * (1 << 20)))
     try:
         server = ModelServer(
@@ -186,6 +200,7 @@ def serve(
             model_name,
             sources,
             parameters,
+            secure,
         )
     except FileNotFoundError:
         raise  # a missing base path is bad input (handle_errors: exit 2)
@@ -196,6 +211,7 @@ def serve(
         signal.signal(signum, lambda *_: stopped.set())
     server.start()
     rest = f", REST {host}:{server.rest_port}" if server.rest_port else ""
+    rest += " (TLS)" if secure else ""
     served = model_config_file if sources else model_base_path
     click.echo(f"serving {served} on gRPC {host}:{server.port}{rest}", err=True)
     stopped.wait()
@@ -225,10 +241,25 @@ def serve(
 )
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
 @click.option("--token", envvar="KGAN_TOKEN", help="The server's bearer token (env KGAN_TOKEN).")
+@click.option(
+    "--ca",
+    type=click.Path(dir_okay=False, exists=True),
+    help="PEM file of the CA of a TLS server's certificate (then TLS is used).",
+)
+@click.option(
+    "--client-cert",
+    type=click.Path(dir_okay=False, exists=True),
+    help="PEM certificate of this client, for a server that verifies clients.",
+)
+@click.option(
+    "--client-key",
+    type=click.Path(dir_okay=False, exists=True),
+    help="PEM private key of --client-cert.",
+)
 @handle_errors()
 def predict(
     target, model, version, seeds, labels, as_grid, out, temperature, rest, metadata, timeout,
-    token,
+    token, ca, client_cert, client_key,
 ):  # fmt: skip
     """Generate images on a server and write them as PNGs, or lines of text (like kgan sample).
 
@@ -237,6 +268,7 @@ def predict(
       kgan predict --target 127.0.0.1:8500 --model glyphs --labels 永字八法 --seeds 0-3 --out out/
       kgan predict --target 127.0.0.1:8501 --rest --model glyphs --labels Ab --grid --out g.png
       kgan predict --target 127.0.0.1:8500 --model poems --seeds 0-9 --temperature 0.8
+      kgan predict --target host:8500 --ca ca.pem --model glyphs --labels 永 --out out/
     """
     from keras_gan import sampling
     from keras_gan_serving.client import GeneratorClient
@@ -245,9 +277,11 @@ def predict(
 
     try:
         meta = json.loads(Path(metadata).read_text(encoding="utf-8")) if metadata else None
+        pems = [None if p is None else Path(p).read_bytes() for p in (ca, client_cert, client_key)]
         with GeneratorClient(
-            target, model, version, "rest" if rest else "grpc", timeout=timeout, token=token
-        ) as client:
+            target, model, version, "rest" if rest else "grpc", timeout=timeout, token=token,
+            ca=pems[0], client_cert=pems[1], client_key=pems[2],
+        ) as client:  # fmt: skip
             sampler = remote_sampler(client, meta)
             if sampler.modality == "text":
                 if labels or as_grid:

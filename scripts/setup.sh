@@ -10,8 +10,9 @@ FONTS=(fontconfig fonts-wqy-microhei fonts-wqy-zenhei fonts-arphic-uming fonts-a
        fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf)
 # Example text corpora (Tang poems, English quotations): made into corpora/ below.
 FONTS+=(fortunes-zh fortunes)
-# strace: the durability test reads the fsync and rename calls of a real run.
-FONTS+=(strace)
+# strace: the durability test reads the fsync and rename calls of a real run; openssl:
+# the TLS tests make their certificates.
+FONTS+=(strace openssl)
 # A headless browser for the font specimen test (Debian 12+; Ubuntu ships Chromium as
 # a snap only, so there it is left out and that test says what is missing).
 BROWSER=chromium-headless-shell

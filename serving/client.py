@@ -11,6 +11,7 @@ with exponential backoff; other errors raise `ServingError` with the server's me
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import random
 import threading
@@ -45,6 +46,9 @@ class GeneratorClient:
         timeout: seconds per call.
         retries: retries of UNAVAILABLE / RESOURCE_EXHAUSTED (HTTP 429/503) answers.
         token: the server's bearer token, if it needs one.
+        ca: PEM of the CA that signed a TLS server's certificate (then gRPC uses TLS and
+            REST https); client_cert, client_key: PEM of this client's certificate and
+            key, for a server that verifies clients (mutual TLS).
     """
 
     def __init__(
@@ -57,6 +61,9 @@ class GeneratorClient:
         retries: int = 4,
         max_message_bytes: int = 64 << 20,
         token: str | None = None,
+        ca: bytes | None = None,
+        client_cert: bytes | None = None,
+        client_key: bytes | None = None,
     ):
         if protocol not in ("grpc", "rest"):
             raise ValueError(f"protocol must be grpc or rest, got {protocol!r}")
@@ -69,17 +76,26 @@ class GeneratorClient:
         self._channel = None
         self.served_version = None  # the version that answered the last gRPC predict
         self._dtypes: dict[str, dict] = {}
+        if (client_cert is None) != (client_key is None):
+            raise ValueError("client_cert and client_key go together")
+        if client_cert is not None and ca is None:
+            raise ValueError("a client certificate needs ca (TLS)")
+        self._tls = None if ca is None else _client_context(ca, client_cert, client_key)
         if protocol == "grpc":
             import grpc
             from tensorflow_serving.apis import model_service_pb2_grpc
             from tensorflow_serving.apis import prediction_service_pb2_grpc
 
-            self._channel = grpc.insecure_channel(
-                target,
-                options=[
-                    ("grpc.max_receive_message_length", max_message_bytes),
-                    ("grpc.max_send_message_length", max_message_bytes),
-                ],
+            options = [
+                ("grpc.max_receive_message_length", max_message_bytes),
+                ("grpc.max_send_message_length", max_message_bytes),
+            ]
+            self._channel = (
+                grpc.secure_channel(
+                    target, grpc.ssl_channel_credentials(ca, client_key, client_cert), options
+                )
+                if ca is not None
+                else grpc.insecure_channel(target, options)
             )
             self._predict_stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
             self._model_stub = model_service_pb2_grpc.ModelServiceStub(self._channel)
@@ -240,13 +256,15 @@ class GeneratorClient:
         data = None if body is None else json.dumps(body).encode("utf-8")
         for attempt in range(self.retries + 1):
             request = urllib.request.Request(
-                f"http://{self.target}{path}{action}",
+                f"{'https' if self._tls else 'http'}://{self.target}{path}{action}",
                 data=data,
                 method=method,
                 headers={"Content-Type": "application/json", **self._auth},
             )
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                with urllib.request.urlopen(
+                    request, timeout=self.timeout, context=self._tls
+                ) as answer:
                     return json.loads(answer.read())
             except urllib.error.HTTPError as e:
                 if e.code in RETRYABLE_HTTP and attempt < self.retries:
@@ -257,11 +275,14 @@ class GeneratorClient:
                 except ValueError:
                     message = e.reason
                 raise ServingError(_HTTP_CODES.get(e.code, f"HTTP {e.code}"), message) from None
-            except urllib.error.URLError as e:
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+                # Refused or dropped connections, failed TLS handshakes (ssl.SSLError is
+                # an OSError), a server that answers no HTTP.
                 if attempt < self.retries:
                     _backoff(attempt)
                     continue
-                raise ServingError("UNAVAILABLE", str(e.reason)) from None
+                reason = e.reason if isinstance(e, urllib.error.URLError) else e
+                raise ServingError("UNAVAILABLE", f"{type(reason).__name__}: {reason}") from None
 
 
 def _backoff(attempt: int) -> None:
@@ -387,3 +408,17 @@ def load(target, model, clients, seconds, num_labels=None, retries=8, on_respons
     for thread in threads:
         thread.join()
     return latencies, failures
+
+
+def _client_context(ca: bytes, cert: bytes | None, key: bytes | None):
+    """The REST client's TLS context: the server's certificate checked against `ca`
+    (hostname included); this client's certificate presented if given."""
+    import ssl
+
+    from keras_gan_serving.tls import pem_file
+
+    context = ssl.create_default_context(cadata=ca.decode("ascii"))
+    if cert is not None:
+        with pem_file(cert + b"\n" + key) as chain:
+            context.load_cert_chain(chain)
+    return context

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
@@ -58,17 +59,32 @@ class RestServer(ThreadingHTTPServer):
         max_body_bytes: int,
         max_concurrent: int,
         token: str | None = None,
+        tls: ssl.SSLContext | None = None,
     ):
         super().__init__(address, RestHandler)
         self.repository, self.max_batch, self.max_body_bytes = repository, max_batch, max_body_bytes
         self.token = token
         self.slots = threading.BoundedSemaphore(max_concurrent)
+        if tls is not None:  # the handshake runs in the request's thread, not the accepting one
+            self.socket = tls.wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
+
+    def handle_error(self, request, client_address):
+        """A client that fails the TLS handshake or hangs up is its own problem: logged
+        (debug), not a traceback on stderr."""
+        log.debug("REST connection from %s failed", client_address[0], exc_info=True)
 
 
 class RestHandler(BaseHTTPRequestHandler):
     server: RestServer
     timeout = 30  # a client that stops sending mid-body does not hold a thread forever
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()  # sets the timeout, which bounds the handshake too
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()
 
     def log_message(self, format, *args):  # noqa: A002  (BaseHTTPRequestHandler's signature)
         log.debug("rest %s", format % args)

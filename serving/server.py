@@ -15,6 +15,7 @@ from keras_gan_serving.batching import BatchingParameters
 from keras_gan_serving.grpc_service import add_services
 from keras_gan_serving.repository import ModelRepository
 from keras_gan_serving.rest import RestServer
+from keras_gan_serving.tls import TLSConfig
 
 log = logging.getLogger("keras_gan_serving")
 
@@ -47,6 +48,8 @@ class ModelServer:
             `model_config.read`), instead of `model_base_path`.
         batching: merge concurrent requests (`batching.BatchingParameters`); then every
             request in flight has a worker thread, so the waiting ones can merge.
+        tls: serve gRPC and REST over TLS (`tls.read_ssl_config`); binding beyond
+            loopback without it warns.
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class ModelServer:
         model_name: str | None = None,
         sources: dict | None = None,
         batching: BatchingParameters | None = None,
+        tls: TLSConfig | None = None,
     ):
         for name, value in (("max_batch", limits.max_batch), ("workers", limits.workers)):
             if value < 1:
@@ -72,6 +76,12 @@ class ModelServer:
             log.warning(
                 "serving on %s without a token: anyone who can reach it can use it "
                 "(set --token or KGAN_TOKEN)",
+                host,
+            )
+        if tls is None and not is_loopback(host):
+            log.warning(
+                "serving on %s without TLS: requests, images and tokens cross the network "
+                "in clear (set --ssl_config_file)",
                 host,
             )
         self.repository = ModelRepository(
@@ -89,7 +99,12 @@ class ModelServer:
             ],
         )
         add_services(self._grpc, self.repository, limits.max_batch)
-        self.port = self._grpc.add_insecure_port(f"{host}:{port}")
+        address = f"{host}:{port}"
+        self.port = (
+            self._grpc.add_secure_port(address, tls.grpc_credentials())
+            if tls
+            else self._grpc.add_insecure_port(address)
+        )
         if self.port == 0:
             raise OSError(f"cannot bind gRPC to {host}:{port}")
         self._rest = None
@@ -101,6 +116,7 @@ class ModelServer:
                 limits.max_message_bytes,
                 limits.max_concurrent,
                 token,
+                tls.rest_context() if tls else None,
             )
         self.rest_port = self._rest.server_address[1] if self._rest else None
 
