@@ -367,17 +367,20 @@ def test_divergence_rolls_back_and_retries_with_cut_learning_rates(tmp_path):
 
 
 def test_a_nan_weight_is_caught_at_the_step_it_appears(tmp_path):
-    from keras_gan.models.step import WEIGHTS_FINITE
+    """A weight that is NaN/Inf after a step makes that step's logged loss NaN (what
+    TerminateOnNaN and StepGuard stop on), even when every loss term is finite."""
+    from keras_gan.models.step import nan_unless_finite
 
     config = tiny(tmp_path)
     data = load_dataset(config.data.spec, config.data.image_size, config.data.channels)
     model, _ = runs.build_for_data(config, data)
     batch = next(iter(make_dataset(data, 8, (model.noise_draws, 8), 0)))
-    assert float(model.train_step(batch)[WEIGHTS_FINITE]) == 1.0
+    assert np.isfinite(float(model.train_step(batch)["loss"]))
     weight = model.generator.trainable_weights[0]
     weight.assign(np.where(np.arange(weight.shape[-1]) == 0, np.inf, weight.numpy()))
-    logs = model.train_step(batch)
-    assert float(logs[WEIGHTS_FINITE]) == 0.0
+    assert np.isnan(float(model.train_step(batch)["loss"]))
+    assert float(nan_unless_finite(2.0, [np.ones(3)])) == 2.0
+    assert np.isnan(float(nan_unless_finite(2.0, [np.ones(3), np.array([1.0, np.inf])])))
 
 
 def test_sample_diversity_and_the_mode_collapse_warning(tmp_path):
@@ -467,3 +470,20 @@ def test_every_zoo_model_fits_exports_and_samples(tmp_path, name):
     z = noise_for_seeds([5, 6], 8)
     ema = model.ema_generator([z, tf.constant(labels)] if labels else z, training=False)
     np.testing.assert_array_equal(from_export, to_uint8(ema).numpy())
+
+
+def test_images_outside_the_model_range_are_a_clear_error():
+    """The Python API: uint8 pixels or [0, 255] floats are refused, naming the range."""
+    import tensorflow as tf
+
+    from keras_gan.models.dcgan import DCGAN
+
+    model = DCGAN(latent_dim=4, image_size=8, channels=1, filters=4)
+    model.compile()
+    pixels = np.random.default_rng(0).integers(0, 256, (8, 8, 8, 1), np.uint8)
+    with pytest.raises(ValueError, match=r"training images are uint8; .* floats in \[-1, 1\]"):
+        model.fit(pixels, batch_size=4, epochs=1, verbose=0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"must lie in \[-1, 1\]"):
+        model.fit(pixels.astype("float32"), batch_size=4, epochs=1, verbose=0)
+    history = model.fit(pixels / 127.5 - 1, batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])

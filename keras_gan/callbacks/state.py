@@ -10,8 +10,6 @@ from pathlib import Path
 
 import keras
 
-from keras_gan.models.step import WEIGHTS_FINITE
-
 
 @dataclass
 class RunState:
@@ -47,9 +45,9 @@ class RunState:
 
 
 class StepGuard(keras.callbacks.Callback):
-    """Sets the step, keeps the step's values (as floats, without the internal
-    `weights_finite`) for the callbacks after it, and stops training at the step where a
-    loss or a weight turns NaN/Inf (`RunState.diverged_at`)."""
+    """Sets the step, keeps the step's values (as floats) for the callbacks after it, and
+    stops training at the step where a loss turns NaN/Inf (`RunState.diverged_at`); a
+    weight that turns NaN/Inf makes the logged loss NaN (`step.nan_unless_finite`)."""
 
     def __init__(self, state: RunState):
         super().__init__()
@@ -61,12 +59,10 @@ class StepGuard(keras.callbacks.Callback):
         if state.step_variable is not None:
             state.step_variable.assign(state.step)
         values = {k: float(v) for k, v in (logs or {}).items()}
-        weights_finite = values.pop(WEIGHTS_FINITE, 1.0) == 1.0
         state.values = values
         bad = [k for k, v in values.items() if not math.isfinite(v)]
-        if bad or not weights_finite:
-            reason = f"{bad[0]} is {values[bad[0]]}" if bad else "a weight is NaN/Inf"
-            state.diverge(state.step, reason, self.model)
+        if bad:
+            state.diverge(state.step, f"{bad[0]} is {values[bad[0]]}", self.model)
 
 
 class RunCallback(keras.callbacks.Callback):

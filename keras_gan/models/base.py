@@ -22,10 +22,9 @@ from keras import ops
 from keras_gan import augment as augment_lib
 from keras_gan import losses as losses_lib
 from keras_gan.losses import penalties
-from keras_gan.models.step import WEIGHTS_FINITE
 from keras_gan.models.step import Batch
-from keras_gan.models.step import all_finite
 from keras_gan.models.step import gradient_step
+from keras_gan.models.step import nan_unless_finite
 from keras_gan.regularization import Regularization
 
 
@@ -37,6 +36,27 @@ def constructor_config(model) -> dict:
     parameters = inspect.signature(type(model).__init__).parameters.values()
     names = [p.name for p in parameters if p.name != "self" and p.kind == p.POSITIONAL_OR_KEYWORD]
     return {**keras.Model.get_config(model), **{name: getattr(model, name) for name in names}}
+
+
+def checked_range(images):
+    """`images`, once they are known to be floats in [-1, 1] (what every network here
+    reads and G draws): uint8 pixels or [0, 255] floats would otherwise train without a
+    word, on the wrong scale."""
+    dtype = getattr(images, "dtype", None)
+    if dtype is not None and not tf.as_dtype(dtype).is_floating:
+        raise ValueError(
+            f"training images are {tf.as_dtype(dtype).name}; keras-gan models take floats in "
+            "[-1, 1] (keras_gan.images.from_uint8 maps uint8 pixels there)"
+        )
+    largest = ops.max(ops.abs(images))
+    check = tf.debugging.assert_less_equal(
+        largest,
+        ops.cast(1.001, largest.dtype),
+        message="training images must lie in [-1, 1] (keras_gan.images.from_uint8 maps "
+        "uint8 pixels there); this batch goes beyond",
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(images)
 
 
 class GAN(keras.Model):
@@ -302,6 +322,7 @@ class GAN(keras.Model):
             images, labels, noise, sources = data[0], data[1] if len(data) > 1 else None, None, None
         else:
             images, labels, noise, sources = data, None, None, None
+        images = checked_range(images)
         if noise is None and self.noise_draws:
             shape = (ops.shape(images)[0], self.noise_draws, self.latent_dim)
             noise = keras.random.normal(shape, seed=self.seed_generator)
@@ -448,15 +469,14 @@ class GAN(keras.Model):
         for name, per_example in logs.items():
             # Trackers sum over replicas, so logged values are true global means.
             self.trackers[name].update_state(per_example)
-        # "loss" (for TerminateOnNaN and progress bars) is d_loss + g_loss.
+        # "loss" (for TerminateOnNaN and progress bars) is d_loss + g_loss, NaN once a
+        # weight of G or D is NaN/Inf after this step's updates.
         total = ops.mean(logs["d_loss"]) + ops.mean(logs["g_loss"])
-        self.loss_tracker.update_state(total, sample_weight=replica_batch)
-        return {m.name: m.result() for m in self.metrics} | {WEIGHTS_FINITE: self.weights_finite()}
-
-    def weights_finite(self):
-        """1.0 if no weight of G or D is NaN/Inf after this step's updates, else 0.0."""
         weights = self.g_trainable().trainable_variables + self.discriminator.trainable_variables
-        return all_finite(weights)
+        self.loss_tracker.update_state(
+            nan_unless_finite(total, weights), sample_weight=replica_batch
+        )
+        return {m.name: m.result() for m in self.metrics}
 
     def update_ema(self, replica_batch):
         """G_ema <- G + beta (G_ema - G), beta = 0.5 ** (global batch / half-life in images)."""

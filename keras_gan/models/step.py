@@ -15,9 +15,6 @@ from typing import NamedTuple
 import tensorflow as tf
 from keras import ops
 
-# Returned by `train_step` beside the losses: a check for the training loop, not a log column.
-WEIGHTS_FINITE = "weights_finite"
-
 
 class Batch(NamedTuple):
     """One training batch.
@@ -46,10 +43,13 @@ class Batch(NamedTuple):
         return ops.shape(self.images)[0]
 
 
-def all_finite(weights):
-    """1.0 if no value of `weights` is NaN/Inf, else 0.0 (one read of every weight, small
-    next to a training step's convolutions)."""
-    return ops.cast(ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in weights])), "float32")
+def nan_unless_finite(value, weights):
+    """`value`, or NaN if a value of `weights` is NaN/Inf: a step's logged loss carries
+    the weights' health, so Keras' TerminateOnNaN and kgan's StepGuard stop at the step a
+    weight breaks, with no internal column in History or the progress bar (one read of
+    every weight, small next to a training step's convolutions)."""
+    finite = ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in weights]))
+    return ops.where(finite, value, float("nan"))
 
 
 def global_mean(per_example):

@@ -12,9 +12,8 @@ from keras import layers
 from keras import ops
 
 from keras_gan.models.base import constructor_config
-from keras_gan.models.step import WEIGHTS_FINITE
-from keras_gan.models.step import all_finite
 from keras_gan.models.step import gradient_step
+from keras_gan.models.step import nan_unless_finite
 from keras_gan.models.text import TextModel
 from keras_gan.models.text import draw
 from keras_gan.models.text import line_nll
@@ -98,9 +97,8 @@ class TextMLE(TextModel, keras.Model):
         with gradient_step(self.generator, self.g_optimizer) as step:
             nll = line_nll(tokens, self.generator(inputs, training=True))
             step.loss = nll
-        self.nll_tracker.update_state(nll)
-        weights = self.generator.trainable_variables
-        return {"nll": self.nll_tracker.result(), WEIGHTS_FINITE: all_finite(weights)}
+        self.nll_tracker.update_state(nan_unless_finite(nll, self.generator.trainable_variables))
+        return {"nll": self.nll_tracker.result()}
 
     def tokens(self, z, temperature=0.0):
         """Lines drawn one character at a time (the LSTM re-reads the prefix), in one

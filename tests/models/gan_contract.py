@@ -8,7 +8,6 @@ import pytest
 import tensorflow as tf
 
 from keras_gan.distributed import mirrored_strategy
-from keras_gan.models.step import WEIGHTS_FINITE
 from keras_gan.registry import MODELS
 from keras_gan.runs import checkpoint_for
 
@@ -96,9 +95,9 @@ class GANContract:
         model = self.make()
         model.run_eagerly = run_eagerly
         history = model.fit(self.dataset(model), epochs=1, verbose=0, shuffle=False)
-        assert sorted(history.history) == sorted(["loss", WEIGHTS_FINITE, *model.loss_names])
+        # Every loss and their sum, nothing internal (a broken weight shows as a NaN loss).
+        assert sorted(history.history) == sorted(["loss", *model.loss_names])
         assert all(np.isfinite(v[-1]) for v in history.history.values())
-        assert history.history[WEIGHTS_FINITE] == [1.0]
         n_critic = model.regularization.n_critic
         assert int(model.d_optimizer.iterations) == 2 * n_critic
         assert int(model.g_optimizer.iterations) == 2
