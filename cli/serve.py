@@ -16,6 +16,13 @@ from keras_gan_cli.options import temperature_option
 from keras_gan_cli.sample import write_lines
 
 
+def tf_serving_file(flag: str, help: str):  # noqa: A002  (click's name)
+    """A tensorflow_model_server config-file flag: its name, and ours with dashes."""
+    return click.option(
+        flag, flag.replace("_", "-"), flag[2:], type=click.Path(dir_okay=False), help=help
+    )
+
+
 @click.command()
 @click.option(
     "--model-base-path",
@@ -52,11 +59,9 @@ from keras_gan_cli.sample import write_lines
     help="tensorflow_model_server's single-model form: serve --model_base_path (one "
     "model's folder of versions) under this name.",
 )
-@click.option(
+@tf_serving_file(
     "--model_config_file",
-    "model_config_file",
-    type=click.Path(dir_okay=False),
-    help="tensorflow_model_server's model config (ModelServerConfig, text format): the "
+    "tensorflow_model_server's model config (ModelServerConfig, text format): the "
     "models, their base paths and version policies; instead of --model_base_path.",
 )
 @click.option(
@@ -66,20 +71,14 @@ from keras_gan_cli.sample import write_lines
     is_flag=True,
     help="Run concurrent requests to one model signature together (TF Serving's batching).",
 )
-@click.option(
+@tf_serving_file(
     "--batching_parameters_file",
-    "--batching-parameters-file",
-    "batching_parameters_file",
-    type=click.Path(dir_okay=False),
-    help="TF Serving's BatchingParameters (text format): max_batch_size, "
+    "TF Serving's BatchingParameters (text format): max_batch_size, "
     "batch_timeout_micros, max_enqueued_batches, num_batch_threads, allowed_batch_sizes.",
 )
-@click.option(
+@tf_serving_file(
     "--ssl_config_file",
-    "--ssl-config-file",
-    "ssl_config_file",
-    type=click.Path(dir_okay=False),
-    help="TF Serving's SSLConfig (text format, the PEM texts inline): gRPC and REST over "
+    "TF Serving's SSLConfig (text format, the PEM texts inline): gRPC and REST over "
     "TLS; client_verify: true with custom_ca requires client certificates.",
 )
 @click.option("--no-rest", is_flag=True, help="Serve gRPC only.")
