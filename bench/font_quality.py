@@ -367,7 +367,11 @@ def main():
         f"Content reader: {len(content.labels)} characters (the held-out ones and the default "
         f"glyph set), {content_info['image_size']} px, {content_info['train_images']} real "
         f"glyphs, {content_info['held_out_accuracy']} accurate on font faces it never saw; "
-        f"CPU {clock.cpu:.0f} s; saved to {root / 'content_reader'} (reuse: --content)."
+        + (
+            f"loaded from {args.content}."
+            if args.content
+            else f"CPU {clock.cpu:.0f} s; saved to {root / 'content_reader'} (reuse: --content)."
+        )
     )
     if args.glyph_models:
         lines += glyph_model_rows(args.glyph_models.split(","), content)
