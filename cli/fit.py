@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -59,6 +60,7 @@ from keras_gan_cli.options import handle_errors
 @click.option(
     "--dry-run", is_flag=True, help="Resolve config, data and model; print them; train nothing."
 )
+@click.option("--json", "as_json", is_flag=True, help="Print where the run ended as JSON (stdout).")
 def fit(
     config_file,
     model,
@@ -77,6 +79,7 @@ def fit(
     resume,
     export_name,
     dry_run,
+    as_json,
 ):
     """Train a GAN. With no arguments: the default glyph model on the default glyphs.
 
@@ -122,7 +125,18 @@ def fit(
 
         click.echo(json.dumps(describe(config), indent=2, ensure_ascii=False))
         return
-    run_training(config, run_dir, resume)
+    run_dir = run_training(config, run_dir, resume)
+    done = summary(run_dir, config)
+    if as_json:
+        click.echo(json.dumps(done, indent=2, ensure_ascii=False))
+    else:
+        click.echo(
+            f"done: {done['run_dir']} at step {done['step']}"
+            + (f", exported to {done['export']}" if done["export"] else "")
+            + "\nnext:\n"
+            + "\n".join(f"  {command}" for command in done["next"]),
+            err=True,
+        )
 
 
 def run_training(config, run_dir=None, resume=False) -> Path:
@@ -133,6 +147,44 @@ def run_training(config, run_dir=None, resume=False) -> Path:
         config, run_dir=run_dir, resume=resume, log=lambda line: click.echo(line, err=True)
     )
     return run_dir
+
+
+def summary(run_dir: Path, config) -> dict:
+    """Where a finished run is: its folder, step and last logged values (log.csv), the
+    export, and the commands that use it next."""
+    import csv
+
+    from keras_gan.export.layout import newest_version
+
+    rows = []
+    with contextlib.suppress(OSError):
+        with open(run_dir / "log.csv", newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    last = {k: float(v) for k, v in (rows[-1] if rows else {}).items() if v and k != "step"}
+    export = None
+    if config.export_name:
+        export = newest_version(Path(config.export_root) / config.export_name)
+    run = str(run_dir)
+    if config.model == "font2font":
+        use = [f"kgan font complete {run} --out Font.ttf"]
+    elif config.model.startswith("text"):
+        use = [f"kgan sample {run} --seeds 0-9"]
+    else:
+        use = [f"kgan sample {run} --seeds 0-15 --grid --out samples.png"]
+    use.append(f"kgan evaluate {run}")
+    use.append(
+        f"kgan serve --model-base-path {export.parent.parent}"
+        if export
+        else f"kgan export {run} --name NAME"
+    )
+    return {
+        "run_dir": run,
+        "step": int(rows[-1]["step"]) if rows else 0,
+        "last": last,
+        "model": str(run_dir / "model.keras"),
+        "export": None if export is None else str(export),
+        "next": use,
+    }
 
 
 def _drop_none(values: dict) -> dict:

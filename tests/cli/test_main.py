@@ -224,3 +224,26 @@ def test_models_and_fonts_json(run, installed):
     assert fonts["size"] == 120 and {row["total"] for row in rows.values()} == {120}
     # A kai face has every common hanzi; a Latin face none.
     assert rows[KAI]["covered"] == 120 and rows[LATIN]["covered"] == 0
+
+
+def test_fit_ends_saying_where_the_run_is_and_what_to_run_next(run, tmp_path):
+    args = ["fit", "--model", "dcgan", "--dataset", "synthetic:16x16x1", "--steps", "4", *TINY]
+    result = CliRunner().invoke(cli, [*args, "--export", "tiny", "--json"])
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.stdout)
+    run_dir = "runs/00000-dcgan"
+    assert done["run_dir"] == run_dir and done["step"] == 4
+    assert done["model"] == f"{run_dir}/model.keras" and (tmp_path / done["model"]).is_file()
+    assert done["export"] == "saved_models/tiny/1"
+    assert sorted(done["last"]) == [
+        "d_loss", "d_overfit", "g_loss", "images_per_sec", "loss", "sample_diversity",
+    ]  # fmt: skip
+    assert done["next"] == [
+        f"kgan sample {run_dir} --seeds 0-15 --grid --out samples.png",
+        f"kgan evaluate {run_dir}",
+        "kgan serve --model-base-path saved_models",
+    ]
+    said = run(*args)
+    assert said.exit_code == 0
+    assert "done: runs/00001-dcgan at step 4\nnext:\n  kgan sample runs/00001-dcgan" in said.output
+    assert "  kgan export runs/00001-dcgan --name NAME" in said.output
