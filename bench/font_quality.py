@@ -116,6 +116,12 @@ SCRIPTS = {
     },
 }
 SIZE = 64
+# Few-shot fine-tunings compared: `kgan font fit`'s (L1 and the constant loss, G's
+# batch statistics kept: `complete.FINE_TUNING`) and the base's own adversarial one.
+FEWSHOT_VARIANTS = {
+    "l1": [],
+    "gan": ["model_kwargs.adversarial_weight=1.0", "model_kwargs.frozen_norm=false"],
+}
 BASE_KWARGS = {"filters": 16, "max_filters": 128}
 
 
@@ -200,7 +206,7 @@ def glyph_model_rows(paths, content) -> list[str]:
     return lines
 
 
-def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
+def run_script(script, setup, root, base_dir, shots, fewshot_steps, fewshot_variants, content):
     chars = parse_charset(setup["charset"])
     train_chars, test_chars = split_chars(chars, "train"), split_chars(chars, "heldout")
     times = {}
@@ -256,26 +262,29 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, content):
                  translate(model, drawn, vector), clock.cpu)
             )  # fmt: skip
             folder = root / script / kind / str(count) / target.name
-            run_dir = root / script / kind / str(count) / "run"
-            cpu = None
-            if (run_dir / "model.keras").is_file():  # a finished fit in --work: score it again
-                fine_model = runs.load_run(run_dir)[0]
-            else:
+            if not folder.is_dir():
                 write_samples(target, samples, folder)
-                config = fit_config(
-                    str(folder),
-                    charset=setup["charset"],
-                    base=str(base_dir),
-                    steps=fewshot_steps,
-                    holdout=True,
-                )
-                with Clock() as clock:
-                    fine_model, _ = training.fit(config, run_dir=run_dir, log=print)
-                cpu = clock.cpu
-            pending.append(
-                (f"few-shot ({count} glyphs)", target, held,
-                 translate(fine_model, drawn, 0), cpu)
-            )  # fmt: skip
+            for variant in fewshot_variants:
+                run_dir = root / script / kind / str(count) / f"run-{variant}"
+                cpu = None
+                if (run_dir / "model.keras").is_file():  # a finished fit in --work: rescore
+                    fine_model = runs.load_run(run_dir)[0]
+                else:
+                    config = fit_config(
+                        str(folder),
+                        charset=setup["charset"],
+                        base=str(base_dir),
+                        steps=fewshot_steps,
+                        holdout=True,
+                        overrides=FEWSHOT_VARIANTS[variant],
+                    )
+                    with Clock() as clock:
+                        fine_model, _ = training.fit(config, run_dir=run_dir, log=print)
+                    cpu = clock.cpu
+                pending.append(
+                    (f"few-shot {variant} ({count} glyphs)", target, held,
+                     translate(fine_model, drawn, 0), cpu)
+                )  # fmt: skip
     rows = [
         (
             name,
@@ -337,6 +346,11 @@ def main():
     )
     parser.add_argument("--fewshot-steps", type=int, default=600)
     parser.add_argument(
+        "--fewshot-variants",
+        default="l1",
+        help=f"comma-separated few-shot fine-tunings ({', '.join(FEWSHOT_VARIANTS)})",
+    )
+    parser.add_argument(
         "--work",
         help="where runs go (default: a temporary folder); few-shot runs already finished "
         "there are scored again, not refitted",
@@ -346,7 +360,8 @@ def main():
     lines = [
         f"\n## Font translation on held-out characters ({time.strftime('%Y-%m-%d')})\n",
         f"Machine: {machine()}. Command: `.venv/bin/python bench/font_quality.py` "
-        f"(--shots {args.shots}, --fewshot-steps {args.fewshot_steps}, batch 16, 64 px, "
+        f"(--shots {args.shots}, --fewshot-steps {args.fewshot_steps}, --fewshot-variants "
+        f"{args.fewshot_variants}, batch 16, 64 px, "
         f"font2font filters {BASE_KWARGS['filters']}, max {BASE_KWARGS['max_filters']}).",
         "Scores are means over every held-out character the source and target fonts both "
         "have (characters no model trained on). L1 in [0, 1]; SSIM 11x11 Gaussian; content: "
@@ -387,6 +402,7 @@ def main():
             Path(base) if base else None,
             [int(n) for n in args.shots.split(",")],
             args.fewshot_steps,
+            args.fewshot_variants.split(","),
             content,
         )
         lines = section(script, setup, rows, reader_info, split, base_dir)

@@ -151,6 +151,13 @@ class Font2Font(TranslationGAN):
         style_dim: size of the style embedding.
         const_weight: weight of the constant loss (zi2zi: 15).
         category_weight: weight of the style-classification losses.
+        adversarial_weight: weight of G's adversarial loss; 0 fine-tunes on L1 and the
+            constant loss alone (what `kgan font fit` does: a discriminator that sees a
+            few dozen real glyphs learns them by heart, and its gradients then distort
+            the held-out characters; measured in bench/RESULTS.md).
+        frozen_norm: G's batch normalisation runs in inference mode with the statistics
+            it has (Keras' advice for fine-tuning): a few glyphs of one font would
+            otherwise replace statistics learned over many.
     """
 
     base_loss_names = ("d_loss", "g_loss", "l1", "const", "d_category", "g_category")
@@ -166,6 +173,8 @@ class Font2Font(TranslationGAN):
         l1_weight=100.0,
         const_weight=15.0,
         category_weight=1.0,
+        adversarial_weight=1.0,
+        frozen_norm=False,
         seed=None,
         **kwargs,
     ):
@@ -180,7 +189,9 @@ class Font2Font(TranslationGAN):
             const_weight,
             category_weight,
         )
+        self.adversarial_weight, self.frozen_norm = adversarial_weight, frozen_norm
         self.term_weights = {
+            "g_loss": float(adversarial_weight),
             "l1": float(l1_weight),
             "const": float(const_weight),
             "d_category": float(category_weight),
@@ -198,6 +209,11 @@ class Font2Font(TranslationGAN):
             **kwargs,
         )
         self.encoder = self.generator.get_layer("encoder")
+        if frozen_norm:
+            for network in (self.encoder, self.generator.get_layer("decoder")):
+                for layer in network.layers:
+                    if isinstance(layer, keras.layers.BatchNormalization):
+                        layer.trainable = False
 
     @property
     def style_table(self):
