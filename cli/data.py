@@ -7,6 +7,7 @@ import json
 import click
 
 from keras_gan_cli.options import handle_errors
+from keras_gan_cli.options import json_option
 
 
 @click.group()
@@ -20,7 +21,7 @@ def data():
 @click.option("--image-size", type=click.IntRange(min=4), default=32, show_default=True)
 @click.option("--channels", type=click.Choice(["1", "3"]), default="1", show_default=True)
 @click.option("--shard-size", type=click.IntRange(min=1), default=4096, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@json_option("the manifest")
 @handle_errors()
 def data_prepare(spec, out, image_size, channels, shard_size, as_json):
     """Check a data set once and write it as sharded TFRecords with a manifest.
@@ -54,7 +55,7 @@ def data_prepare(spec, out, image_size, channels, shard_size, as_json):
     show_default=True,
     help="latin, letters, common, default, gb2312-1 or chars=TEXT.",
 )
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the fonts found")
 @handle_errors()
 def data_fonts(charset, as_json):
     """List the font faces found and how much of CHARSET each covers.
@@ -81,7 +82,7 @@ def data_fonts(charset, as_json):
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the registered models")
 @handle_errors()
 def models(as_json):
     """List registered models, losses and presets (with their references)."""

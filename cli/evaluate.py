@@ -9,6 +9,7 @@ import click
 from keras_gan.config import TrainConfig
 from keras_gan_cli.options import Temperatures
 from keras_gan_cli.options import handle_errors
+from keras_gan_cli.options import json_option
 
 
 @click.command()
@@ -53,7 +54,7 @@ from keras_gan_cli.options import handle_errors
     type=click.Path(file_okay=False),
     help="Text models: a text_mle run directory whose NLL of the samples `nll` reports.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print scores and protocol as JSON.")
+@json_option("the scores and protocol")
 @handle_errors(FileNotFoundError)
 def evaluate(as_json, **options):
     """Score a generator against real data: FID, KID, IS, precision/recall, CAS.

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from keras_gan_cli.options import handle_errors
+from keras_gan_cli.options import json_option
 
 
 @click.command()
@@ -39,8 +40,9 @@ from keras_gan_cli.options import handle_errors
 @click.option(
     "--model-base-path", default="saved_models", show_default=True, type=click.Path(file_okay=False)
 )
+@json_option("what was written")
 @handle_errors()
-def export(source, name, out, version, fmt, quantize, model_base_path):
+def export(source, name, out, version, fmt, quantize, model_base_path, as_json):
     """Export a run's generator as a SavedModel in TF Serving's layout (and TFLite).
 
     \b
@@ -60,10 +62,10 @@ def export(source, name, out, version, fmt, quantize, model_base_path):
         from keras_gan.export.saved_model import write_tflite
 
         check = write_tflite(source, out, quantize[0] if quantize else "float16")
-        click.echo(
-            f"{out}: {check['bytes']} bytes, vs SavedModel max |diff| "
-            f"{check['max_abs_diff']}, mean {check['mean_abs_diff']} (0-255)"
-        )
+        if as_json:
+            click.echo(json.dumps({"tflite": out, **check}))
+        else:
+            click.echo(f"{out}: {_tflite_check(check)}")
         return
     if not name:
         raise click.UsageError("--name is required (or --format tflite --out FILE)")
@@ -74,12 +76,20 @@ def export(source, name, out, version, fmt, quantize, model_base_path):
         version,
         tflite=(quantize or ("float16",)) if fmt == "tflite" else (),
     )
+    checks = {}
     if fmt == "tflite":
         meta = json.loads((target / "assets.extra" / "kgan.json").read_text(encoding="utf-8"))
-        for variant, check in meta["tflite"].items():
-            click.echo(
-                f"tflite {variant}: {check['bytes']} bytes, vs SavedModel max |diff| "
-                f"{check['max_abs_diff']}, mean {check['mean_abs_diff']} (0-255)",
-                err=True,
-            )
+        checks = meta["tflite"]
+    if as_json:
+        click.echo(json.dumps({"saved_model": str(target), "tflite": checks}))
+        return
+    for variant, check in checks.items():
+        click.echo(f"tflite {variant}: {_tflite_check(check)}", err=True)
     click.echo(str(target))
+
+
+def _tflite_check(check: dict) -> str:
+    return (
+        f"{check['bytes']} bytes, vs SavedModel max |diff| {check['max_abs_diff']}, "
+        f"mean {check['mean_abs_diff']} (0-255)"
+    )

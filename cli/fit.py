@@ -11,6 +11,7 @@ import click
 from keras_gan.config import PRECISIONS
 from keras_gan.config import STRATEGIES
 from keras_gan_cli.options import handle_errors
+from keras_gan_cli.options import json_option
 
 
 @click.command()
@@ -60,7 +61,7 @@ from keras_gan_cli.options import handle_errors
 @click.option(
     "--dry-run", is_flag=True, help="Resolve config, data and model; print them; train nothing."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print where the run ended as JSON (stdout).")
+@json_option("where the run ended")
 def fit(
     config_file,
     model,
@@ -126,17 +127,7 @@ def fit(
         click.echo(json.dumps(describe(config), indent=2, ensure_ascii=False))
         return
     run_dir = run_training(config, run_dir, resume)
-    done = summary(run_dir, config)
-    if as_json:
-        click.echo(json.dumps(done, indent=2, ensure_ascii=False))
-    else:
-        click.echo(
-            f"done: {done['run_dir']} at step {done['step']}"
-            + (f", exported to {done['export']}" if done["export"] else "")
-            + "\nnext:\n"
-            + "\n".join(f"  {command}" for command in done["next"]),
-            err=True,
-        )
+    report(run_dir, config, as_json)
 
 
 def run_training(config, run_dir=None, resume=False) -> Path:
@@ -147,6 +138,21 @@ def run_training(config, run_dir=None, resume=False) -> Path:
         config, run_dir=run_dir, resume=resume, log=lambda line: click.echo(line, err=True)
     )
     return run_dir
+
+
+def report(run_dir: Path, config, as_json: bool) -> None:
+    """Prints `summary`: as JSON on stdout, or as lines on stderr."""
+    done = summary(run_dir, config)
+    if as_json:
+        click.echo(json.dumps(done, indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"done: {done['run_dir']} at step {done['step']}"
+        + (f", exported to {done['export']}" if done["export"] else "")
+        + "\nnext:\n"
+        + "\n".join(f"  {command}" for command in done["next"]),
+        err=True,
+    )
 
 
 def summary(run_dir: Path, config) -> dict:

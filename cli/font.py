@@ -6,8 +6,10 @@ import json
 
 import click
 
+from keras_gan_cli.fit import report
 from keras_gan_cli.fit import run_training
 from keras_gan_cli.options import handle_errors
+from keras_gan_cli.options import json_option
 
 
 @click.group()
@@ -51,8 +53,11 @@ def font():
     "--holdout", is_flag=True, help="Leave the held-out characters out (to evaluate on them)."
 )
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Config override.")
+@json_option("where the run ended")
 @handle_errors()
-def font_fit(target, source_font, charset, base, steps, batch_size, run_dir, holdout, assignments):
+def font_fit(
+    target, source_font, charset, base, steps, batch_size, run_dir, holdout, assignments, as_json
+):
     """Fine-tune font2font on a target style (a few hundred glyphs are enough)."""
     from keras_gan.fonts.complete import fit_config
 
@@ -66,8 +71,7 @@ def font_fit(target, source_font, charset, base, steps, batch_size, run_dir, hol
         holdout=holdout,
         overrides=list(assignments),
     )
-    run_dir = run_training(config, run_dir)
-    click.echo(f"next: kgan font complete {run_dir} --charset gb2312-1 --out NAME.ttf", err=True)
+    report(run_training(config, run_dir), config, as_json)
 
 
 @font.command("complete")
@@ -96,7 +100,7 @@ def font_fit(target, source_font, charset, base, steps, batch_size, run_dir, hol
     "run never learned; its style is fitted to them in about a minute, no fine-tuning.",
 )
 @click.option("--family", help="Font family name (default: the file name).")
-@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@json_option("what was written")
 @handle_errors()
 def font_complete(run_dir, charset, out, formats, no_hint, style, like, family, as_json):
     """Write the whole charset as a font (TrueType, OpenType/CFF, WOFF2, UFO), plus a
@@ -129,8 +133,9 @@ def font_complete(run_dir, charset, out, formats, no_hint, style, like, family, 
 @font.command("template")
 @click.option("--charset", default="gb2312-1", show_default=True, help="Characters to write.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .pdf to write.")
+@json_option("what was written")
 @handle_errors()
-def font_template(charset, out):
+def font_template(charset, out, as_json):
     """Print a handwriting sheet: a box per character, 63 to an A4 page.
 
     \b
@@ -141,7 +146,10 @@ def font_template(charset, out):
     from keras_gan.fonts.handwriting import write_template
 
     pages = write_template(charset, out)
-    click.echo(f"wrote {out} ({pages} pages)")
+    if as_json:
+        click.echo(json.dumps({"written": [out], "pages": pages}, ensure_ascii=False))
+    else:
+        click.echo(f"wrote {out} ({pages} pages)")
 
 
 @font.command("scan")
@@ -150,7 +158,7 @@ def font_template(charset, out):
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False), help="Folder of glyph images."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option("the report")
 @handle_errors(FileNotFoundError)
 def font_scan(photos, charset, out, as_json):
     """Read photos or scans of filled template pages into glyph images named by

@@ -120,3 +120,9 @@ temperature_option = click.option(
     show_default=True,
     help="Text models: 0 takes the most likely characters, 1 samples the model's distribution.",
 )
+
+
+def json_option(what: str):
+    """`--json`: the command's result as one JSON document on stdout (progress and
+    notes stay on stderr), for scripts."""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print {what} as JSON (stdout).")

@@ -10,6 +10,7 @@ import click
 from keras_gan_cli.options import InputError
 from keras_gan_cli.options import NumRange
 from keras_gan_cli.options import handle_errors
+from keras_gan_cli.options import json_option
 from keras_gan_cli.options import temperature_option
 
 
@@ -51,7 +52,7 @@ from keras_gan_cli.options import temperature_option
     "character, e.g. 永.png or U+6C38.png, as kgan font fit --target takes them).",
 )
 @temperature_option
-@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@json_option("what was written")
 @handle_errors()
 def sample(
     source,
@@ -84,7 +85,8 @@ def sample(
     if sampler.modality == "text":
         if labels or as_grid or list_labels:
             raise InputError("a text model takes no --labels, --grid or --list-labels")
-        write_lines(sampler.lines(range(num_samples) if num_samples else seeds, temperature), out)
+        lines = sampler.lines(range(num_samples) if num_samples else seeds, temperature)
+        write_lines(lines, out, as_json)
         return
     if list_labels:
         click.echo(
@@ -116,8 +118,9 @@ def sample(
 @click.option("--steps", type=click.IntRange(2, 256), default=8, show_default=True)
 @click.option("--labels", help="Labels (characters) for conditional models; default: the first.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="PNG grid to write.")
+@json_option("what was written")
 @handle_errors()
-def interpolate(source, pair, steps, labels, out):
+def interpolate(source, pair, steps, labels, out, as_json):
     """Walk the latent space from seed A to seed B (spherical interpolation).
 
     \b
@@ -131,14 +134,19 @@ def interpolate(source, pair, steps, labels, out):
         raise InputError(f"--seeds takes exactly two seeds A,B, got {pair!r}")
     sampler = sampling.load_sampler(source)
     sampling.save_interpolation(sampler, seeds, steps, labels, out)
-    click.echo(f"wrote {out}")
+    click.echo(json.dumps({"written": [out]}, ensure_ascii=False) if as_json else f"wrote {out}")
 
 
-def write_lines(lines: list[str], out: str | None) -> None:
-    """Generated lines to the file `out` (written whole or not at all), else stdout."""
+def write_lines(lines: list[str], out: str | None, as_json: bool = False) -> None:
+    """Generated lines to the file `out` (written whole or not at all), else stdout;
+    `as_json`: {"written": [out]} or {"lines": [...]} on stdout instead."""
     if out:
         from keras_gan.files import atomic_write_bytes
 
         atomic_write_bytes(Path(out), "".join(line + "\n" for line in lines).encode("utf-8"))
+        if as_json:
+            click.echo(json.dumps({"written": [out]}, ensure_ascii=False))
+    elif as_json:
+        click.echo(json.dumps({"lines": lines}, ensure_ascii=False))
     else:
         click.echo("\n".join(lines))

@@ -11,6 +11,7 @@ from keras_gan_cli.options import Failure
 from keras_gan_cli.options import InputError
 from keras_gan_cli.options import NumRange
 from keras_gan_cli.options import handle_errors
+from keras_gan_cli.options import json_option
 from keras_gan_cli.options import message
 from keras_gan_cli.options import temperature_option
 from keras_gan_cli.sample import write_lines
@@ -255,10 +256,11 @@ def serve(
     type=click.Path(dir_okay=False, exists=True),
     help="PEM private key of --client-cert.",
 )
+@json_option("what was written")
 @handle_errors()
 def predict(
     target, model, version, seeds, labels, as_grid, out, temperature, rest, metadata, timeout,
-    token, ca, client_cert, client_key,
+    token, ca, client_cert, client_key, as_json,
 ):  # fmt: skip
     """Generate images on a server and write them as PNGs, or lines of text (like kgan sample).
 
@@ -285,7 +287,7 @@ def predict(
             if sampler.modality == "text":
                 if labels or as_grid:
                     raise InputError("a text model takes no --labels or --grid")
-                write_lines(sampler.lines(seeds, temperature), out)
+                write_lines(sampler.lines(seeds, temperature), out, as_json)
                 return
             if not out:
                 raise InputError(
@@ -296,4 +298,7 @@ def predict(
         refused = ("INVALID_ARGUMENT", "NOT_FOUND", "UNAUTHENTICATED")
         kind = InputError if e.code in refused else Failure
         raise kind(f"server {target}: {message(e)}") from None
-    click.echo(f"wrote {len(written)} file(s) to {out}")
+    if as_json:
+        click.echo(json.dumps({"written": [str(p) for p in written]}, ensure_ascii=False))
+    else:
+        click.echo(f"wrote {len(written)} file(s) to {out}")

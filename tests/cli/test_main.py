@@ -118,8 +118,12 @@ def test_glyph_fit_sample_labels_and_errors(run, tmp_path, installed):
         == 0
     )
     assert Image.open(tmp_path / "walk.png").size == (2 + 3 * 18, 2 + 18)
+    result = run("interpolate", run_dir, "--seeds", "1,2", "--out", "w2.png", "--json")
+    assert json.loads(result.stdout) == {"written": ["w2.png"]}
     result = run("export", run_dir, "--name", "glyphs", "--version", "3")
     assert result.exit_code == 0 and result.output.strip().endswith("saved_models/glyphs/3")
+    result = run("export", run_dir, "--name", "glyphs", "--json")  # stdout: the result alone
+    assert json.loads(result.stdout) == {"saved_model": "saved_models/glyphs/4", "tflite": {}}
     result = run("export", run_dir, "--name", "lite", "--format", "tflite")
     assert result.exit_code == 0, result.output
     assert "tflite float16:" in result.output

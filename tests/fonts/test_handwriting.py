@@ -3,6 +3,7 @@ written into its boxes, the page is "photographed" (perspective, rotation, blur,
 uneven light, JPEG, an EXIF orientation tag) and scanned back."""
 
 import io
+import json
 
 import cv2
 import numpy as np
@@ -108,6 +109,8 @@ def test_the_template_is_a_pdf_with_a_page_per_63_characters(tmp_path):
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF") and out.read_bytes().count(b"/Type /Page\n") == 2
     assert "2 pages" in result.output
+    again = ["font", "template", "--charset", seventy, "--out", str(out), "--json"]
+    assert json.loads(CliRunner().invoke(cli, again).stdout) == {"written": [str(out)], "pages": 2}
 
 
 def test_bad_photos_are_named_errors_and_nothing_is_written(tmp_path, written):

@@ -271,6 +271,8 @@ def test_export_samples_and_serves_utf8_lines(mle_run, tmp_path):
             result = CliRunner().invoke(cli, [*common, *target])
             assert result.exit_code == 0, result.output
             assert result.output.splitlines() == lines
+        as_json = CliRunner().invoke(cli, [*common, *grpc_target, "--json"])
+        assert json.loads(as_json.stdout) == {"lines": lines}
         greedy = CliRunner().invoke(cli, [*common[:-1], "0", *grpc_target])
         assert greedy.output.splitlines() == from_run.lines(range(3), 0.0)
         refused = CliRunner().invoke(cli, [*common, "--labels", "a", *grpc_target])
@@ -282,6 +284,8 @@ def test_kgan_sample_prints_one_line_per_sample(mle_run, tmp_path):
     result = runner.invoke(cli, ["sample", str(mle_run[1]), "--num-samples", "5"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == sampling.load_sampler(mle_run[1]).lines(range(5), 1.0)
+    as_json = runner.invoke(cli, ["sample", str(mle_run[1]), "--num-samples", "5", "--json"])
+    assert json.loads(as_json.stdout) == {"lines": result.output.splitlines()}
     greedy = runner.invoke(
         cli, ["sample", str(mle_run[1]), "--num-samples", "5", "--temperature", "0"]
     )

@@ -1,6 +1,7 @@
 """`kgan serve` as a real process serving the shipped model; `kgan predict` gets PNGs back."""
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -74,6 +75,11 @@ def test_serve_predict_over_grpc_and_rest_then_stop_on_sigterm(tmp_path):
         assert done.returncode == 0, done.stderr
         names = sorted(p.name for p in (tmp_path / "out").iterdir())
         assert names == ["seed0000-A.png", "seed0000-永.png", "seed0001-A.png", "seed0001-永.png"]
+        done = predict(
+            "--target", f"127.0.0.1:{grpc_port}", "--labels", "永", "--seeds", "5",
+            "--out", tmp_path / "out", "--json",
+        )  # fmt: skip
+        assert json.loads(done.stdout) == {"written": [str(tmp_path / "out" / "seed0005-永.png")]}
         png = Image.open(tmp_path / "out" / "seed0001-永.png")
         assert png.size == (64, 64) and "Synthetic" in png.info["Description"]
 
