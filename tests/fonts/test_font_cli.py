@@ -94,11 +94,31 @@ def fitted(tmp_path_factory, installed):
         "--run-dir",
         root / "mine",
         *TINY,
+        "--json",
     )
     assert few.exit_code == 0, few.output
     assert "warm start from" in few.output and "new: my glyphs" in few.output
-    assert "kgan font complete" in few.output
+    done = json.loads(few.stdout)  # where the run ended, and what to run next
+    assert done["run_dir"] == str(root / "mine") and done["step"] == 10
+    assert done["next"][0] == f"kgan font complete {root / 'mine'} --out Font.ttf"
     return root
+
+
+def test_a_few_shot_fit_tunes_without_the_adversary_a_base_trains_with_it(fitted):
+    """A fit from a base learns on L1 with G's batch statistics kept
+    (`complete.FINE_TUNING`); a base from scratch is a GAN. The saved model says so."""
+    import keras
+
+    kwargs = {
+        name: json.loads((fitted / name / "config.json").read_text())["model_kwargs"]
+        for name in ("base", "mine")
+    }
+    assert kwargs["mine"]["adversarial_weight"] == 0.0 and kwargs["mine"]["frozen_norm"]
+    assert "adversarial_weight" not in kwargs["base"]  # the model's default, 1
+    tuned = keras.saving.load_model(fitted / "mine" / "model.keras", compile=False)
+    assert tuned.term_weights["g_loss"] == 0.0
+    norms = [x for x in tuned.encoder.layers if isinstance(x, keras.layers.BatchNormalization)]
+    assert norms and not any(x.trainable for x in norms)
 
 
 def test_complete_writes_every_character_as_a_font(fitted):
