@@ -21,20 +21,50 @@ from keras_gan.data.fontpairs import Style
 
 
 def raster_back(font_path, char: str, size: int, em_pixels: float) -> np.ndarray:
-    """A font file's glyph drawn the way `GlyphRenderer` draws training glyphs (centred,
-    4x supersampled, em of `em_pixels`): ink 0..255, for comparing a written font with
-    the bitmaps it was traced from."""
-    from PIL import Image
-    from PIL import ImageDraw
-    from PIL import ImageFont
+    """A font file's glyph where a bitmap of side `size` showing the em as `em_pixels`
+    pixels has it (`keras_gan.fonts.outline`'s geometry: the advance centred, the middle
+    of hhea's ascender..descender at the middle row): ink 0..255, for comparing a written
+    font with the bitmaps it was traced from.
 
-    from keras_gan.data.glyphs import SUPERSAMPLE
+    FreeType's exact coverage at exact coordinates: a text engine's placement (Pillow's
+    "mm" anchor rounds the ascender and descender to whole pixels) would move the glyph
+    by up to 1/8 pixel at 4x supersampling, which alone costs thin strokes 0.02 IoU at
+    128 px (bench/RESULTS.md)."""
+    from fontTools.pens.freetypePen import FreeTypePen
+    from fontTools.ttLib import TTFont
 
-    canvas = size * SUPERSAMPLE
-    font = ImageFont.truetype(str(font_path), round(em_pixels * SUPERSAMPLE))
-    image = Image.new("L", (canvas, canvas), 0)
-    ImageDraw.Draw(image).text((canvas / 2, canvas / 2), char, font=font, fill=255, anchor="mm")
-    return np.asarray(image.resize((size, size), Image.Resampling.BOX))
+    with TTFont(str(font_path), lazy=True) as font:
+        glyphs = font.getGlyphSet()
+        glyph = glyphs[font.getBestCmap()[ord(char)]]
+        hhea = font["hhea"]
+        scale = em_pixels / font["head"].unitsPerEm
+        middle_y = (hhea.ascent + hhea.descent) / 2
+        pen = FreeTypePen(glyphs)
+        glyph.draw(pen)
+        offset = (size / 2 - glyph.width / 2 * scale, size / 2 - middle_y * scale)
+        coverage = pen.array(size, size, (scale, 0, 0, scale, *offset))
+    return np.round(np.clip(coverage, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def overlap_area(font_path, char: str) -> float:
+    """How far a font's glyph is from a clean outline, in square font units: the ink its
+    contours' signed areas add up to, against the ink they cover when filled (skia's
+    path simplification, nonzero winding). Zero for contours that neither cross
+    themselves nor each other and wind as holes and outers should; a figure eight, two
+    overlapping strokes or a hole drawn the wrong way round each leave their area."""
+    import pathops
+    from fontTools.pens.areaPen import AreaPen
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(font_path), lazy=True) as font:
+        glyphs = font.getGlyphSet()
+        glyph = glyphs[font.getBestCmap()[ord(char)]]
+        signed, path = AreaPen(glyphs), pathops.Path()
+        glyph.draw(signed)
+        glyph.draw(path.getPen(glyphs))
+    filled = AreaPen()
+    pathops.simplify(path).draw(filled)
+    return abs(abs(signed.value) - abs(filled.value))
 
 
 def ink_iou(ink_a: np.ndarray, ink_b: np.ndarray) -> float:

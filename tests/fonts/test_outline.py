@@ -10,6 +10,7 @@ from keras_gan.data.fontpairs import source_style
 from keras_gan.fonts import fontfile
 from keras_gan.fonts import outline
 from keras_gan.fonts.evaluate import ink_iou as iou
+from keras_gan.fonts.evaluate import overlap_area
 from keras_gan.fonts.evaluate import raster_back as render
 from tests.installed_fonts import KAI
 from tests.installed_fonts import LATIN
@@ -54,6 +55,28 @@ def test_rendering_the_font_gives_back_the_bitmaps(traced_font):
             scores[char] = iou(render(path, char, 64, style.em_pixels), 255 - bitmap)
     assert np.mean(list(scores.values())) >= 0.9, scores
     assert min(scores.values()) >= 0.85, scores
+
+
+def square(x0, y0, side, clockwise=True):
+    corners = [(x0, y0), (x0, y0 + side), (x0 + side, y0 + side), (x0 + side, y0)]
+    corners = corners if clockwise else corners[::-1]
+    return [("move", corners[:1]), ("line", corners[1:])]
+
+
+def test_traced_outlines_neither_cross_nor_overlap_and_wind_right(traced_font, tmp_path):
+    path, _, _ = traced_font
+    for char in HANZI + LATIN_CHARS:
+        assert overlap_area(path, char) < 1.0, char  # square units: rounding at most
+    # What the measure sees: strokes drawn over each other, a hole wound as an outer.
+    bad = {
+        "A": outline.Glyph([square(100, 100, 400), square(300, 300, 400)], 1000, "generated"),
+        "B": outline.Glyph([square(100, 100, 600), square(300, 300, 100)], 1000, "generated"),
+        "C": outline.Glyph([square(100, 100, 600), square(300, 300, 100, False)], 1000, "x"),
+    }
+    font = fontfile.write(tmp_path / "Bad.ttf", bad, "Bad", hint=False).paths["ttf"]
+    assert overlap_area(font, "A") == pytest.approx(200 * 200, rel=1e-3)
+    assert overlap_area(font, "B") == pytest.approx(100 * 100, rel=1e-3)  # the hole, filled
+    assert overlap_area(font, "C") < 1.0  # the same hole, wound as a hole
 
 
 def test_real_glyphs_are_copied_from_the_target_font(tmp_path, installed):

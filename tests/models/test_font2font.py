@@ -47,3 +47,35 @@ class TestFont2Font(GANContract):
     def test_needs_a_style(self):
         with pytest.raises(ValueError, match="at least one target style"):
             Font2Font(num_classes=0, **SMALL)
+
+    def test_fine_tuning_learns_from_l1_alone_and_keeps_batch_statistics(self):
+        """`kgan font fit`'s settings: G's update does not depend on D at all, and G's batch
+        normalisation keeps its statistics (the default model's step changes them)."""
+        tuning = {"adversarial_weight": 0.0, "category_weight": 0.0, "frozen_norm": True}
+        model, twin, default = self.make(**tuning), self.make(**tuning), self.make()
+        for other in (twin, default):
+            other.generator.set_weights(model.generator.get_weights())
+        rng = np.random.default_rng(1)
+        for weight in twin.discriminator.weights:  # another D entirely
+            weight.assign(rng.normal(size=weight.shape).astype("float32"))
+        batch = model.unpack(self.data(model))
+        rows = batch.rows(model.regularization.d_noise_draws() * model.regularization.n_critic)
+
+        def norm_weights(m):
+            networks = (m.encoder, m.generator.get_layer("decoder"))
+            layers = [x for n in networks for x in n.layers if "batch_norm" in x.name]
+            assert layers
+            return [w.numpy().copy() for layer in layers for w in layer.weights]
+
+        before, start = norm_weights(model), model.generator.get_weights()
+        for m in (model, twin, default):
+            m.generator_step(rows)
+        after = model.generator.get_weights()
+        assert any(not np.array_equal(a, b) for a, b in zip(start, after))
+        for mine, theirs in zip(after, twin.generator.get_weights()):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-7)
+        for old, new in zip(before, norm_weights(model)):
+            np.testing.assert_array_equal(old, new)
+        assert any(not np.array_equal(a, b) for a, b in zip(before, norm_weights(default))), (
+            "the default step changes G's batch statistics"
+        )
