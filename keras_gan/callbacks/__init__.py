@@ -1,7 +1,8 @@
 """Training callbacks, each with one job, sharing a `RunState` (run in this order):
 `StepGuard` (the step; stop at NaN/Inf), `PeriodicEvaluation` (scores, best checkpoint),
 `SampleGrid` (samples, sample diversity), `CSVLog` (log.csv, TensorBoard, progress)
-and `Checkpointing` (checkpoints; stop on a signal)."""
+and `Checkpointing` (checkpoints; stop on a signal). `SampleImages` is the public one:
+sample grids for any `model.fit`."""
 
 from keras_gan.callbacks.checkpointing import Checkpointing
 from keras_gan.callbacks.csv_log import CSVLog
@@ -9,6 +10,7 @@ from keras_gan.callbacks.evaluation import PeriodicEvaluation
 from keras_gan.callbacks.evaluation import eval_columns
 from keras_gan.callbacks.samples import DIVERSITY
 from keras_gan.callbacks.samples import SampleGrid
+from keras_gan.callbacks.samples import SampleImages as SampleImages  # public
 from keras_gan.callbacks.state import RunState
 from keras_gan.callbacks.state import StepGuard
 

@@ -1,9 +1,13 @@
 """`SampleGrid`: every `train.sample_every` steps and at the last one, samples from fixed
 seeds (`samples/step_XXXXXX.png`, or `.txt` lines for text models) and, for
-noise-to-image models, the `sample_diversity` monitor, with a warning on collapse."""
+noise-to-image models, the `sample_diversity` monitor, with a warning on collapse.
+`SampleImages`: the same grids for any `model.fit` (the public callback)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -68,16 +72,8 @@ class SampleGrid(RunCallback):
         seeds = list(range(self.train.sample_seeds))
         if self.data.sources is not None:
             picture = self.translation_grid()
-        elif self.grid_labels is None:
-            z = noise_for_seeds(seeds * 8, self.model.latent_dim)
-            images = to_uint8(self.model.generate(z, training=False)).numpy()
-            picture = grid(images, len(seeds), 8)
         else:
-            cols = len(self.grid_labels)
-            z = noise_for_seeds([s for s in seeds for _ in range(cols)], self.model.latent_dim)
-            labels = tf.constant(self.grid_labels * len(seeds), tf.int32)
-            images = to_uint8(self.model.generate(z, labels, training=False)).numpy()
-            picture = grid(images, len(seeds), cols)
+            picture = sample_grid(self.model, seeds, self.grid_labels)
         path = self.run_dir / "samples" / f"step_{step:06d}.png"
         atomic_write_bytes(path, png_bytes(picture, f"model {self.config.model}, step {step}"))
         with self.state.writer.as_default(step=step):
@@ -105,6 +101,73 @@ class SampleGrid(RunCallback):
         fake = self.model.generate(from_uint8(sources), labels, training=False)
         picture = np.concatenate([sources, to_uint8(fake).numpy(), self.data.images[rows]])
         return grid(picture, 3, len(rows))
+
+
+class SampleImages(keras.callbacks.Callback):
+    """Samples of fixed seeds as a grid while any `model.fit` trains a noise-to-image
+    model of keras-gan (what `kgan fit` writes to `samples/`, for your own loop).
+
+    Args:
+        folder: where the grids go, as `step_XXXXXX.png` (None: no files).
+        log_dir: a TensorBoard log folder: the grids as `samples` images (None: none).
+        every: steps between grids; None: one at the end of every epoch.
+        seeds: the grid's rows, one noise vector each (the same every time).
+        labels: class ids, the grid's columns, for a conditional model (default: up to
+            16 spread over the classes); an unconditional model gets 8 columns of seeds.
+    """
+
+    def __init__(self, folder=None, log_dir=None, every=None, seeds=range(4), labels=None):
+        super().__init__()
+        if folder is None and log_dir is None:
+            raise ValueError("SampleImages needs a folder, a log_dir or both to write to")
+        self.folder, self.log_dir, self.every = folder, log_dir, every
+        self.seeds, self.labels = list(seeds), labels
+        self.step, self.writer = 0, None
+
+    def on_train_begin(self, logs=None):
+        if self.model.translates or self.model.modality != "image":
+            raise ValueError(
+                f"SampleImages draws noise-to-image models; {type(self.model).__name__} "
+                "is not one (kgan fit writes its samples)"
+            )
+        if self.labels is None and self.model.conditional:
+            self.labels = spread(self.model.num_classes, GRID_LABELS)
+        if self.log_dir is not None:
+            self.writer = tf.summary.create_file_writer(str(self.log_dir))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.every and self.step % self.every == 0:
+            self.save(self.step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.every:
+            self.save(self.step)
+
+    def on_train_end(self, logs=None):
+        if self.writer is not None:
+            self.writer.close()
+
+    def save(self, step: int) -> None:
+        picture = sample_grid(self.model, self.seeds, self.labels)
+        if self.folder is not None:
+            name = f"model {type(self.model).__name__}, step {step}"
+            atomic_write_bytes(Path(self.folder) / f"step_{step:06d}.png", png_bytes(picture, name))
+        if self.writer is not None:
+            with self.writer.as_default(step=step):
+                tf.summary.image("samples", picture[None], step=step)
+
+
+def sample_grid(model, seeds: list[int], label_ids: list[int] | None) -> np.ndarray:
+    """A uint8 grid: a row per seed; a column per class id (conditional models), else 8
+    columns of further seeds."""
+    if label_ids is None:
+        z = noise_for_seeds(seeds * 8, model.latent_dim)
+        return grid(to_uint8(model.generate(z, training=False)).numpy(), len(seeds), 8)
+    cols = len(label_ids)
+    z = noise_for_seeds([s for s in seeds for _ in range(cols)], model.latent_dim)
+    labels = tf.constant(list(label_ids) * len(seeds), tf.int32)
+    return grid(to_uint8(model.generate(z, labels, training=False)).numpy(), len(seeds), cols)
 
 
 def spread(count: int, wanted: int) -> list[int]:
