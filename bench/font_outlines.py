@@ -42,9 +42,8 @@ from keras_gan.fonts.evaluate import raster_back
 
 # name: (alphamax, opttolerance, upsample, cu2qu max error, straight tolerance)
 VARIANTS = {
-    "3x, opt 1.0, lines 1.0": (1.0, 1.0, 3, 5.0, 1.0),
+    "chosen: 3x, opt 1.0, lines 1.0": (1.0, 1.0, 3, 5.0, 1.0),
     "3x, opt 1.0, lines 2.0": (1.0, 1.0, 3, 5.0, 2.0),
-    "alpha 0.8, 3x, opt 1.0, lines 1.5": (0.8, 1.0, 3, 5.0, 1.5),
     "alpha 0.6, 3x, opt 1.0, lines 1.0": (0.6, 1.0, 3, 5.0, 1.0),
 }
 FACES = {

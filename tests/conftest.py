@@ -21,12 +21,13 @@ def installed():
     """Fails (not skips) when the fonts scripts/setup.sh installs are not found."""
     from keras_gan.data.glyphs import find_fonts
     from tests.installed_fonts import HEI
+    from tests.installed_fonts import ITALIC
     from tests.installed_fonts import KAI
     from tests.installed_fonts import LATIN
     from tests.installed_fonts import SOURCE
 
     names = {f.name for f in find_fonts()}
-    missing = [n for n in (SOURCE, KAI, HEI, LATIN) if n not in names]
+    missing = [n for n in (SOURCE, KAI, HEI, LATIN, ITALIC) if n not in names]
     if missing:
         pytest.fail(f"fonts missing (run scripts/setup.sh): {missing}")
 

@@ -135,13 +135,18 @@ class FontGlyphCopier:
 
     def __init__(self, path: str, index: int):
         from fontTools.ttLib import TTFont
+        from PIL import ImageFont
 
         self.font = TTFont(path, fontNumber=index, lazy=True)
         self.cmap = self.font.getBestCmap() or {}
         self.glyph_set = self.font.getGlyphSet()
-        hhea = self.font["hhea"]
-        self.scale = UNITS_PER_EM / self.font["head"].unitsPerEm
-        self.centre = (hhea.ascent + hhea.descent) / 2
+        units = self.font["head"].unitsPerEm
+        self.scale = UNITS_PER_EM / units
+        # The glyph bitmaps centre the ascender..descender that FreeType reports (Pillow's
+        # "mm" anchor): OS/2's typo metrics when the font sets USE_TYPO_METRICS, else
+        # hhea's. Copied glyphs must sit where the generated ones learned to.
+        ascent, descent = ImageFont.truetype(path, units, index=index).getmetrics()
+        self.centre = (ascent - descent) / 2
 
     def has(self, char: str) -> bool:
         return ord(char) in self.cmap
