@@ -24,6 +24,7 @@ from keras_gan.images import png_bytes
 from keras_gan.images import to_uint8
 from keras_gan.noise import noise_for_seeds
 from keras_gan.noise import slerp
+from keras_gan.progress import Progress
 from keras_gan.shipped import find_model
 
 TRANSLATES = (
@@ -371,13 +372,15 @@ def write_dataset(
     ids = None if label_ids is None else [label_ids[i % len(label_ids)] for i in range(num_samples)]
     names = sampler.labels
     records = []
-    with atomic_directory(out) as tmp:
+    bar = Progress(f"sampling into {out}", num_samples, "images")
+    with atomic_directory(out) as tmp, bar:
         writer, shard = None, -1
         shards = -(-num_samples // shard_size)
         step = sampler.max_batch
         for start in range(0, num_samples, step):
             seeds = list(range(start, min(start + step, num_samples)))
             images = sampler.generate(seeds, None if ids is None else ids[start : start + step])
+            bar.update(seeds[-1] + 1)
             for seed, image in zip(seeds, images):
                 label = None if ids is None else ids[seed]
                 name = "unlabelled" if label is None else label_filename(names[label])

@@ -19,7 +19,7 @@ PACKAGES = {"keras_gan": "keras_gan", "keras_gan_cli": "cli", "keras_gan_serving
 LAYERS = [
     ("base", ["keras_gan", "keras_gan.files", "keras_gan.registry", "keras_gan.images",
               "keras_gan.noise", "keras_gan.regularization", "keras_gan.augment",
-              "keras_gan.export.layout"]),
+              "keras_gan.export.layout", "keras_gan.progress"]),
     ("losses", ["keras_gan.losses"]),
     ("data", ["keras_gan.data"]),
     ("metrics", ["keras_gan.metrics"]),

@@ -7,6 +7,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["KGAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="kgan-test-cache-")
 os.environ["KGAN_OFFLINE"] = "1"  # nothing downloads in tests (keras_gan.files.OFFLINE_ENV)
+# Outputs compared line by line get no progress lines from slow machines
+# (keras_gan.progress.ENV; tests/test_progress.py turns it back on).
+os.environ["KGAN_PROGRESS"] = "0"
 
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402

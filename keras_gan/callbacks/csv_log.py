@@ -15,6 +15,7 @@ import tensorflow as tf
 from keras_gan.callbacks.samples import DIVERSITY
 from keras_gan.callbacks.state import RunState
 from keras_gan.files import atomic_write_bytes
+from keras_gan.progress import Progress
 
 
 class CSVLog(keras.callbacks.Callback):
@@ -39,9 +40,15 @@ class CSVLog(keras.callbacks.Callback):
         self.log_path = self.run_dir / "log.csv"
         truncate_log(self.log_path, self.state.start)
         self.last_time, self.last_step = time.perf_counter(), self.state.start
+        # On a terminal, a live bar between the progress lines (elsewhere the lines are
+        # the progress).
+        bar = Progress("training", self.state.total, "steps", initial=self.state.start)
+        self.bar = bar if bar.live else None
 
     def on_train_end(self, logs=None):
         self.state.writer.close()
+        if self.bar is not None:
+            self.bar.close()
 
     def on_train_batch_end(self, batch, logs=None):
         state = self.state
@@ -49,7 +56,11 @@ class CSVLog(keras.callbacks.Callback):
         if state.stopped:
             return
         if step % self.train.log_every == 0 or self.is_sampled(step) or state.signum is not None:
+            if self.bar is not None:
+                self.bar.clear()
             self.write_row(step, state.values)
+        if self.bar is not None:
+            self.bar.update(step)
 
     def write_row(self, step, values):
         now = time.perf_counter()

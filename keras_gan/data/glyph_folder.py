@@ -19,6 +19,7 @@ import numpy as np
 from keras_gan.data.base import DataError
 from keras_gan.data.folder import decode_image
 from keras_gan.data.glyphs import EM_FRACTION
+from keras_gan.progress import track
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 MIN_SIDE = 16  # smaller cells cannot hold a legible glyph
@@ -83,7 +84,7 @@ def load_glyph_folder(
             examples[reason].append(name)
 
     entries = sorted(os.scandir(root), key=lambda e: e.name)
-    for entry in entries:
+    for entry in track(entries, f"reading {root}", unit="files"):
         name = entry.name
         if name.startswith("."):
             continue

@@ -30,6 +30,7 @@ from keras_gan.data.base import DataError
 from keras_gan.data.base import ImageData
 from keras_gan.files import atomic_write_bytes
 from keras_gan.files import cache_root
+from keras_gan.progress import track
 from keras_gan.registry import DATASETS
 
 RENDER_VERSION = 1  # bump when rendering changes, so cached sets are rebuilt
@@ -383,7 +384,7 @@ def render_glyphs(chars: str, faces: list[FontFace], image_size: int) -> ImageDa
     # Faces that cover more of the charset come first, so the reference glyph of a
     # character is drawn by the most complete font that has it.
     ranked = sorted(faces, key=lambda f: (-sum(map(f.covers, chars)), f.name.lower(), f.key))
-    for face in ranked:
+    for face in track(ranked, f"rendering {len(chars)} characters", unit="fonts"):
         renderer = GlyphRenderer(face, image_size, chars)
         rendered = 0
         for char_id, char in enumerate(chars):

@@ -18,6 +18,7 @@ import numpy as np
 
 from keras_gan.data.base import DataError
 from keras_gan.data.base import ImageData
+from keras_gan.progress import Progress
 from keras_gan.registry import DATASETS
 
 IMAGE_FEATURE = "image_raw"
@@ -163,7 +164,7 @@ def prepare(spec: str, out, image_size: int, channels: int, shard_size: int = 40
     data = load_dataset(spec, image_size, channels)
     shards = -(-len(data) // shard_size)
     files = []
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out) as tmp, Progress(f"writing {out}", len(data), "images") as bar:
         for shard in range(shards):
             files.append(f"data-{shard:05d}-of-{shards:05d}.tfrecord")
             with tf.io.TFRecordWriter(str(tmp / files[-1])) as writer:
@@ -175,6 +176,7 @@ def prepare(spec: str, out, image_size: int, channels: int, shard_size: int = 40
                     )
                     label = -1 if data.labels is None else int(data.labels[i])
                     writer.write(encode_example(buffer.getvalue(), label))
+                    bar.update(i + 1)
         counts = (
             {}
             if data.labels is None

@@ -40,6 +40,7 @@ from keras_gan.fonts.specimen import specimen_html
 from keras_gan.fonts.specimen import specimen_png
 from keras_gan.images import from_uint8
 from keras_gan.images import to_uint8
+from keras_gan.progress import track
 from keras_gan.shipped import find_model
 
 DEFAULT_BASE = "saved_models/font2font-zh"
@@ -315,10 +316,8 @@ def complete_font(
     )
     generated = dict(zip(to_generate, bitmaps))
     glyphs = {}
-    for i, char in enumerate(to_generate):
+    for char in track(to_generate, "tracing generated glyphs", unit="glyphs"):
         glyphs[char] = outline.trace(generated[char], target.em_pixels, outline.is_full_width(char))
-        if (i + 1) % 500 == 0:
-            log(f"traced {i + 1}/{len(to_generate)}")
     copier, copied = None, ""
     if target.face is not None:
         copier = outline.FontGlyphCopier(target.face.path, target.face.index)
