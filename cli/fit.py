@@ -106,9 +106,14 @@ def fit(
             base = base.merge(presets.get(preset))
         if config_file:
             base = base.merge(load_config_file(config_file))
+    data = {"spec": dataset, "image_size": image_size}
+    if dataset:  # what the spec states (synthetic:32x32x3) wins over a preset's default
+        from keras_gan.data import stated_shape
+
+        data = {**stated_shape(dataset), **_drop_none(data)}
     flags = {
         "model": model,
-        "data": {"spec": dataset, "image_size": image_size},
+        "data": data,
         "train": {
             "steps": steps,
             "epochs": epochs,

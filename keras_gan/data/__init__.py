@@ -13,4 +13,12 @@ from keras_gan.data.base import ImageData
 from keras_gan.data.base import load_dataset
 from keras_gan.data.text import TextData
 
-__all__ = ["DataError", "ImageData", "TextData", "load_dataset"]
+__all__ = ["DataError", "ImageData", "TextData", "load_dataset", "stated_shape"]
+
+
+def stated_shape(spec: str) -> dict:
+    """The `data.image_size` / `data.channels` a spec states itself (`synthetic:32x32x3`
+    states both), so that they follow it rather than a preset's or the defaults: {}
+    for specs that take them from the config."""
+    scheme, _, rest = spec.partition(":")
+    return synthetic.stated_shape(rest) if scheme == "synthetic" else {}

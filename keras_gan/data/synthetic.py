@@ -11,14 +11,22 @@ from keras_gan.data.base import ImageData
 from keras_gan.registry import DATASETS
 
 
-@DATASETS.register("synthetic")
-def load_synthetic(rest: str, image_size: int, channels: int) -> ImageData:
-    """`synthetic:32x32x3[?n=1024&classes=10]`: seeded random images and labels."""
-    shape, _, query = rest.partition("?")
+def stated_shape(rest: str) -> dict:
+    """{"image_size", "channels"} as `synthetic:HxWxC` states them (square H = W only)."""
+    shape = rest.partition("?")[0]
     match = re.fullmatch(r"(\d+)x(\d+)x([13])", shape)
     if not match:
         raise DataError(f"synthetic spec {rest!r}: expected HxWxC such as 32x32x3 (C is 1 or 3)")
     height, width, depth = (int(g) for g in match.groups())
+    return {"image_size": height, "channels": depth} if height == width else {"channels": depth}
+
+
+@DATASETS.register("synthetic")
+def load_synthetic(rest: str, image_size: int, channels: int) -> ImageData:
+    """`synthetic:32x32x3[?n=1024&classes=10]`: seeded random images and labels."""
+    shape, _, query = rest.partition("?")
+    stated_shape(rest)  # a clear error for a malformed shape
+    height, width, depth = (int(g) for g in shape.split("x"))
     if height != width or height != image_size or depth != channels:
         raise DataError(
             f"synthetic:{shape} does not match data.image_size={image_size} and "

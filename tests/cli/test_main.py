@@ -206,6 +206,21 @@ def test_config_precedence_is_preset_file_flags_set(run, tmp_path):
     assert train["precision"] == "mixed_bfloat16" and train["jit_compile"] is True
 
 
+def test_the_shape_a_dataset_states_wins_over_a_presets_default(run):
+    """dcgan-32 (PyTorch's RGB example) on `synthetic:32x32x3`: 3 channels, 32 px, as the
+    spec says; a flag or --set still decides, and a contradiction is named."""
+    result = run("fit", "--preset", "dcgan-32", "--dataset", "synthetic:32x32x3", "--dry-run")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)["config"]["data"]
+    assert (data["image_size"], data["channels"]) == (32, 3)
+    result = run(
+        "fit", "--preset", "dcgan-32", "--dataset", "synthetic:32x32x3", "--image-size", "16",
+        "--dry-run",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "use synthetic:16x16x3" in one_error_line(result)
+
+
 def test_dry_run_writes_nothing(run, tmp_path):
     result = run("fit", "--model", "dcgan", "--dataset", "synthetic:16x16x1", *TINY, "--dry-run")
     assert result.exit_code == 0, result.output
