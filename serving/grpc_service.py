@@ -51,6 +51,41 @@ def answers_errors(method):
     return wrapper
 
 
+class RequestDecoding(grpc.ServerInterceptor):
+    """Request bytes that are not the method's message answer INVALID_ARGUMENT.
+
+    grpc-python decodes a request before any handler runs, and answers a failed decode
+    with INTERNAL ("Exception deserializing request!"): a client's garbage would look
+    like a server fault to whoever watches the error rate. So every unary method is
+    handed the raw bytes and decodes them itself."""
+
+    def __init__(self):
+        self._handlers = {}  # method name -> its decoding handler, built once
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
+            return handler
+        method = handler_call_details.method
+        if method not in self._handlers:
+            decode, behavior = handler.request_deserializer, handler.unary_unary
+
+            def decoding(raw, context):
+                try:
+                    request = decode(raw)
+                except Exception:  # noqa: BLE001  (protobuf's DecodeError, and kin)
+                    context.abort(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        f"{method}: the request is not a serialized message of its type",
+                    )
+                return behavior(request, context)
+
+            self._handlers[method] = grpc.unary_unary_rpc_method_handler(
+                decoding, response_serializer=handler.response_serializer
+            )
+        return self._handlers[method]
+
+
 def requested_version(model_spec) -> int | None:
     if model_spec.version_label:
         raise RequestError(

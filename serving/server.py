@@ -12,6 +12,7 @@ import grpc
 from keras_gan_serving.access import TokenInterceptor
 from keras_gan_serving.access import is_loopback
 from keras_gan_serving.batching import BatchingParameters
+from keras_gan_serving.grpc_service import RequestDecoding
 from keras_gan_serving.grpc_service import add_services
 from keras_gan_serving.repository import ModelRepository
 from keras_gan_serving.rest import RestServer
@@ -91,7 +92,9 @@ class ModelServer:
         self.host, self.limits = host, limits
         self._grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
-            interceptors=[TokenInterceptor(token)] if token else [],
+            # The token is checked first: a caller without it learns nothing, not even
+            # whether its bytes decode.
+            interceptors=[*([TokenInterceptor(token)] if token else []), RequestDecoding()],
             maximum_concurrent_rpcs=limits.max_concurrent,
             options=[
                 ("grpc.max_receive_message_length", limits.max_message_bytes),
