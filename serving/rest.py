@@ -12,11 +12,16 @@ follow its `_bytes` rule: those named `*_bytes` (the `png_bytes` of `generate`) 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
+import math
 import re
+import socket
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 
@@ -38,6 +43,18 @@ _PATH = re.compile(
     r"(?:/versions/(?P<version>\d+)|/labels/(?P<label>[^/:]+))?"
     r"(?P<action>/metadata|:predict)?"
 )
+# Hostile or broken clients (tests/serving/test_hostile.py): every request (line, headers,
+# body) must arrive whole within REQUEST_SECONDS, which also ends a kept-alive
+# connection that idles that long, so a client sending a byte at a time cannot hold a
+# thread; beyond MAX_CONNECTIONS open at once, a new one is refused at once (503).
+REQUEST_SECONDS = 10.0
+MAX_CONNECTIONS = 1024
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Connection: close\r\nContent-Length: 51\r\n\r\n"
+    b'{"error": "server busy: too many open connections"}'
+)
+
 HTTP_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
     grpc.StatusCode.UNAUTHENTICATED: 401,
@@ -50,6 +67,9 @@ HTTP_STATUS = {
 
 class RestServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's listen backlog is 5: a burst of connections beyond it waits for
+    # SYN retransmits (1 s, then 3 s...) before the accepting loop even sees them.
+    request_queue_size = 1024
 
     def __init__(
         self,
@@ -60,15 +80,39 @@ class RestServer(ThreadingHTTPServer):
         max_concurrent: int,
         token: str | None = None,
         tls: ssl.SSLContext | None = None,
+        max_connections: int = MAX_CONNECTIONS,
+        request_seconds: float = REQUEST_SECONDS,
     ):
         super().__init__(address, RestHandler)
         self.repository, self.max_batch, self.max_body_bytes = repository, max_batch, max_body_bytes
-        self.token = token
+        self.token, self.request_seconds = token, request_seconds
         self.slots = threading.BoundedSemaphore(max_concurrent)
+        self.connections = threading.BoundedSemaphore(max_connections)
         if tls is not None:  # the handshake runs in the request's thread, not the accepting one
             self.socket = tls.wrap_socket(
                 self.socket, server_side=True, do_handshake_on_connect=False
             )
+
+    def process_request(self, request, client_address):
+        """A thread per connection, up to `max_connections`; beyond, 503 and close."""
+        if not self.connections.acquire(blocking=False):
+            if not isinstance(request, ssl.SSLSocket):  # no handshake yet: no TLS answer
+                with contextlib.suppress(OSError):
+                    request.settimeout(1.0)
+                    request.sendall(BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.connections.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
 
     def handle_error(self, request, client_address):
         """A client that fails the TLS handshake or hangs up is its own problem: logged
@@ -85,6 +129,20 @@ class RestHandler(BaseHTTPRequestHandler):
         super().setup()  # sets the timeout, which bounds the handshake too
         if isinstance(self.connection, ssl.SSLSocket):
             self.connection.do_handshake()
+        self.arrival = _DeadlineReader(self.connection, self.timeout)
+        self.rfile = io.BufferedReader(self.arrival)
+
+    def handle_one_request(self):
+        self.arrival.deadline = time.monotonic() + self.server.request_seconds
+        try:
+            super().handle_one_request()  # a late request: TimeoutError, caught there
+        finally:
+            self.arrival.deadline = math.inf
+
+    def _request_read(self) -> None:
+        """The request is in: answering it is not under its deadline."""
+        self.arrival.deadline = math.inf
+        self.connection.settimeout(self.timeout)
 
     def log_message(self, format, *args):  # noqa: A002  (BaseHTTPRequestHandler's signature)
         log.debug("rest %s", format % args)
@@ -96,6 +154,8 @@ class RestHandler(BaseHTTPRequestHandler):
         self._answer(self._post)
 
     def _answer(self, handler) -> None:
+        if self.command == "GET":
+            self._request_read()
         if not authorized(self.headers.get("Authorization"), self.server.token):
             self._send(401, {"error": UNAUTHENTICATED_MESSAGE})
             return
@@ -106,6 +166,9 @@ class RestHandler(BaseHTTPRequestHandler):
             code, body = handler()
         except RequestError as e:
             code, body = HTTP_STATUS.get(e.code, 500), {"error": e.message}
+        except TimeoutError:
+            code = 408
+            body = {"error": f"the request did not arrive within {self.server.request_seconds:g} s"}
         except Exception:  # noqa: BLE001  (the server stays up and leaks nothing)
             log.exception("REST %s %s failed", self.command, self.path)
             code, body = 500, {"error": "the request failed on the server"}
@@ -114,6 +177,7 @@ class RestHandler(BaseHTTPRequestHandler):
         self._send(code, body)
 
     def _send(self, code: int, body: dict) -> None:
+        self._request_read()  # also when it was cut short: the answer gets the usual timeout
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
@@ -212,6 +276,9 @@ class RestHandler(BaseHTTPRequestHandler):
                 f"{self.server.max_body_bytes}"
             )
         raw = self.rfile.read(int(length))
+        self._request_read()
+        if len(raw) < int(length):
+            raise invalid(f"the request body ended after {len(raw)} of {int(length)} bytes")
         try:
             body = json.loads(raw)
         except (ValueError, RecursionError):
@@ -219,6 +286,25 @@ class RestHandler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             raise invalid("the request body must be a JSON object")
         return body
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's bytes, each read waiting only until `deadline` (monotonic seconds):
+    a per-read timeout alone lets a client that sends a byte now and then hold a
+    connection for ever."""
+
+    def __init__(self, connection: socket.socket, timeout: float):
+        self.connection, self.timeout, self.deadline = connection, timeout, math.inf
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self.connection.settimeout(min(remaining, self.timeout))
+        return self.connection.recv_into(buffer)
 
 
 def _named_inputs(value, specs: dict) -> dict:

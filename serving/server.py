@@ -30,6 +30,22 @@ class Limits:
     max_response_bytes: int = 64 << 20
     max_concurrent: int = 32  # more in flight -> RESOURCE_EXHAUSTED / HTTP 429
     workers: int = 8
+    # REST: a request must arrive whole within this (also a kept-alive connection's idle
+    # limit); more open connections than this are refused with 503.
+    request_seconds: float = 10.0
+    max_connections: int = 1024
+
+
+# gRPC connections: pinged when quiet (a vanished client is noticed within about
+# 80 s), closed after 5 idle minutes, and renewed after 30 (what keeps long-lived
+# clients spread over replicas behind a balancer).
+GRPC_CONNECTIONS = [
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.max_connection_idle_ms", 300_000),
+    ("grpc.max_connection_age_ms", 1_800_000),
+    ("grpc.max_connection_age_grace_ms", 60_000),
+]
 
 
 class ModelServer:
@@ -99,6 +115,7 @@ class ModelServer:
             options=[
                 ("grpc.max_receive_message_length", limits.max_message_bytes),
                 ("grpc.max_send_message_length", limits.max_response_bytes),
+                *GRPC_CONNECTIONS,
             ],
         )
         add_services(self._grpc, self.repository, limits.max_batch)
@@ -120,6 +137,8 @@ class ModelServer:
                 limits.max_concurrent,
                 token,
                 tls.rest_context() if tls else None,
+                limits.max_connections,
+                limits.request_seconds,
             )
         self.rest_port = self._rest.server_address[1] if self._rest else None
 

@@ -4,6 +4,7 @@ new versions published under load."""
 import json
 import logging
 import os
+import socket
 import threading
 import time
 import urllib.request
@@ -27,6 +28,7 @@ from keras_gan.export import publish
 from keras_gan_serving.client import GeneratorClient
 from keras_gan_serving.client import ServingError
 from keras_gan_serving.client import load
+from keras_gan_serving.server import Limits
 from keras_gan_serving.server import ModelServer
 from tests.serving.test_server import predict_request
 from tests.serving.test_server import rest
@@ -201,6 +203,82 @@ def test_bytes_that_are_no_request_are_refused_as_invalid_not_internal(server, m
 def test_the_server_still_serves_after_the_fuzz(stub):
     response = stub.Predict(predict_request(z=np.zeros((2, 16), np.float32), labels=[0, 1]))
     assert tf.make_ndarray(response.outputs["images"]).shape == (2, 64, 64, 1)
+
+
+# ----------------------------------------------------------------------------- slow clients
+
+
+def open_connections(port: int, count: int) -> list:
+    return [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(count)]
+
+
+def closed_by_server(sock, within: float) -> bool:
+    """Whether the server hangs up on `sock` within `within` seconds (EOF or reset)."""
+    sock.settimeout(within)
+    try:
+        while sock.recv(4096):
+            pass
+        return True
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_idle_and_byte_at_a_time_clients_do_not_stop_the_others(model_base):
+    """500 idle connections and 50 slowloris clients (a byte every 0.2 s, never finishing
+    the headers) while a normal client is answered; the server cuts both kinds off once
+    a request has had `request_seconds`, and its threads come back down."""
+    limits = Limits(max_batch=16, request_seconds=2.0)
+    with ModelServer(model_base, port=0, rest_port=0, limits=limits) as server:
+        threads_before = threading.active_count()
+        idle = open_connections(server.rest_port, 500)
+        slow = open_connections(server.rest_port, 50)
+        line = b"POST /v1/models/plain:predict HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 100
+        stop = threading.Event()
+        cut = []
+
+        def drip(sock):
+            for byte in line:
+                if stop.is_set():
+                    return
+                try:
+                    sock.sendall(bytes([byte]))
+                except OSError:  # the server hung up
+                    cut.append(sock)
+                    return
+                time.sleep(0.2)
+
+        drippers = [threading.Thread(target=drip, args=(s,), daemon=True) for s in slow]
+        for thread in drippers:
+            thread.start()
+        body = {"instances": [{"z": [0.0] * 8}]}
+        started = time.monotonic()
+        for _ in range(5):  # served while the others hold their connections
+            status, answer = rest(server, "/v1/models/plain:predict", body)
+            assert status == 200 and len(answer["predictions"]) == 1
+        assert time.monotonic() - started < 20
+        assert all(closed_by_server(s, 10.0) for s in idle[:20])  # cut at about 2 s
+        for thread in drippers:
+            thread.join(timeout=30)
+        stop.set()
+        assert len(cut) + sum(closed_by_server(s, 5.0) for s in slow if s not in cut) == 50
+        for sock in idle + slow:
+            sock.close()
+        wait_until(lambda: threading.active_count() <= threads_before + 2, "threads released")
+
+
+def test_beyond_the_connection_cap_a_client_is_refused_at_once(model_base):
+    limits = Limits(max_batch=16, max_connections=4)
+    with ModelServer(model_base, port=0, rest_port=0, limits=limits) as server:
+        held = open_connections(server.rest_port, 4)
+        time.sleep(0.5)  # the server has taken them
+        with socket.create_connection(("127.0.0.1", server.rest_port), timeout=10) as extra:
+            answer = extra.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 503 ") and b"too many open connections" in answer
+        for sock in held:
+            sock.close()
+        wait_until(lambda: rest(server, "/v1/models/plain", None)[0] == 200, "served again")
 
 
 # ----------------------------------------------------------------------------- access
