@@ -40,11 +40,12 @@ from keras_gan.fonts.evaluate import ink_iou
 from keras_gan.fonts.evaluate import overlap_area
 from keras_gan.fonts.evaluate import raster_back
 
-# name: (alphamax, opttolerance, upsample, cu2qu max error, straight tolerance)
+# name: (alphamax, opttolerance, upsample, cu2qu max error, straight tolerance,
+# collinear tolerance)
 VARIANTS = {
-    "chosen: 3x, opt 1.0, lines 1.0": (1.0, 1.0, 3, 5.0, 1.0),
-    "3x, opt 1.0, lines 2.0": (1.0, 1.0, 3, 5.0, 2.0),
-    "alpha 0.6, 3x, opt 1.0, lines 1.0": (0.6, 1.0, 3, 5.0, 1.0),
+    "before: no collinear merging": (1.0, 1.0, 3, 5.0, 1.0, 0.0),
+    "chosen: collinear 1.0": (1.0, 1.0, 3, 5.0, 1.0, 1.0),
+    "collinear 2.0": (1.0, 1.0, 3, 5.0, 1.0, 2.0),
 }
 FACES = {
     "kai": ("AR PL UKai CN Book", "gb2312-1"),
@@ -108,7 +109,7 @@ def main():
         "real point, median (p90) / ms per glyph / glyphs whose contours cross or overlap. "
         "The real column: the real font's outlines copied, rendered back. Variants: "
         "(alphamax, opttolerance, upsample, cu2qu max error in units of a 1000-unit em, "
-        "straight-line tolerance in upsampled pixels).\n",
+        "straight-line and collinear-point tolerances in upsampled pixels).\n",
         "| face | size | real | " + " | ".join(f"{k} {v}" for k, v in VARIANTS.items()) + " |",
         "|---|---|---|" + "---|" * len(VARIANTS),
     ]
@@ -118,7 +119,8 @@ def main():
                 cells, real = [], None
                 for i, variant in enumerate(VARIANTS.values()):
                     (outline.ALPHAMAX, outline.OPTTOLERANCE, outline.UPSAMPLE,
-                     fontfile.CU2QU_MAX_ERR, outline.STRAIGHT) = variant  # fmt: skip
+                     fontfile.CU2QU_MAX_ERR, outline.STRAIGHT,
+                     outline.COLLINEAR) = variant  # fmt: skip
                     folder = Path(tmp) / f"{label}-{size}-{i}".replace("/", "-").replace(" ", "-")
                     folder.mkdir()
                     r = measure(face, charset, size, args.count, folder)

@@ -22,10 +22,12 @@ SIDE_BEARING = 60  # of a proportional (non-CJK) generated glyph, in font units
 # (rounder curves, and IoU +0.01 over 2x at 1.5x the time); potrace's corner
 # threshold and curve-merging tolerance (in pixels of the upsampled bitmap); and a
 # curve whose control points lie within STRAIGHT pixels of its chord is drawn as a
-# line (straight strokes need no curve points).
+# line (straight strokes need no curve points), and a point of a straight run that lies
+# within COLLINEAR pixels of the line through its neighbours is dropped (points per
+# glyph -10 to -25%, within 2x of the real fonts' for every face measured, for -0.007 IoU).
 UPSAMPLE = 3
 ALPHAMAX, OPTTOLERANCE = 1.0, 1.0
-STRAIGHT = 1.0
+STRAIGHT, COLLINEAR = 1.0, 1.0
 
 
 @dataclass
@@ -82,8 +84,39 @@ def trace(bitmap: np.ndarray, em_pixels: float, full_width: bool) -> Glyph:
             else:
                 contour.append(("curve", points))
             start = points[-1]
-        contours.append(contour)
+        contours.append(_collinear_merged(contour, COLLINEAR * scale))
     return Glyph(contours, int(2 * half), "generated")
+
+
+def _collinear_merged(contour: list, tolerance: float) -> list:
+    """`contour` without the points of straight runs that lie within `tolerance` of the
+    line through their neighbours (a bitmap's straight stroke edge comes out of potrace
+    as several segments; a designer draws one)."""
+    if tolerance <= 0:
+        return contour
+    ops = [contour[0]]
+    for kind, points in contour[1:]:
+        ops += [("line", [p]) for p in points] if kind == "line" else [(kind, points)]
+    kept = [ops[0]]
+    for i in range(1, len(ops)):
+        kind, points = ops[i]
+        following = ops[i + 1] if i + 1 < len(ops) else None
+        if kind == "line" and following is not None and following[0] == "line":
+            before, after = kept[-1][1][-1], following[1][0]
+            if _on_chord(points[0], before, after, tolerance):
+                continue
+        kept.append(ops[i])
+    return kept
+
+
+def _on_chord(point, start, end, tolerance: float) -> bool:
+    (x0, y0), (x1, y1), (x, y) = start, end, point
+    length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+    if length == 0:
+        return False
+    along = ((x - x0) * (x1 - x0) + (y - y0) * (y1 - y0)) / length
+    away = abs((x - x0) * (y1 - y0) - (y - y0) * (x1 - x0)) / length
+    return away <= tolerance and 0 <= along <= length
 
 
 def _straight(start, c1, c2, end, tolerance: float) -> bool:
