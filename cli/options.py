@@ -52,6 +52,13 @@ def handle_errors(*more_input_errors: type[BaseException]):
                 raise
             except (*input_errors(), *more_input_errors) as e:
                 raise InputError(message(e)) from None
+            except OSError as e:
+                from keras_gan.files import STORAGE_ERRNOS
+
+                if e.errno not in STORAGE_ERRNOS:
+                    raise
+                where = f"cannot write {e.filename}" if e.filename else "cannot write"
+                raise Failure(f"{where}: {message(OSError(e.strerror))}") from None
             except Exception as e:
                 # A training error can only come from a loaded keras_gan.training.
                 training = sys.modules.get("keras_gan.training")

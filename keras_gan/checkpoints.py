@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from keras_gan.files import atomic_write_json
 from keras_gan.files import fsync_path
+from keras_gan.files import storage_error
 
 MANIFEST = "manifest.json"
 
@@ -40,8 +41,7 @@ class CheckpointStore:
     def __init__(self, checkpoint: tf.train.Checkpoint, directory, max_to_keep: int | None):
         self.checkpoint, self.directory = checkpoint, Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        for leftover in self.directory.glob("*_temp*"):  # a kill during a TF save
-            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
+        self._remove_leftovers()  # a kill during a TF save
         self.manager = tf.train.CheckpointManager(checkpoint, str(self.directory), max_to_keep)
 
     def save(self, step: int, networks=()) -> str:
@@ -51,7 +51,14 @@ class CheckpointStore:
             bad = [w.path for w in network.weights if not np.isfinite(w.numpy()).all()]
             if bad:
                 raise NonFiniteWeights(f"weight {bad[0]} is NaN/Inf at step {step}")
-        path = self.manager.save(checkpoint_number=step)
+        try:
+            path = self.manager.save(checkpoint_number=step)
+        except tf.errors.OpError as e:  # a full disk, a read-only mount...: nothing half left
+            self._remove_leftovers()
+            failure = storage_error(e, self.directory / f"ckpt-{step}")
+            if failure is None:
+                raise
+            raise failure from e
         manifest = {
             name: entry
             for name, entry in read_manifest(self.directory).items()
@@ -65,6 +72,10 @@ class CheckpointStore:
         manifest[Path(path).name] = {"step": step, "files": files}
         atomic_write_json(self.directory / MANIFEST, manifest)
         return path
+
+    def _remove_leftovers(self) -> None:
+        for leftover in self.directory.glob("*_temp*"):
+            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
 
 
 def read_manifest(directory: Path) -> dict:

@@ -10,6 +10,7 @@ the rename itself can be lost.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -22,6 +23,30 @@ from typing import Iterator
 # data_dir and Keras' ImageNet weights are fetched when asked for, as TFDS and Keras do.
 # `kgan --offline` sets it; so does the test suite (nothing downloads in tests).
 OFFLINE_ENV = "KGAN_OFFLINE"
+
+
+# Errors of the storage, not of the program or the input: a full disk, a quota, a
+# read-only mount, a folder the user may not write. Named by path, on one line.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+# What TensorFlow's file system says for them (its errors carry a message, not an errno).
+_TF_STORAGE_MESSAGES = {
+    "No space left on device": errno.ENOSPC,
+    "Disk quota exceeded": errno.EDQUOT,
+    "Read-only file system": errno.EROFS,
+    "Permission denied": errno.EACCES,
+}
+
+
+def storage_error(error: Exception, path) -> OSError | None:
+    """`error` (an OSError, or TensorFlow's error for a failed file write) as an OSError
+    naming `path`, if the storage caused it; else None."""
+    code = getattr(error, "errno", None)
+    if code is None:
+        text = str(getattr(error, "message", error))
+        code = next((c for m, c in _TF_STORAGE_MESSAGES.items() if m in text), None)
+    if code not in STORAGE_ERRNOS:
+        return None
+    return OSError(code, os.strerror(code), str(path))
 
 
 def downloads_allowed() -> bool:
@@ -40,6 +65,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give it a normal file's mode
         os.replace(tmp, path)
         fsync_path(path.parent)
+    except OSError as e:  # named by the file the user knows, not the temporary one
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise OSError(e.errno, e.strerror, str(path)) from e
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

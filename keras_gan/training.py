@@ -26,6 +26,7 @@ from keras_gan.callbacks import run_callbacks
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.data.pipeline import make_dataset
+from keras_gan.files import STORAGE_ERRNOS
 from keras_gan.files import atomic_write_json
 from keras_gan.files import durable_replace
 from keras_gan.files import exclusive_lock
@@ -147,7 +148,19 @@ def fit(
                 model, run_dir, config, data, step, store, start, steps, log, extractor
             )
             if start < steps:
-                train(model, strategy, data, config, start, steps, state, callbacks)
+                try:
+                    train(model, strategy, data, config, start, steps, state, callbacks)
+                except OSError as e:  # a full disk...: say what is safe and how to go on
+                    if e.errno not in STORAGE_ERRNOS:
+                        raise
+                    good = checkpoints.latest_verified(shared_dir / "checkpoints", log)
+                    raise OSError(
+                        e.errno,
+                        f"{e.strerror}; training stopped at step {state.step}, its last good "
+                        f"checkpoint is {Path(good).name if good else 'none'}; once there is "
+                        f"room: kgan fit --resume --run-dir {run_dir}",
+                        e.filename,
+                    ) from e
             if state.diverged_at is None:
                 break
             good = checkpoints.latest_verified(shared_dir / "checkpoints", log)
