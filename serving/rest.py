@@ -49,10 +49,10 @@ _PATH = re.compile(
 # thread; beyond MAX_CONNECTIONS open at once, a new one is refused at once (503).
 REQUEST_SECONDS = 10.0
 MAX_CONNECTIONS = 1024
+_BUSY_BODY = b'{"error": "server busy: too many open connections"}'
 BUSY = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    b"Connection: close\r\nContent-Length: 51\r\n\r\n"
-    b'{"error": "server busy: too many open connections"}'
+    b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
 )
 
 HTTP_STATUS = {
@@ -154,8 +154,6 @@ class RestHandler(BaseHTTPRequestHandler):
         self._answer(self._post)
 
     def _answer(self, handler) -> None:
-        if self.command == "GET":
-            self._request_read()
         if not authorized(self.headers.get("Authorization"), self.server.token):
             self._send(401, {"error": UNAUTHENTICATED_MESSAGE})
             return
