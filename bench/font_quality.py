@@ -176,10 +176,10 @@ def styles_of(setup) -> list[str]:
     return [setup["source"], *setup["base"], *setup["targets"].values()]
 
 
-def reader_chars() -> str:
+def reader_chars(scripts=tuple(SCRIPTS)) -> str:
     """What the content reader reads: the held-out characters of every script, and the
     default glyph set (what the glyph generators draw)."""
-    held_out = (split_chars(parse_charset(s["charset"]), "heldout") for s in SCRIPTS.values())
+    held_out = (split_chars(parse_charset(SCRIPTS[s]["charset"]), "heldout") for s in scripts)
     return "".join(dict.fromkeys("".join(held_out) + parse_charset("default")))
 
 
@@ -226,10 +226,16 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, fewshot_vari
     styles = [source, *bases, *targets.values()]
     rng = np.random.default_rng(0)
     reader_chars = "".join(rng.permutation(list(train_chars))[: setup["reader_train_chars"]])
+    saved_reader = root / f"{script}-style-reader"  # kept: a later failure does not cost it
     with Clock() as clock:
-        style_reader, reader_info = evaluate.train_style_reader(
-            styles, reader_chars, setup["reader_epochs"]
-        )
+        if (saved_reader / "extractor.json").is_file():
+            style_reader = GlyphClassifier.load(saved_reader)
+            reader_info = json.loads((saved_reader / "extractor.json").read_text())
+        else:
+            style_reader, reader_info = evaluate.train_style_reader(
+                styles, reader_chars, setup["reader_epochs"]
+            )
+            style_reader.save(saved_reader, reader_info)
     times["style reader"] = clock
     # (row name, target style, held-out chars, generated glyphs, CPU seconds): scored last
     pending = []
@@ -378,6 +384,13 @@ def main():
         else:
             content, content_info = evaluate.train_content_reader(reader_chars())
             content.save(root / "content_reader", content_info)
+    scripts = args.scripts.split(",")
+    unread = sorted(set(reader_chars(scripts)) - set(content.labels))
+    if unread:  # found before hours of fine-tuning, not when the first row is scored
+        raise SystemExit(
+            f"the content reader does not know {len(unread)} held-out characters of "
+            f"{args.scripts} (e.g. {''.join(unread[:10])}): leave out --content to train one"
+        )
     lines.append(
         f"Content reader: {len(content.labels)} characters (the held-out ones and the default "
         f"glyph set), {content_info['image_size']} px, {content_info['train_images']} real "
@@ -391,7 +404,7 @@ def main():
     if args.glyph_models:
         lines += glyph_model_rows(args.glyph_models.split(","), content)
     publish(lines)  # each script's section follows as soon as it is done
-    for script in args.scripts.split(","):
+    for script in scripts:
         setup = dict(SCRIPTS[script])
         setup["base_steps"] = args.base_steps or setup["base_steps"]
         base = getattr(args, f"{script}_base")
