@@ -58,7 +58,7 @@ def handle_errors(*more_input_errors: type[BaseException]):
                 if e.errno not in STORAGE_ERRNOS:
                     raise
                 where = f"cannot write {e.filename}" if e.filename else "cannot write"
-                raise Failure(f"{where}: {message(OSError(e.strerror))}") from None
+                raise Failure(f"{where}: {' '.join(str(e.strerror).split())}") from None
             except Exception as e:
                 # A training error can only come from a loaded keras_gan.training.
                 training = sys.modules.get("keras_gan.training")
