@@ -172,6 +172,11 @@ def write_samples(style, chars, folder):
         Image.fromarray(cell).save(folder / f"U+{ord(char):04X}.png")
 
 
+def load_reader(folder):
+    """(a classifier saved by `GlyphClassifier.save`, the info saved with it)."""
+    return GlyphClassifier.load(folder), json.loads((Path(folder) / "extractor.json").read_text())
+
+
 def styles_of(setup) -> list[str]:
     return [setup["source"], *setup["base"], *setup["targets"].values()]
 
@@ -229,8 +234,7 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, fewshot_vari
     saved_reader = root / f"{script}-style-reader"  # kept: a later failure does not cost it
     with Clock() as clock:
         if (saved_reader / "extractor.json").is_file():
-            style_reader = GlyphClassifier.load(saved_reader)
-            reader_info = json.loads((saved_reader / "extractor.json").read_text())
+            style_reader, reader_info = load_reader(saved_reader)
         else:
             style_reader, reader_info = evaluate.train_style_reader(
                 styles, reader_chars, setup["reader_epochs"]
@@ -379,8 +383,7 @@ def main():
     ]
     with Clock() as clock:
         if args.content:  # a reader saved by an earlier run (GlyphClassifier.save)
-            content = GlyphClassifier.load(args.content)
-            content_info = json.loads((Path(args.content) / "extractor.json").read_text())
+            content, content_info = load_reader(args.content)
         else:
             content, content_info = evaluate.train_content_reader(reader_chars())
             content.save(root / "content_reader", content_info)

@@ -134,10 +134,7 @@ class RestHandler(BaseHTTPRequestHandler):
 
     def handle_one_request(self):
         self.arrival.deadline = time.monotonic() + self.server.request_seconds
-        try:
-            super().handle_one_request()  # a late request: TimeoutError, caught there
-        finally:
-            self.arrival.deadline = math.inf
+        super().handle_one_request()  # a late request: TimeoutError, caught there
 
     def _request_read(self) -> None:
         """The request is in: answering it is not under its deadline."""
@@ -274,7 +271,6 @@ class RestHandler(BaseHTTPRequestHandler):
                 f"{self.server.max_body_bytes}"
             )
         raw = self.rfile.read(int(length))
-        self._request_read()
         if len(raw) < int(length):
             raise invalid(f"the request body ended after {len(raw)} of {int(length)} bytes")
         try:

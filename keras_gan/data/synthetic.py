@@ -11,13 +11,18 @@ from keras_gan.data.base import ImageData
 from keras_gan.registry import DATASETS
 
 
-def stated_shape(rest: str) -> dict:
-    """{"image_size", "channels"} as `synthetic:HxWxC` states them (square H = W only)."""
-    shape = rest.partition("?")[0]
-    match = re.fullmatch(r"(\d+)x(\d+)x([13])", shape)
+def _shape(rest: str) -> tuple[int, int, int]:
+    """(H, W, C) of `synthetic:HxWxC[?...]`."""
+    match = re.fullmatch(r"(\d+)x(\d+)x([13])", rest.partition("?")[0])
     if not match:
         raise DataError(f"synthetic spec {rest!r}: expected HxWxC such as 32x32x3 (C is 1 or 3)")
     height, width, depth = (int(g) for g in match.groups())
+    return height, width, depth
+
+
+def stated_shape(rest: str) -> dict:
+    """{"image_size", "channels"} as `synthetic:HxWxC` states them (square H = W only)."""
+    height, width, depth = _shape(rest)
     return {"image_size": height, "channels": depth} if height == width else {"channels": depth}
 
 
@@ -25,8 +30,7 @@ def stated_shape(rest: str) -> dict:
 def load_synthetic(rest: str, image_size: int, channels: int) -> ImageData:
     """`synthetic:32x32x3[?n=1024&classes=10]`: seeded random images and labels."""
     shape, _, query = rest.partition("?")
-    stated_shape(rest)  # a clear error for a malformed shape
-    height, width, depth = (int(g) for g in shape.split("x"))
+    height, width, depth = _shape(rest)
     if height != width or height != image_size or depth != channels:
         raise DataError(
             f"synthetic:{shape} does not match data.image_size={image_size} and "
