@@ -11,13 +11,14 @@ with exponential backoff; other errors raise `ServingError` with the server's me
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import http.client
 import json
 import random
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 
 import numpy as np
 
@@ -74,6 +75,8 @@ class GeneratorClient:
         self.protocol, self.timeout, self.retries = protocol, timeout, retries
         self._auth = {"authorization": f"Bearer {token}"} if token else {}
         self._channel = None
+        self._local, self._lock = threading.local(), threading.Lock()
+        self._rest_connections: list[http.client.HTTPConnection] = []
         self.served_version = None  # the version that answered the last gRPC predict
         self._dtypes: dict[str, dict] = {}
         if (client_cert is None) != (client_key is None):
@@ -103,6 +106,9 @@ class GeneratorClient:
     def close(self) -> None:
         if self._channel is not None:
             self._channel.close()
+        with self._lock:
+            for connection in self._rest_connections:
+                connection.close()
 
     def __enter__(self) -> GeneratorClient:
         return self
@@ -121,27 +127,29 @@ class GeneratorClient:
                 "signature_name": signature,
                 "inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()},
             }
-            answer = self._rest("POST", ":predict", body)["outputs"]
             dtypes = self._output_dtypes(signature)
-            if not isinstance(answer, dict):  # a single output comes back bare
-                answer = {next(iter(dtypes)): answer}
-            return {
-                k: _decode_json_output(v, dtypes.get(k))
-                for k, v in answer.items()
-                if not outputs or k in outputs
-            }
-        import tensorflow as tf
+            with _collector_paused():
+                answer = self._rest("POST", ":predict", body)["outputs"]
+                if not isinstance(answer, dict):  # a single output comes back bare
+                    answer = {next(iter(dtypes)): answer}
+                return {
+                    k: _decode_json_output(v, dtypes.get(k))
+                    for k, v in answer.items()
+                    if not outputs or k in outputs
+                }
         from tensorflow_serving.apis import predict_pb2
+
+        from keras_gan_serving import tensors
 
         request = predict_pb2.PredictRequest()
         self._fill_spec(request.model_spec)
         request.model_spec.signature_name = signature
         for key, value in inputs.items():
-            request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+            request.inputs[key].CopyFrom(tensors.to_proto(value))
         request.output_filter.extend(outputs or [])
         response = self._grpc(self._predict_stub.Predict, request)
         self.served_version = response.model_spec.version.value
-        return {k: tf.make_ndarray(v) for k, v in response.outputs.items()}
+        return {k: tensors.to_array(v) for k, v in response.outputs.items()}
 
     def generate(self, seeds, label_ids=None, pngs: bool = False):
         """uint8 images for seeds (and label ids); with `pngs`, also the PNG bytes."""
@@ -250,39 +258,61 @@ class GeneratorClient:
                 raise ServingError(e.code().name, e.details() or "") from None
 
     def _rest(self, method: str, action: str, body: dict | None = None) -> dict:
-        path = f"/v1/models/{urllib.request.quote(self.model)}"
+        path = f"/v1/models/{urllib.parse.quote(self.model)}"
         if self.version is not None:
             path += f"/versions/{self.version}"
         data = None if body is None else json.dumps(body).encode("utf-8")
-        for attempt in range(self.retries + 1):
-            request = urllib.request.Request(
-                f"{'https' if self._tls else 'http'}://{self.target}{path}{action}",
-                data=data,
-                method=method,
-                headers={"Content-Type": "application/json", **self._auth},
-            )
+        headers = {"Content-Type": "application/json", **self._auth}
+        attempt = 0
+        while True:
+            connection = self._rest_connection()
+            reused = connection.sock is not None
             try:
-                with urllib.request.urlopen(
-                    request, timeout=self.timeout, context=self._tls
-                ) as answer:
-                    return json.loads(answer.read())
-            except urllib.error.HTTPError as e:
-                if e.code in RETRYABLE_HTTP and attempt < self.retries:
-                    _backoff(attempt)
-                    continue
-                try:
-                    message = json.loads(e.read()).get("error", "")
-                except ValueError:
-                    message = e.reason
-                raise ServingError(_HTTP_CODES.get(e.code, f"HTTP {e.code}"), message) from None
-            except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+                connection.request(method, path + action, body=data, headers=headers)
+                answer = connection.getresponse()
+                payload = answer.read()
+            except (OSError, http.client.HTTPException) as e:
                 # Refused or dropped connections, failed TLS handshakes (ssl.SSLError is
                 # an OSError), a server that answers no HTTP.
+                connection.close()
+                if reused:  # the server closed it while it idled: at once on a new one
+                    continue
                 if attempt < self.retries:
                     _backoff(attempt)
+                    attempt += 1
                     continue
-                reason = e.reason if isinstance(e, urllib.error.URLError) else e
-                raise ServingError("UNAVAILABLE", f"{type(reason).__name__}: {reason}") from None
+                raise ServingError("UNAVAILABLE", f"{type(e).__name__}: {e}") from None
+            if answer.will_close:
+                connection.close()
+            if answer.status == 200:
+                return json.loads(payload)
+            if answer.status in RETRYABLE_HTTP and attempt < self.retries:
+                _backoff(attempt)
+                attempt += 1
+                continue
+            try:
+                message = json.loads(payload).get("error", "")
+            except ValueError:
+                message = answer.reason
+            code = _HTTP_CODES.get(answer.status, f"HTTP {answer.status}")
+            raise ServingError(code, message)
+
+    def _rest_connection(self) -> http.client.HTTPConnection:
+        """This thread's kept-alive connection: a new TCP (and TLS) connection per call
+        costs more than a small model's answer (http.client's are not thread-safe)."""
+        connection = getattr(self._local, "rest", None)
+        if connection is None:
+            host, _, port = self.target.rpartition(":")
+            address = {"host": host, "port": int(port), "timeout": self.timeout}
+            connection = (
+                http.client.HTTPSConnection(**address, context=self._tls)
+                if self._tls
+                else http.client.HTTPConnection(**address)
+            )
+            self._local.rest = connection
+            with self._lock:
+                self._rest_connections.append(connection)
+        return connection
 
 
 def _backoff(attempt: int) -> None:
@@ -300,6 +330,31 @@ _HTTP_CODES = {
     503: "UNAVAILABLE",
     500: "INTERNAL",
 }
+
+
+_paused, _paused_lock, _collector_was_on = 0, threading.Lock(), False
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """No garbage collection while a JSON answer is parsed: its arrays arrive as
+    thousands of short-lived lists (4,000 for one 64x64 glyph), enough allocations to
+    start full collections, which in a process that imported TensorFlow take 100-200 ms
+    every hundred calls (bench/RESULTS.md, REST p99). The lists hold no cycles: the
+    collector has nothing to find in them. Counted, so threads pause it together."""
+    global _paused, _collector_was_on
+    with _paused_lock:
+        if _paused == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused -= 1
+            if _paused == 0 and _collector_was_on:
+                gc.enable()
 
 
 def _decode_json_output(value, dtype) -> np.ndarray:

@@ -94,10 +94,10 @@ class Servable:
                 f"model {self.name!r} version {self.version} has no signature "
                 f"{signature_name!r}; it has {', '.join(sorted(self.input_specs))}",
             )
-        takes = ", ".join(f"{k}: {s.describe()}" for k, s in sorted(specs.items()))
         extra = sorted(set(inputs) - set(specs))
         missing = sorted(set(specs) - set(inputs))
         if extra or missing:
+            takes = ", ".join(f"{k}: {s.describe()}" for k, s in sorted(specs.items()))
             problem = (
                 f"unknown input(s) {', '.join(extra)}"
                 if extra

@@ -140,7 +140,9 @@ def test_batching_parameters_files(tmp_path):
 
 def test_the_server_batches_concurrent_grpc_requests_into_equal_images(model_base, monkeypatch):
     """Eight clients at once, batch 1 each: fewer signature calls than requests, and
-    every image equal to the unbatched server's for the same seed and label."""
+    every image the unbatched server's for the same seed and label. Up to one level of
+    uint8 rounding: the float kernels of a batch of n (how the requests merge depends
+    on their timing) may round a pixel on the other side of a level than batch 1."""
     calls = []
     original = Servable._run
 
@@ -168,7 +170,8 @@ def test_the_server_batches_concurrent_grpc_requests_into_equal_images(model_bas
         for thread in threads:
             thread.join(60)
     for want, have in zip(expected, got):
-        np.testing.assert_array_equal(have, want)
+        difference = np.abs(have.astype(int) - want.astype(int))
+        assert difference.max() <= 1 and np.mean(difference > 0) < 0.01, difference.max()
     assert sum(calls) == 8 and len(calls) < 8, calls
 
 

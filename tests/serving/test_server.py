@@ -4,6 +4,7 @@ import base64
 import io
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -26,6 +27,7 @@ from keras_gan.noise import noise_for_seeds
 from keras_gan_serving.client import GeneratorClient
 from keras_gan_serving.client import RemoteSampler
 from keras_gan_serving.client import ServingError
+from keras_gan_serving.rest import RestServer
 from keras_gan_serving.server import Limits
 from keras_gan_serving.server import ModelServer
 
@@ -306,6 +308,28 @@ def test_client_over_grpc_and_rest_and_remote_sampler(server, tmp_path):
             assert [p.name for p in written] == ["seed0000-永.png", "seed0000-A.png"]
     with pytest.raises(ValueError, match="not HOST:PORT"):
         GeneratorClient("localhost", "glyphs")
+
+
+def test_the_rest_client_keeps_its_connection_and_renews_one_the_server_closed(
+    model_base, monkeypatch
+):
+    """One TCP connection for many calls (a new one per call costs more than a small
+    model's answer); when the server has closed it for idling, the next call reconnects."""
+    connections = []
+    original = RestServer.process_request
+    monkeypatch.setattr(
+        RestServer,
+        "process_request",
+        lambda self, *args: connections.append(1) or original(self, *args),
+    )
+    limits = Limits(request_seconds=0.5)  # also how long a kept-alive connection may idle
+    with ModelServer(model_base, port=0, rest_port=0, limits=limits) as running:
+        with GeneratorClient(f"127.0.0.1:{running.rest_port}", "glyphs", protocol="rest") as client:
+            first = [client.generate([seed], [1]) for seed in range(3)]
+            assert len(connections) == 1
+            time.sleep(1.5)
+            np.testing.assert_array_equal(client.generate([0], [1]), first[0])
+            assert len(connections) == 2
 
 
 def test_several_versions_and_a_specific_one(model_base, tmp_path):
