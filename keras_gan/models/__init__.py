@@ -6,6 +6,7 @@ from keras_gan.models.cdcgan import CDCGAN
 from keras_gan.models.cgan_pd import CGANPD
 from keras_gan.models.cyclegan import CycleGAN
 from keras_gan.models.dcgan import DCGAN
+from keras_gan.models.discogan import DiscoGAN
 from keras_gan.models.glyph_gan import GlyphGAN
 from keras_gan.models.glyph_style_gan import GlyphStyleGAN
 from keras_gan.models.lsgan import LSGAN
@@ -24,6 +25,7 @@ __all__ = [
     "CGANPD",
     "CycleGAN",
     "DCGAN",
+    "DiscoGAN",
     "Font2Font",
     "GAN",
     "GlyphGAN",

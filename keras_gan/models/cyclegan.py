@@ -56,24 +56,40 @@ class CycleGAN(TranslationGAN):
             "identity": float(identity_weight),
             "d_loss": 0.5,  # the paper halves D's objective to slow D relative to G
         }
-
-        def generator(name):
-            return unet.unet_generator(image_size, channels, filters, max_filters, name=name)
-
-        def discriminator(name):
-            return unet.patch_discriminator(
-                image_size, channels, filters, max_filters, conditioned=False, name=name
-            )
-
         super().__init__(
             generator=_pair(
-                generator("a_to_b"), generator("b_to_a"), image_size, channels, "generator"
+                self.domain_generator("a_to_b"),
+                self.domain_generator("b_to_a"),
+                image_size,
+                channels,
+                "generator",
             ),
             discriminator=_pair(
-                discriminator("d_a"), discriminator("d_b"), image_size, channels, "discriminator"
+                self.domain_discriminator("d_a"),
+                self.domain_discriminator("d_b"),
+                image_size,
+                channels,
+                "discriminator",
             ),
             seed=seed,
             **kwargs,
+        )
+
+    def domain_generator(self, name: str) -> keras.Model:
+        """One direction's generator: a U-Net."""
+        return unet.unet_generator(
+            self.image_size, self.channels, self.filters, self.max_filters, name=name
+        )
+
+    def domain_discriminator(self, name: str) -> keras.Model:
+        """One domain's discriminator: a PatchGAN."""
+        return unet.patch_discriminator(
+            self.image_size,
+            self.channels,
+            self.filters,
+            self.max_filters,
+            conditioned=False,
+            name=name,
         )
 
     def generate(self, sources, labels=None, training=False):

@@ -55,6 +55,26 @@ def test_help_does_not_import_tensorflow():
     assert "kgan fit" in result.stdout
 
 
+def test_fit_discogan_on_unpaired_folders(run, tmp_path):
+    """The README's DiscoGAN line: two folders of unrelated images, no pairs."""
+    for domain, count in (("A", 6), ("B", 9)):
+        for i in range(count):
+            folder = tmp_path / domain
+            folder.mkdir(exist_ok=True)
+            Image.new("RGB", (20, 20), (20 * i, 100, 200 if domain == "B" else 0)).save(
+                folder / f"{domain}{i}.png"
+            )
+    result = run(
+        "fit", "--model", "discogan", "--dataset", "pairs:A,B?unpaired=1", "--steps", "2",
+        "--set", "model_kwargs.filters=4", "--set", "train.log_every=2", "--batch-size", "4",
+        "--image-size", "16",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    log = (tmp_path / "runs" / "00000-discogan" / "log.csv").read_text().splitlines()
+    assert log[0].split(",")[:4] == ["step", "d_loss", "g_loss", "loss"]
+    assert "reconstruction" in log[0] and log[1].startswith("2,")
+
+
 def test_fit_then_sample_unconditional(run, tmp_path):
     result = run(
         "fit",
