@@ -123,6 +123,7 @@ class Batcher:
     def __init__(self, run: Callable[[Arrays], Arrays], batched: set, params: BatchingParameters):
         self.run, self.batched, self.params = run, set(batched), params
         self._queue: list[_Task] = []
+        self._running = 0  # batches (and requests run alone) being run now
         self._ready = threading.Condition()
         self._closed = False
         self._threads = [
@@ -146,18 +147,45 @@ class Batcher:
         with self._ready:
             if self._closed:
                 return self.run(arrays)
-            waiting = sum(t.rows for t in self._queue) + task.rows
-            if -(-waiting // self.params.max_batch_size) > self.params.max_enqueued_batches:
-                raise RequestError(
-                    grpc.StatusCode.UNAVAILABLE,
-                    "the batch scheduling queue to which this task was submitted is full",
-                )
-            self._queue.append(task)
-            self._ready.notify()
+            alone = self._runs_alone(task)
+            if alone:
+                self._running += 1
+            else:
+                waiting = sum(t.rows for t in self._queue) + task.rows
+                if -(-waiting // self.params.max_batch_size) > self.params.max_enqueued_batches:
+                    raise RequestError(
+                        grpc.StatusCode.UNAVAILABLE,
+                        "the batch scheduling queue to which this task was submitted is full",
+                    )
+                self._queue.append(task)
+                self._ready.notify()
+        if alone:
+            try:
+                return self.run(arrays)
+            finally:
+                self._finished()
         task.done.wait()
         if task.error is not None:
             raise task.error
         return task.result
+
+    def _runs_alone(self, task: _Task) -> bool:
+        """With timeout 0, nothing waiting and a batch thread's share free, a request
+        runs at once in its own thread: a batch thread would take it alone anyway, one
+        hand-off later (called holding the lock). What arrives meanwhile queues, and
+        merges."""
+        allowed = self.params.allowed_batch_sizes
+        return (
+            self.params.batch_timeout_micros == 0
+            and not self._queue
+            and self._running < self.params.num_batch_threads
+            and (not allowed or task.rows in allowed)
+        )
+
+    def _finished(self) -> None:
+        with self._ready:
+            self._running -= 1
+            self._ready.notify_all()
 
     def close(self) -> None:
         """Runs what is queued, then stops the batch threads."""
@@ -166,15 +194,21 @@ class Batcher:
             self._ready.notify_all()
 
     def _work(self) -> None:
+        """At most `num_batch_threads` batches run at once, requests run alone included."""
+        limit = self.params.num_batch_threads
         while True:
             with self._ready:
-                while not self._queue and not self._closed:
+                while (not self._queue or self._running >= limit) and not self._closed:
                     self._ready.wait()
                 if not self._queue:
                     return
                 batch = self._take()
+                self._running += bool(batch)
             if batch:
-                self._execute(batch)
+                try:
+                    self._execute(batch)
+                finally:
+                    self._finished()
 
     def _take(self) -> list[_Task]:
         """The oldest task and the waiting ones that merge with it, up to

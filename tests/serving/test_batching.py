@@ -94,6 +94,35 @@ def test_requests_merge_only_with_equal_unbatched_inputs_and_pad_to_allowed_size
     batcher.close()
 
 
+def test_at_timeout_0_a_lone_request_runs_in_its_own_thread_and_the_next_ones_merge():
+    """No hand-off to a batch thread for a request with nothing to wait for; what
+    arrives while it holds the only batch thread's share queues and runs as one call."""
+    release = threading.Event()
+    run, callers = Doubler(release), []
+
+    def recorded(arrays):
+        callers.append(threading.current_thread().name)
+        return run(arrays)
+
+    batcher = Batcher(recorded, {"x"}, BatchingParameters(max_batch_size=8, num_batch_threads=1))
+    first = threading.Thread(target=batcher, args=(rows(1),), name="first")
+    first.start()
+    while not run.calls:
+        threading.Event().wait(0.01)
+    later = [threading.Thread(target=batcher, args=(rows(x),)) for x in (2, 3, 4)]
+    for thread in later:
+        thread.start()
+    while len(batcher._queue) < 3:
+        threading.Event().wait(0.01)
+    assert len(run.calls) == 1  # the queued ones wait for the running one's share
+    release.set()
+    for thread in [first, *later]:
+        thread.join(30)
+    assert callers == ["first", "batch"]
+    assert [sorted(call) for call in run.calls] == [[1], [2, 3, 4]]
+    batcher.close()
+
+
 def test_a_full_queue_refuses_with_tf_servings_status():
     release = threading.Event()
     run = Doubler(release)
