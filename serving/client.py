@@ -275,8 +275,8 @@ class GeneratorClient:
                 # Refused or dropped connections, failed TLS handshakes (ssl.SSLError is
                 # an OSError), a server that answers no HTTP.
                 connection.close()
-                if reused:  # the server closed it while it idled: at once on a new one
-                    continue
+                if reused and isinstance(e, ConnectionError):
+                    continue  # the server closed it while it idled: at once, on a new one
                 if attempt < self.retries:
                     _backoff(attempt)
                     attempt += 1

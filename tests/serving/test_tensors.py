@@ -42,3 +42,9 @@ def test_rest_json_writes_arrays_as_lists_and_non_finite_numbers_as_tf_serving_d
     text = tensors.json_bytes({"outputs": {"z": z, "row": [{"z": z[0, 0]}]}})
     assert text == b'{"outputs": {"z": [[NaN, Infinity], [-Infinity, 1.5]], "row": [{"z": NaN}]}}'
     assert math.isnan(json.loads(text)["outputs"]["row"][0]["z"])  # not null
+
+
+def test_rest_json_writes_arrays_orjson_does_not_take_natively():
+    every_other = np.arange(12, dtype=np.float32).reshape(3, 4)[:, ::2]  # not C-contiguous
+    text = tensors.json_bytes({"z": every_other, "ok": np.array([True, False])})
+    assert json.loads(text) == {"z": every_other.tolist(), "ok": [True, False]}
