@@ -12,8 +12,11 @@
    time, retrying refusals with backoff: requests, failures, p50/p99, server memory.
 5. Hot swaps: new versions published under load (and a corrupt one between them):
    failed requests, switches seen per client, corrupt versions served.
+6. Soak (`--soak MIN`, alone): 8 clients for MIN minutes, a swap every minute, malformed
+   requests every second; the server's RSS, open files and threads minute by minute.
 
     .venv/bin/python bench/reliability.py [--kills 20] [--fuzz 3000] [--seconds 60] [--swaps 5]
+    .venv/bin/python bench/reliability.py --soak 30
 """
 
 import argparse
@@ -368,6 +371,131 @@ def swaps(count: int, work: Path) -> dict:
     }
 
 
+def server_resources(pid: int) -> dict:
+    """RSS (MiB), open file descriptors and threads of a process, from /proc."""
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return {
+        "rss": int(status["VmRSS"].split()[0]) / 1024,
+        "fds": len(os.listdir(f"/proc/{pid}/fd")),
+        "threads": int(status["Threads"]),
+    }
+
+
+def soak(minutes: float, work: Path) -> dict:
+    """8 clients for `minutes`; every minute a corrupt version, then a good one, is
+    published; every second a malformed request (bytes that are no message, then a
+    label out of range), each of which must answer INVALID_ARGUMENT; the server's
+    resources sampled every minute."""
+    import grpc
+
+    from keras_gan.export import publish as publish_version
+    from keras_gan_serving.client import GeneratorClient
+    from keras_gan_serving.client import ServingError
+
+    shipped = newest_version(ROOT / "saved_models" / "glyphs")
+    base = work / "soak_models"
+    publish_version(shipped, base / "glyphs", 1)
+    server, port = start_server(base, poll=1.0)
+    stop, published, samples, malformed = threading.Event(), [1], [], {"sent": 0, "wrong": []}
+    try:
+        load(port, 4, 3)  # warm
+
+        def publisher():
+            while not stop.wait(50):
+                broken = base / "glyphs" / f".broken{published[-1]}"
+                broken.mkdir()
+                (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
+                broken.rename(base / "glyphs" / str(published[-1] + 1))
+                if stop.wait(10):
+                    break
+                published.append(published[-1] + 2)
+                publish_version(shipped, base / "glyphs", published[-1])
+                for old in published[:-3]:  # what a deployment would clean up
+                    shutil.rmtree(base / "glyphs" / str(old), ignore_errors=True)
+                    shutil.rmtree(base / "glyphs" / str(old + 1), ignore_errors=True)
+
+        def attacker():
+            channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+            raw = channel.unary_unary("/tensorflow.serving.PredictionService/Predict")
+            client = GeneratorClient(f"127.0.0.1:{port}", "glyphs", retries=0)
+            while not stop.wait(1.0):
+                try:
+                    raw(os.urandom(64), timeout=30)
+                    malformed["wrong"].append("garbage bytes answered OK")
+                except grpc.RpcError as e:
+                    if e.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                        malformed["wrong"].append(f"garbage bytes: {e.code().name}")
+                try:
+                    client.generate([0], [10_000])
+                    malformed["wrong"].append("label 10000 answered OK")
+                except ServingError as e:
+                    if e.code != "INVALID_ARGUMENT":
+                        malformed["wrong"].append(f"label 10000: {e.code}")
+                malformed["sent"] += 2
+            channel.close()
+            client.close()
+
+        def sampler():
+            samples.append(server_resources(server.pid))
+            while not stop.wait(60):
+                samples.append(server_resources(server.pid))
+
+        threads = [threading.Thread(target=f) for f in (publisher, attacker, sampler)]
+        for thread in threads:
+            thread.start()
+        latencies, failures = load(port, 8, minutes * 60)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        samples.append(server_resources(server.pid))
+    finally:
+        stop.set()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    return {
+        "minutes": minutes,
+        "requests": len(latencies),
+        "failures": len(failures),
+        "p50": np.percentile(latencies, 50) * 1e3,
+        "p99": np.percentile(latencies, 99) * 1e3,
+        "swaps": len(published) - 1,
+        "malformed": malformed["sent"],
+        "wrong": malformed["wrong"],
+        "samples": samples,
+    }
+
+
+def soak_lines(result: dict) -> list[str]:
+    first, last = result["samples"][0], result["samples"][-1]
+    lines = [
+        f"\n## Soak: {result['minutes']:.0f} minutes under load "
+        f"(bench/reliability.py --soak, {time.strftime('%Y-%m-%d')})\n",
+        f"{machine()}. `kgan serve` in a child process; 8 gRPC clients calling `generate` "
+        "(4 glyphs each) without pause, retrying refusals with backoff; every minute a "
+        "corrupt version, then a good one, published (old ones deleted as a deployment "
+        "would); every second two malformed requests (random bytes, a label out of "
+        "range) that must answer INVALID_ARGUMENT. Server resources sampled every minute.\n",
+        "| requests | failed | p50 / p99 ms | versions published | malformed requests "
+        "| answered other than INVALID_ARGUMENT |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| {result['requests']} | {result['failures']} | {result['p50']:.0f} / "
+        f"{result['p99']:.0f} | {result['swaps']} good + {result['swaps']} corrupt "
+        f"| {result['malformed']} | {len(result['wrong'])} {result['wrong'][:3]} |",
+        "",
+        "| minute | server RSS MiB | open fds | threads |",
+        "| --- | --- | --- | --- |",
+    ]
+    for minute, sample in enumerate(result["samples"]):
+        lines.append(f"| {minute} | {sample['rss']:.0f} | {sample['fds']} | {sample['threads']} |")
+    lines.append(
+        f"\nStart to end: RSS {first['rss']:.0f} -> {last['rss']:.0f} MiB, fds "
+        f"{first['fds']} -> {last['fds']}, threads {first['threads']} -> {last['threads']}."
+    )
+    return lines
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -378,8 +506,17 @@ def main():
     parser.add_argument("--fuzz", type=int, default=3000, help="fuzzed gRPC requests")
     parser.add_argument("--seconds", type=float, default=60.0, help="per load level")
     parser.add_argument("--swaps", type=int, default=5)
+    parser.add_argument(
+        "--soak", type=float, metavar="MIN", help="only the soak test, for MIN minutes"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kgan-reliability-"))
+    if args.soak:
+        try:
+            publish(soak_lines(soak(args.soak, work)))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     try:
         started = time.time()
         killed = kills(args.kills, work)
