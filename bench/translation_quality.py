@@ -19,10 +19,10 @@ import argparse
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 from results import machine
 from results import publish
+from zoo_quality import TimeBudget
 
 from keras_gan import runs
 from keras_gan.config import RunConfig
@@ -41,22 +41,6 @@ MODELS = {
     "cyclegan": {"filters": 16, "max_filters": 128},
     "discogan": {"filters": 16, "max_filters": 128},
 }
-
-
-class CpuBudget(keras.callbacks.Callback):
-    """Stops training once the process has used `seconds` of CPU time."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds, self.steps = seconds, 0
-
-    def on_train_begin(self, logs=None):
-        self.start = time.process_time()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if time.process_time() - self.start > self.seconds:
-            self.model.stop_training = True
 
 
 def face_glyphs(face: str) -> dict[str, np.ndarray]:
@@ -93,7 +77,7 @@ def main():
     for name in args.models.split(","):
         model, _ = runs.build_for_data(RunConfig(model=name, model_kwargs=MODELS[name]), data)
         dataset = make_dataset(data, BATCH, (model.noise_draws, model.latent_dim), 0, 0, False)
-        budget = CpuBudget(args.cpu_seconds)
+        budget = TimeBudget(args.cpu_seconds, clock=time.process_time)
         model.fit(
             dataset, epochs=1, steps_per_epoch=10**6, verbose=0, shuffle=False, callbacks=[budget]
         )
