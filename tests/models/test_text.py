@@ -146,6 +146,7 @@ def test_text_gans_train_log_and_resume_exactly(tmp_path, corpus, name):
 
 
 def test_relgan_pretraining_step_is_maximum_likelihood_at_beta_one():
+    keras.utils.set_random_seed(0)
     gan = TextRelGAN(vocab_size=6, length=5, latent_dim=4, units=8, filters=4, pretrain_steps=2)
     gan.compile()
     rng = np.random.default_rng(0)
@@ -170,8 +171,11 @@ def test_relgan_pretraining_step_is_maximum_likelihood_at_beta_one():
     fed_back = gan.generator.teacher_forced(z, tf.one_hot(greedy, 6)).numpy()
     np.testing.assert_array_equal(fed_back.argmax(-1), greedy)
     gan.train_step(data)
-    adversarial = gan.train_step(data)  # step 3: the relativistic loss, beta > 1 after it
-    assert float(adversarial["g_loss"]) != pytest.approx(expected, rel=0.2)
+    # Step 3 is adversarial: its G loss is the relativistic one, not the likelihood that
+    # the same weights give (which steps 1-2 matched to 1e-6).
+    likelihood = line_nll(tokens, gan.generator.teacher_forced(data["noise"][:, 1], rows))
+    adversarial = gan.train_step(data)
+    assert float(adversarial["g_loss"]) != pytest.approx(likelihood.numpy().mean(), rel=1e-3)
     assert float(gan.beta()) > 1.0
 
 
