@@ -46,7 +46,7 @@ class DiscoGAN(CycleGAN):
     which the paper does not state.
 
     Args:
-        image_size: side of the square images (a power of two, at least 16).
+        image_size: side of the square images (4 times a power of two: 16, 32, 64...).
         channels: 1 or 3.
         filters: width of the first convolution (doubled each stage, up to
             `max_filters`; the paper's 64 to 512 at 64 px).
