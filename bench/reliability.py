@@ -284,11 +284,16 @@ def start_server(base: Path, poll: float = 1.0):
     raise RuntimeError("kgan serve did not start")
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def server_resources(pid: int) -> dict:
+    """RSS (MiB), open file descriptors and threads of a process, from /proc."""
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return {
+        "rss": int(status["VmRSS"].split()[0]) / 1024,
+        "fds": len(os.listdir(f"/proc/{pid}/fd")),
+        "threads": int(status["Threads"]),
+    }
 
 
 def load(port, clients, seconds, versions=None):
@@ -309,7 +314,7 @@ def load_runs(seconds: float) -> list[dict]:
     try:
         load(port, 4, 3)  # warm
         for clients in (8, 32):
-            before = rss_mib(server.pid)
+            before = server_resources(server.pid)["rss"]
             latencies, failures = load(port, clients, seconds)
             rows.append(
                 {
@@ -319,7 +324,7 @@ def load_runs(seconds: float) -> list[dict]:
                     "failures": len(failures),
                     "p50": np.percentile(latencies, 50) * 1e3,
                     "p99": np.percentile(latencies, 99) * 1e3,
-                    "rss": (before, rss_mib(server.pid)),
+                    "rss": (before, server_resources(server.pid)["rss"]),
                 }
             )
     finally:
@@ -368,18 +373,6 @@ def swaps(count: int, work: Path) -> dict:
         "corrupt_served": sum(x in corrupt for v in versions for x in v),
         "final": {v[-1] for v in versions},
         "published": published,
-    }
-
-
-def server_resources(pid: int) -> dict:
-    """RSS (MiB), open file descriptors and threads of a process, from /proc."""
-    status = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-    )
-    return {
-        "rss": int(status["VmRSS"].split()[0]) / 1024,
-        "fds": len(os.listdir(f"/proc/{pid}/fd")),
-        "threads": int(status["Threads"]),
     }
 
 
