@@ -161,10 +161,11 @@ def report(run_dir: Path, config, as_json: bool) -> None:
 
 
 def summary(run_dir: Path, config) -> dict:
-    """Where a finished run is: its folder, step and last logged values (log.csv), the
-    export, and the commands that use it next."""
+    """Where a finished run is: its folder, step (its newest checkpoint) and last logged
+    values (log.csv), the export, and the commands that use it next."""
     import csv
 
+    from keras_gan.checkpoints import read_manifest
     from keras_gan.export.layout import newest_version
 
     rows = []
@@ -190,7 +191,9 @@ def summary(run_dir: Path, config) -> dict:
     )
     return {
         "run_dir": run,
-        "step": int(rows[-1]["step"]) if rows else 0,
+        "step": max(
+            (c["step"] for c in read_manifest(run_dir / "checkpoints").values()), default=0
+        ),
         "last": last,
         "model": str(run_dir / "model.keras"),
         "export": None if export is None else str(export),

@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from keras_gan.files import atomic_write_json
 from keras_gan.files import fsync_path
+from keras_gan.files import make_folders
 from keras_gan.files import storage_error
 
 MANIFEST = "manifest.json"
@@ -40,7 +41,7 @@ class CheckpointStore:
 
     def __init__(self, checkpoint: tf.train.Checkpoint, directory, max_to_keep: int | None):
         self.checkpoint, self.directory = checkpoint, Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_folders(self.directory)
         self._remove_leftovers()  # a kill during a TF save
         self.manager = tf.train.CheckpointManager(checkpoint, str(self.directory), max_to_keep)
 
@@ -94,10 +95,14 @@ def latest_verified(directory, log: Callable[[str], None] = to_stderr) -> str | 
     folder without a manifest (written before keras-gan kept one) gives TF's latest.
     """
     directory = Path(directory)
+    try:
+        state = tf.train.get_checkpoint_state(str(directory))
+    except ValueError:  # TF's state file is torn: TF renames it into place without fsync
+        log(f"checkpoint state {directory / 'checkpoint'} is unreadable; using the manifest")
+        state = None
     if not (directory / MANIFEST).exists():
-        return tf.train.latest_checkpoint(str(directory))
+        return tf.train.latest_checkpoint(str(directory)) if state else None
     manifest = read_manifest(directory)
-    state = tf.train.get_checkpoint_state(str(directory))
     listed = [Path(p).name for p in state.all_model_checkpoint_paths] if state else []
     names = sorted(set(listed) | set(manifest), key=_number, reverse=True)
     for name in names:

@@ -55,7 +55,7 @@ def downloads_allowed() -> bool:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -89,7 +89,7 @@ def atomic_directory(path: str | os.PathLike, replace: bool = False) -> Iterator
     path = Path(path)
     if path.exists() and not replace:
         raise FileExistsError(f"{path} already exists")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
@@ -126,7 +126,7 @@ def exclusive_lock(folder: str | os.PathLike, what: str, wait: bool = False) -> 
     import fcntl
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folders(folder)
     fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -151,6 +151,21 @@ def durable_replace(source: str | os.PathLike, target: str | os.PathLike) -> Non
     fsync_path(source)
     os.replace(source, target)
     fsync_path(Path(target).parent)
+
+
+def make_folders(path: str | os.PathLike) -> Path:
+    """Creates `path` and its missing parents durably: each new folder's parent is
+    fsynced, since a name is on disk only once its folder is, and a power cut must not
+    take a folder away from files that were fsynced in it."""
+    path = Path(path)
+    missing, folder = [], path
+    while not folder.is_dir() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(exist_ok=True)
+        fsync_path(folder.parent)
+    return path
 
 
 def fsync_path(path: str | os.PathLike) -> None:

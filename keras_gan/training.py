@@ -122,6 +122,10 @@ def fit(
             scratch = tempfile.TemporaryDirectory(prefix="kgan-worker-")
             run_dir = Path(scratch.name)
             config = config.merge({"export_root": str(run_dir / "export")})
+        # The config first: a run folder with a checkpoint can always be resumed.
+        atomic_write_json(run_dir / "config.json", config.to_dict())
+        info = data.info(config.data.spec)
+        atomic_write_json(run_dir / "dataset.json", info)
         store = checkpoints.CheckpointStore(
             checkpoint, run_dir / "checkpoints", config.train.keep_checkpoints
         )
@@ -132,9 +136,6 @@ def fit(
         else:  # a new run (or one killed before its first checkpoint) starts here
             store.save(0)  # divergence before the first checkpoint rolls back to here
         start = int(step.numpy())
-        atomic_write_json(run_dir / "config.json", config.to_dict())
-        info = data.info(config.data.spec)
-        atomic_write_json(run_dir / "dataset.json", info)
         log(
             f"run {run_dir}: {config.model} on {config.data.spec} "
             f"({len(data)} {'lines' if data.modality == 'text' else 'images'}, "

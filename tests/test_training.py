@@ -366,6 +366,16 @@ def test_divergence_rolls_back_and_retries_with_cut_learning_rates(tmp_path):
     assert float(resumed.d_optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
 
 
+@pytest.mark.parametrize("left", [b"", b"\x00" * 40], ids=["empty", "zeros"])
+def test_a_log_csv_a_power_cut_emptied_starts_again_on_resume(tmp_path, left):
+    """Unsynced appends come back as nothing or as zeros after a power cut."""
+    _, run_dir = training.fit(tiny(tmp_path), log=lambda line: None)
+    (run_dir / "log.csv").write_bytes(left)
+    training.fit(tiny(tmp_path, "train.steps=4"), run_dir=run_dir, resume=True, log=print)
+    with open(run_dir / "log.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [4]
+
+
 def test_a_nan_weight_is_caught_at_the_step_it_appears(tmp_path):
     """A weight that is NaN/Inf after a step makes that step's logged loss NaN (what
     TerminateOnNaN and StepGuard stop on), even when every loss term is finite."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import tensorflow as tf
 from keras_gan.callbacks.samples import DIVERSITY
 from keras_gan.callbacks.state import RunState
 from keras_gan.files import atomic_write_bytes
+from keras_gan.files import fsync_path
 from keras_gan.progress import Progress
 
 
@@ -71,7 +73,8 @@ class CSVLog(keras.callbacks.Callback):
             **{k: round(v, 6) for k, v in values.items()},
             f"{self.unit}_per_sec": round(rate, 1),
         }
-        new_file = not self.log_path.exists()
+        # Empty after a power cut (its appends are not fsynced): a new file again.
+        new_file = not self.log_path.exists() or self.log_path.stat().st_size == 0
         if new_file:
             losses = [k for k in row if not k.startswith("eval_") and k != DIVERSITY]
             self.columns = losses + self.extra_columns
@@ -83,6 +86,10 @@ class CSVLog(keras.callbacks.Callback):
             if new_file:
                 writer.writeheader()
             writer.writerow(row)
+            f.flush()
+            os.fsync(f.fileno())  # a row every log_every steps: a power cut keeps them
+        if new_file:
+            fsync_path(self.run_dir)
         with self.state.writer.as_default(step=step):
             for key, value in row.items():
                 if key != "step":
@@ -102,9 +109,12 @@ def truncate_log(path: Path, step: int) -> None:
     """On resume, drop rows logged after the checkpoint we resume from."""
     if not path.exists():
         return
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8", errors="replace")
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
+        return  # empty: the next row writes the header
+    if rows[0][:1] != ["step"]:  # a power cut left no whole header: start the log again
+        atomic_write_bytes(path, b"")
         return
     # A kill can cut the last row short: keep only whole rows up to the checkpoint.
     kept = [rows[0]] + [
