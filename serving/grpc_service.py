@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
+import time
 
 import grpc
 from google.protobuf import wrappers_pb2
@@ -84,6 +86,83 @@ class RequestDecoding(grpc.ServerInterceptor):
                 decoding, response_serializer=handler.response_serializer
             )
         return self._handlers[method]
+
+
+class UnreadAnswers(grpc.ServerInterceptor):
+    """Answers that a client leaves unread are dropped after `seconds`, and at most
+    `max_bytes` of them wait at once (beyond that, new calls get RESOURCE_EXHAUSTED).
+
+    grpc-python frees a handler's thread and its `maximum_concurrent_rpcs` slot when
+    the handler returns, not once the answer is sent. A client that never reads (an
+    HTTP/2 window of 0) would otherwise pin every answer it asked for in server memory
+    until its connection ends, up to `grpc.max_connection_age_ms` later."""
+
+    def __init__(self, seconds: float, max_bytes: int):
+        self.seconds, self.max_bytes = seconds, max_bytes
+        self._waiting: dict[object, tuple[float, grpc.ServicerContext, int]] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._handlers = {}  # method name -> its guarded handler, built once
+        self._stopped = threading.Event()
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method
+        if method not in self._handlers:
+            behavior = handler.unary_unary
+
+            def guarded(request, context):
+                if self.waiting()[1] >= self.max_bytes:
+                    context.abort(
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        "too many answers wait for their clients to read them; retry later",
+                    )
+                answer = behavior(request, context)
+                self._watch(context, answer.ByteSize())
+                return answer
+
+            self._handlers[method] = grpc.unary_unary_rpc_method_handler(
+                guarded,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return self._handlers[method]
+
+    def waiting(self) -> tuple[int, int]:
+        """(answers, bytes) handed to gRPC that their clients have not yet taken."""
+        with self._lock:
+            return len(self._waiting), self._bytes
+
+    def start(self) -> None:
+        threading.Thread(target=self._drop_late, name="unread-answers", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _watch(self, context, size: int) -> None:
+        key = object()
+        with self._lock:
+            self._waiting[key] = (time.monotonic() + self.seconds, context, size)
+            self._bytes += size
+        if not context.add_callback(lambda: self._forget(key)):  # already over
+            self._forget(key)
+
+    def _forget(self, key) -> None:
+        with self._lock:
+            entry = self._waiting.pop(key, None)
+            if entry is not None:
+                self._bytes -= entry[2]
+
+    def _drop_late(self) -> None:
+        while not self._stopped.wait(min(1.0, self.seconds / 4)):
+            now = time.monotonic()
+            with self._lock:
+                late = [(k, c) for k, (deadline, c, _) in self._waiting.items() if deadline <= now]
+            for key, context in late:
+                context.cancel()  # the RPC ends: gRPC drops the answer it holds
+                self._forget(key)
 
 
 def requested_version(model_spec) -> int | None:

@@ -13,6 +13,7 @@ from keras_gan_serving.access import TokenInterceptor
 from keras_gan_serving.access import is_loopback
 from keras_gan_serving.batching import BatchingParameters
 from keras_gan_serving.grpc_service import RequestDecoding
+from keras_gan_serving.grpc_service import UnreadAnswers
 from keras_gan_serving.grpc_service import add_services
 from keras_gan_serving.repository import ModelRepository
 from keras_gan_serving.rest import RestServer
@@ -31,9 +32,11 @@ class Limits:
     max_concurrent: int = 32  # more in flight -> RESOURCE_EXHAUSTED / HTTP 429
     workers: int = 8
     # REST: a request must arrive whole within this (also a kept-alive connection's idle
-    # limit); more open connections than this are refused with 503.
+    # limit); more open connections than this are refused with 503. gRPC: an answer
+    # must be read within this, and at most max_unread_bytes of answers wait unread.
     request_seconds: float = 10.0
     max_connections: int = 1024
+    max_unread_bytes: int = 256 << 20
 
 
 # gRPC connections: pinged when quiet (a vanished client is noticed within about
@@ -106,11 +109,16 @@ class ModelServer:
         )
         workers = max(limits.workers, limits.max_concurrent) if batching else limits.workers
         self.host, self.limits = host, limits
+        self.unread = UnreadAnswers(limits.request_seconds, limits.max_unread_bytes)
         self._grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
             # The token is checked first: a caller without it learns nothing, not even
             # whether its bytes decode.
-            interceptors=[*([TokenInterceptor(token)] if token else []), RequestDecoding()],
+            interceptors=[
+                *([TokenInterceptor(token)] if token else []),
+                RequestDecoding(),
+                self.unread,
+            ],
             maximum_concurrent_rpcs=limits.max_concurrent,
             options=[
                 ("grpc.max_receive_message_length", limits.max_message_bytes),
@@ -145,6 +153,7 @@ class ModelServer:
     def start(self) -> ModelServer:
         """Loads the models found now, then serves (non-blocking)."""
         self.repository.start()
+        self.unread.start()
         self._grpc.start()
         if self._rest is not None:
             threading.Thread(target=self._rest.serve_forever, name="rest", daemon=True).start()
@@ -162,6 +171,7 @@ class ModelServer:
             self._rest.shutdown()
             self._rest.server_close()
         self._grpc.stop(grace).wait()
+        self.unread.stop()
         self.repository.stop()
 
     def __enter__(self) -> ModelServer:

@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import socket
+import struct
 import threading
 import time
 import urllib.request
@@ -23,6 +24,7 @@ from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import get_model_status_pb2
 from tensorflow_serving.apis import model_service_pb2_grpc
 from tensorflow_serving.apis import predict_pb2
+from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from keras_gan.export import publish
 from keras_gan_serving.client import GeneratorClient
@@ -266,6 +268,72 @@ def test_idle_and_byte_at_a_time_clients_do_not_stop_the_others(model_base):
         for sock in idle + slow:
             sock.close()
         wait_until(lambda: threading.active_count() <= threads_before + 2, "threads released")
+
+
+def http2_frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
+    header = struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream)
+    return header + payload
+
+
+def never_reading_predict(port: int, request) -> socket.socket:
+    """A gRPC Predict call from a client that never reads its answer: HTTP/2 by hand,
+    with a stream window of 0 (SETTINGS_INITIAL_WINDOW_SIZE), so the server may send
+    headers but no byte of the answer."""
+    headers = b"".join(
+        b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value  # HPACK literal
+        for name, value in [
+            (b":method", b"POST"),
+            (b":scheme", b"http"),
+            (b":path", b"/tensorflow.serving.PredictionService/Predict"),
+            (b":authority", b"localhost"),
+            (b"content-type", b"application/grpc"),
+            (b"te", b"trailers"),
+        ]
+    )
+    message = request.SerializeToString()
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+        + http2_frame(0x4, 0, 0, struct.pack(">HI", 0x4, 0))  # SETTINGS: window 0
+        + http2_frame(0x1, 0x4, 1, headers)  # HEADERS, END_HEADERS
+        + http2_frame(0x0, 0x1, 1, b"\x00" + struct.pack(">I", len(message)) + message)
+    )
+    return sock
+
+
+def test_answers_a_client_never_reads_are_dropped_and_bounded(model_base):
+    """Unread answers wait at most `request_seconds`, and at most `max_unread_bytes` of
+    them at once: beyond, calls are refused (RESOURCE_EXHAUSTED) rather than pinning
+    more memory; once the unread ones are dropped, clients are served again."""
+    request = predict_request(z=np.zeros((16, 16), np.float32), labels=list(range(16)))
+    size = None
+    with ModelServer(model_base, port=0, rest_port=None, limits=Limits(max_batch=16)) as server:
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            size = (
+                prediction_service_pb2_grpc.PredictionServiceStub(channel)
+                .Predict(request, timeout=60)
+                .ByteSize()
+            )
+    limits = Limits(max_batch=16, request_seconds=3.0, max_unread_bytes=int(3.5 * size))
+    with ModelServer(model_base, port=0, rest_port=None, limits=limits) as server:
+        channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        stalled = []
+        for count in range(1, 5):
+            stalled.append(never_reading_predict(server.port, request))
+            wait_until(lambda: server.unread.waiting()[0] == count, f"{count} unread", 10)
+        assert server.unread.waiting() == (4, 4 * size)
+        full = time.monotonic()
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.Predict(request, timeout=10)
+        assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "wait for their clients to read them" in refused.value.details()
+        wait_until(lambda: server.unread.waiting() == (0, 0), "unread answers dropped", 10)
+        assert time.monotonic() - full > 2.5  # the last one waited its request_seconds
+        assert stub.Predict(request, timeout=10).ByteSize() == size  # served again
+        for sock in stalled:
+            sock.close()
+        channel.close()
 
 
 def test_beyond_the_connection_cap_a_client_is_refused_at_once(model_base):
