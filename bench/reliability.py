@@ -3,6 +3,8 @@
 1. Kills: `kgan fit` (DCGAN on the default glyphs, deterministic ops) is SIGKILLed at
    random moments (start-up, steps, checkpoint writes), resumed each time, finished,
    and its final checkpoint compared tensor by tensor with one uninterrupted run.
+   Power cuts: a small `kgan fit --export` under strace, its trace cut after every
+   call (tests/power_cut.py): every distinct state checked, some resumed for real.
 2. Bad data: every kind of bad file in image folders (also as translation pairs),
    TFRecord files and font files; handled = loaded or counted by reason (folders,
    records) or refused with a named error (fonts), never a crash.
@@ -15,7 +17,8 @@
 6. Soak (`--soak MIN`, alone): 8 clients for MIN minutes, a swap every minute, malformed
    requests every second; the server's RSS, open files and threads minute by minute.
 
-    .venv/bin/python bench/reliability.py [--kills 20] [--fuzz 3000] [--seconds 60] [--swaps 5]
+    .venv/bin/python bench/reliability.py [--kills 50] [--power-cut-steps 20] [--fuzz 3000]
+        [--seconds 60] [--swaps 10]
     .venv/bin/python bench/reliability.py --soak 30
 """
 
@@ -41,6 +44,7 @@ from results import publish
 from keras_gan.export.layout import newest_version
 
 ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))  # the power-cut replay of tests/
 KGAN = [sys.executable, "-m", "keras_gan_cli.main"]
 QUIET = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
 FIT = [
@@ -105,6 +109,44 @@ def kills(count: int, work: Path) -> dict:
         "tensors": len(a),
         "final": final,
         "progress": steps_at_kill,
+    }
+
+
+def power_cuts(steps: int, resumes: int, work: Path) -> dict:
+    """A tiny `kgan fit --export` of `steps` steps (a checkpoint every 2) traced, every
+    distinct state a power cut leaves checked, and `resumes` of them resumed to the end."""
+    from tests.power_cut import read_trace
+    from tests.power_cut import strace_command
+    from tests.power_cut import survey
+    from tests.tiny import TINY
+
+    root, log = work / "traced", work / "traced.strace"
+    root.mkdir()
+    settings = [a for kv in [*TINY, f"train.steps={steps}"] for a in ("--set", kv)]
+    command = [*KGAN, "fit", "--run-dir", "run", *settings]
+    subprocess.run(
+        strace_command(log, [*command, "--export", "durable"]),
+        cwd=root, env=QUIET, check=True, capture_output=True,
+    )  # fmt: skip
+    calls = read_trace(log)
+    cuts, acknowledged = survey(calls, root, work / "cuts")
+    chosen = [c for c in cuts if c.found is not None or c.state.get("run/config.json")]
+    chosen = chosen[:: max(len(chosen) // resumes, 1)][:resumes]
+    finished = sum(
+        subprocess.run(
+            [*command, "--resume"], cwd=cut.folder, env=QUIET, capture_output=True
+        ).returncode
+        == 0
+        and last_step(cut.folder / "run") == steps
+        for cut in chosen
+    )
+    return {
+        "calls": len(calls),
+        "checkpoints": len(acknowledged),
+        "cuts": {m: sum(c.model == m for c in cuts) for m in ("posix", "journaled")},
+        "problems": [c.problem for c in cuts if c.problem],
+        "resumed": (finished, len(chosen)),
+        "from": sorted({c.found or 0 for c in chosen}),
     }
 
 
@@ -494,11 +536,13 @@ def soak_lines(result: dict) -> list[str]:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--kills", type=int, default=50)
+    parser.add_argument("--power-cut-steps", type=int, default=20)
+    parser.add_argument("--power-cut-resumes", type=int, default=10)
     parser.add_argument("--copies", type=int, default=10, help="copies of each bad file kind")
     parser.add_argument("--fuzz", type=int, default=3000, help="fuzzed gRPC requests")
     parser.add_argument("--seconds", type=float, default=60.0, help="per load level")
-    parser.add_argument("--swaps", type=int, default=5)
+    parser.add_argument("--swaps", type=int, default=10)
     parser.add_argument(
         "--soak", type=float, metavar="MIN", help="only the soak test, for MIN minutes"
     )
@@ -513,6 +557,7 @@ def main():
     try:
         started = time.time()
         killed = kills(args.kills, work)
+        cut = power_cuts(args.power_cut_steps, args.power_cut_resumes, work)
         data_rows = bad_data(work, args.copies)
         fuzzed = fuzz(args.fuzz)
         load_rows = load_runs(args.seconds)
@@ -533,6 +578,12 @@ def main():
         f"{'bit-identical' if killed['identical'] else 'DIFFERENT'} to an uninterrupted run "
         f"| {killed['tensors']} tensors at step {killed['final']}; checkpoint step after "
         f"each kill: {killed['progress']} |",
+        f"| power cuts: a `kgan fit --export` of {args.power_cut_steps} steps traced "
+        f"({cut['calls']} calls, {cut['checkpoints']} checkpoints), cut after every call "
+        f"| {cut['cuts']['posix']} + {cut['cuts']['journaled']} distinct states (POSIX + "
+        f"journaled) | {len(cut['problems'])} with a lost acknowledged checkpoint, a partial "
+        f"file or export, or no config; {cut['resumed'][0]}/{cut['resumed'][1]} resumed to "
+        f"the end | resumed from steps {cut['from']} {'; '.join(cut['problems'][:3])} |",
     ]
     for row in data_rows:
         lines.append(

@@ -43,6 +43,7 @@ class CheckpointStore:
         self.checkpoint, self.directory = checkpoint, Path(directory)
         make_folders(self.directory)
         self._remove_leftovers()  # a kill during a TF save
+        self._repair_state()
         self.manager = tf.train.CheckpointManager(checkpoint, str(self.directory), max_to_keep)
 
     def save(self, step: int, networks=()) -> str:
@@ -73,6 +74,26 @@ class CheckpointStore:
         manifest[Path(path).name] = {"step": step, "files": files}
         atomic_write_json(self.directory / MANIFEST, manifest)
         return path
+
+    def _repair_state(self) -> None:
+        """TF renames its `checkpoint` state file into place without fsync, so a power
+        cut can leave it empty or torn, and TF's CheckpointManager then refuses the
+        folder. It is written again from the manifest (what keras-gan vouches for)."""
+        try:
+            tf.train.get_checkpoint_state(str(self.directory))
+            return
+        except ValueError:
+            pass
+        names = sorted(read_manifest(self.directory), key=_number)
+        if not names:
+            (self.directory / "checkpoint").unlink()
+            return
+        tf.compat.v1.train.update_checkpoint_state(
+            str(self.directory),
+            str(self.directory / names[-1]),
+            [str(self.directory / name) for name in names],
+        )
+        fsync_path(self.directory / "checkpoint")
 
     def _remove_leftovers(self) -> None:
         for leftover in self.directory.glob("*_temp*"):

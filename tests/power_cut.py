@@ -15,12 +15,13 @@ disk, in one of two ways:
   later ones; file bytes still only as of their last fsync (ext4's delayed
   allocation: the zero-length files of 2009 when a rename outran its data).
 
-`crash_states` yields every distinct state a cut can leave, from which a checker reads
-what a restarted program would find.
+`crash_states` gives every distinct state a cut can leave; the functions at the end
+read what a restarted `kgan fit` would find in one.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -430,3 +431,104 @@ def materialise(state: State, folder: Path) -> None:
         if data is not None:
             (folder / path).parent.mkdir(parents=True, exist_ok=True)
             (folder / path).write_bytes(data)
+
+
+# ---- what a kgan run folder must survive ----
+
+
+def is_published(target: str, root: Path) -> bool:
+    """Data a user or server reads. Not TensorBoard's event logs, nor TensorFlow's own
+    checkpoint files: TF renames those without fsync, and they count only once the
+    manifest names them, which comes after their fsync (checked below)."""
+    path = Path(target)
+    if root not in path.parents or "tensorboard" in path.parts:
+        return False
+    if any(p.startswith(".") and p.endswith(".tmp") for p in path.parent.parts):
+        return False  # inside a folder being built: published by that folder's rename
+    return "checkpoints" not in path.parts or path.name == "manifest.json"
+
+
+def acknowledged_steps(calls, replay: Replay) -> list[tuple[int, int]]:
+    """(index of the call after which it was durable, newest step) of every manifest:
+    durable once renamed into place and its folder fsynced."""
+    manifests = iter(replay.published["run/checkpoints/manifest.json"])
+    acknowledged, pending = [], None
+    for index, call in enumerate(calls):
+        if call.name.startswith("rename") and call.paths()[-1].endswith("/manifest.json"):
+            pending = max(entry["step"] for entry in json.loads(next(manifests)).values())
+        elif pending is not None and call.name == "fsync":
+            if call.fd(0)[1].endswith("/run/checkpoints"):
+                acknowledged.append((index, pending))
+                pending = None
+    return acknowledged
+
+
+def subtree(state, folder: str) -> dict:
+    return {
+        p[len(folder) + 1 :]: data
+        for p, data in state.items()
+        if p.startswith(folder + "/") and data is not None
+    }
+
+
+def partial_publication(state, replay: Replay) -> str | None:
+    """A published file or folder that a power cut left holding none of the versions
+    that were renamed into place (None: there is none)."""
+    for path, versions in replay.published.items():
+        if path not in state or path in replay.written_in_place:
+            continue
+        if not is_published(str(replay.root / path), replay.root):
+            continue
+        now = subtree(state, path) if state[path] is None else state[path]
+        if now not in versions:
+            return path
+    return None
+
+
+def resume_step(folder: Path) -> int | None:
+    """The step that `kgan fit --resume` starts from in `folder`/run (None: none)."""
+    from keras_gan.checkpoints import latest_verified
+
+    checkpoints = folder / "run" / "checkpoints"
+    found = latest_verified(checkpoints, log=lambda _: None) if checkpoints.is_dir() else None
+    return int(found.rsplit("-", 1)[1]) if found else None
+
+
+@dataclass
+class Cut:
+    """One distinct state a power cut leaves, written to `folder`, and what a restarted
+    `kgan fit --resume` finds there."""
+
+    index: int  # the last call done
+    model: str
+    state: State
+    folder: Path
+    acknowledged: int | None  # the newest checkpoint step acknowledged durable by then
+    found: int | None  # the checkpoint step a resume starts from
+    problem: str | None
+
+
+def survey(calls: list[Call], root: Path, scratch: Path) -> tuple[list[Cut], list]:
+    """(every cut of a traced `kgan fit --run-dir run` that ran in `root`, each written
+    under `scratch`; the acknowledged checkpoints as (call index, step))."""
+    replay = Replay(root, root)
+    states = crash_states(replay, calls)
+    acknowledged = acknowledged_steps(calls, replay)
+    cuts = []
+    for number, (index, model, state) in enumerate(states):
+        step = max((s for i, s in acknowledged if i <= index), default=None)
+        folder = scratch / str(number)
+        materialise(state, folder)
+        found = resume_step(folder)
+        partial = partial_publication(state, replay)
+        problem = (
+            f"{partial} is partial"
+            if partial
+            else f"step {step} lost"
+            if step is not None and (found is None or found < step)
+            else "a checkpoint but no config.json"
+            if found is not None and not state.get("run/config.json")
+            else None
+        )
+        cuts.append(Cut(index, model, state, folder, step, found, problem))
+    return cuts, acknowledged

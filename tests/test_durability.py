@@ -9,7 +9,6 @@
 - one writer per run folder and per export version.
 """
 
-import json
 import re
 import shutil
 import subprocess
@@ -20,9 +19,11 @@ import pytest
 
 from tests.power_cut import Replay
 from tests.power_cut import crash_states
-from tests.power_cut import materialise
+from tests.power_cut import is_published
 from tests.power_cut import read_trace
 from tests.power_cut import strace_command
+from tests.power_cut import subtree
+from tests.power_cut import survey
 from tests.tiny import TINY
 
 SETTINGS = [a for kv in [*TINY, "train.steps=4"] for a in ("--set", kv)]
@@ -60,18 +61,6 @@ def renames_and_fsyncs(calls, root: Path) -> list[tuple[str, list[str]]]:
     return found
 
 
-def is_published(target: str, root: Path) -> bool:
-    """Data a user or server reads. Not TensorBoard's event logs, nor TensorFlow's own
-    checkpoint files: TF renames those without fsync, and they count only once the
-    manifest names them, which comes after their fsync (checked below)."""
-    path = Path(target)
-    if root not in path.parents or "tensorboard" in path.parts:
-        return False
-    if any(p.startswith(".") and p.endswith(".tmp") for p in path.parent.parts):
-        return False  # inside a folder being built: published by that folder's rename
-    return "checkpoints" not in path.parts or path.name == "manifest.json"
-
-
 def test_every_published_rename_is_fsynced_before_and_after(traced_fit):
     root, trace = traced_fit
     calls = renames_and_fsyncs(trace, root)
@@ -102,87 +91,27 @@ def test_every_published_rename_is_fsynced_before_and_after(traced_fit):
     assert any(p.endswith("ckpt-4.index") for p in data)
 
 
-def acknowledged_steps(calls, replay: Replay) -> list[tuple[int, int]]:
-    """(index of the call after which it was durable, newest step) of every manifest:
-    durable once renamed into place and its folder fsynced."""
-    manifests = iter(replay.published["run/checkpoints/manifest.json"])
-    acknowledged, pending = [], None
-    for index, call in enumerate(calls):
-        if call.name.startswith("rename") and call.paths()[-1].endswith("/manifest.json"):
-            pending = max(entry["step"] for entry in json.loads(next(manifests)).values())
-        elif pending is not None and call.name == "fsync":
-            if call.fd(0)[1].endswith("/run/checkpoints"):
-                acknowledged.append((index, pending))
-                pending = None
-    return acknowledged
-
-
-def subtree(state, folder: str) -> dict:
-    return {
-        p[len(folder) + 1 :]: data
-        for p, data in state.items()
-        if p.startswith(folder + "/") and data is not None
-    }
-
-
-def partial_publication(state, replay: Replay) -> str | None:
-    """A published file or folder that a power cut left holding none of the versions
-    that were renamed into place (None: there is none)."""
-    for path, versions in replay.published.items():
-        if path not in state or path in replay.written_in_place:
-            continue
-        if not is_published(str(replay.root / path), replay.root):
-            continue
-        now = subtree(state, path) if state[path] is None else state[path]
-        if now not in versions:
-            return path
-    return None
-
-
-def resume_step(folder: Path) -> int | None:
-    """The step that `kgan fit --resume` starts from in `folder`/run (None: none)."""
-    from keras_gan.checkpoints import latest_verified
-
-    checkpoints = folder / "run" / "checkpoints"
-    found = latest_verified(checkpoints, log=lambda _: None) if checkpoints.is_dir() else None
-    return int(found.rsplit("-", 1)[1]) if found else None
-
-
 def test_a_power_cut_after_any_call_leaves_a_resumable_run_and_whole_exports(traced_fit, tmp_path):
     root, calls = traced_fit
-    replay = Replay(root, root)
-    states = list(crash_states(replay, calls))
-    acknowledged = acknowledged_steps(calls, replay)
+    cuts, acknowledged = survey(calls, root, tmp_path)
     assert [step for _, step in acknowledged] == [0, 2, 4]
-    assert {"posix", "journaled"} == {model for _, model, _ in states}
-    to_resume = {}
-    for number, (index, model, state) in enumerate(states):
-        step = max((s for i, s in acknowledged if i <= index), default=None)
-        folder = tmp_path / str(number)
-        materialise(state, folder)
-        where = f"power cut ({model}) after call {index}, {calls[index].name}"
-        partial = partial_publication(state, replay)
-        assert partial is None, f"{where}: {partial} is partial"
-        found = resume_step(folder)
-        if step is not None:
-            assert found is not None and found >= step, f"{where}: step {step} lost"
-        if found is not None:
-            assert state.get("run/config.json"), f"{where}: a checkpoint but no config.json"
-        # Resumed for real below: a cut with only a config, and the latest one before
-        # the last checkpoint was acknowledged (its log.csv lost: it is never fsynced).
-        if found == 2:
-            to_resume["mid"] = (folder, found)
-        elif found is None and state.get("run/config.json") and "new" not in to_resume:
-            to_resume["new"] = (folder, found)
-    exported = [s for _, _, s in states if "saved_models/durable/1" in s]
+    assert {"posix", "journaled"} == {cut.model for cut in cuts}
+    for cut in cuts:
+        where = f"power cut ({cut.model}) after call {cut.index}, {calls[cut.index].name}"
+        assert cut.problem is None, f"{where}: {cut.problem}"
+    exported = [cut.state for cut in cuts if "saved_models/durable/1" in cut.state]
     assert exported and all(subtree(s, "saved_models/durable/1") for s in exported)
-    assert to_resume.keys() == {"new", "mid"}
-    for folder, step in to_resume.values():
+    # Resumed for real: the first cut with only a config, the last one that resumes
+    # from the middle checkpoint, and one whose TF checkpoint state file came back empty.
+    fresh = next(c for c in cuts if c.found is None and c.state.get("run/config.json"))
+    middle = [c for c in cuts if c.found == 2][-1]
+    torn = next(c for c in cuts if c.found and c.state.get("run/checkpoints/checkpoint") == b"")
+    for cut in (fresh, middle, torn):
         done = subprocess.run(
-            fit_command("--resume"), cwd=folder, capture_output=True, text=True, timeout=600
+            fit_command("--resume"), cwd=cut.folder, capture_output=True, text=True, timeout=600
         )
         assert done.returncode == 0, done.stderr[-3000:]
-        started = f"resumed {Path('run')} from ckpt-{step}" if step else "steps 0->4"
+        started = f"resumed run from ckpt-{cut.found}" if cut.found else "steps 0->4"
         assert started in done.stderr, done.stderr[-3000:]
         assert "done: run at step 4" in done.stderr
 
