@@ -109,8 +109,13 @@ def atomic_directory(path: str | os.PathLike, replace: bool = False) -> Iterator
             raise
         finally:
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        # A full disk while TensorFlow or anyone writes into it: named by the folder
+        # the caller asked for, not a temporary file inside it.
+        failure = storage_error(e, path) if isinstance(e, Exception) else None
+        if failure is not None:
+            raise failure from e
         raise
 
 

@@ -88,3 +88,33 @@ def test_tensorflows_storage_errors_become_oserrors_naming_the_path():
     assert (error.errno, error.filename) == (errno.ENOSPC, "run/checkpoints/ckpt-4")
     assert storage_error(tf.errors.InvalidArgumentError(None, None, "bad shape"), "x") is None
     assert storage_error(PermissionError(errno.EACCES, "denied"), "f").errno == errno.EACCES
+
+
+def kgan(cwd, *args):
+    command = [sys.executable, "-m", "keras_gan_cli.main", *map(str, args)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_samples_and_exports_on_a_full_disk_are_one_line_and_leave_nothing(tmp_path, small_disk):
+    from keras_gan.shipped import find_model
+
+    assert fit(tmp_path, tmp_path / "run", 2).returncode == 0
+    fill(small_disk, 40_000)
+    before = [p.name for p in small_disk.iterdir()]
+    glyphs = find_model("saved_models/glyphs").resolve()
+    grid = kgan(
+        small_disk, "sample", glyphs, "--labels", "永字八法", "--seeds", "0-31", "--grid",
+        "--out", "grid.png",
+    )  # fmt: skip
+    exported = kgan(small_disk, "export", tmp_path / "run", "--name", "g")
+    for done, path in ((grid, "grid.png"), (exported, "saved_models/g")):
+        assert done.returncode == 1, done.stderr[-2000:]
+        error = done.stderr.strip().splitlines()[-1]
+        assert error.startswith("Error: cannot write "), error
+        assert path.split("/")[0] in error and "No space left on device" in error, error
+        assert "Traceback" not in done.stderr
+    # Nothing half-written: no grid, no version folder, no temporary files (the
+    # export's lock file may stay: it is how exports to one name take turns).
+    left = {p.relative_to(small_disk).as_posix() for p in small_disk.rglob("*")}
+    assert left - {"saved_models", "saved_models/g", "saved_models/g/.lock"} == set(before)
