@@ -6,6 +6,8 @@ shutdown excluded from the timed steps), and the variants alternate A B C ... A 
 Each round also measures the machine's fp32 (and bf16) matmul peak (4096^2,
 best of PyTorch and TensorFlow), so FLOP/s are read against the peak of that moment.
 
+Without PyTorch installed, its rows are left out and the peak is TensorFlow's.
+
 Variants: kgan `--preset dcgan-32` through `kgan fit`'s own pipeline and
 `Model.fit` (float32; XLA; mixed_bfloat16; on random and on real glyph images), and
 bench/torch_dcgan.py in eager mode (float32; its bf16 autocast option is left out:
@@ -19,6 +21,7 @@ generation by both. Appends a section to bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import subprocess
@@ -148,7 +151,6 @@ def child_peak(args):
     """Matmul FLOP/s: float32 best of PyTorch and TensorFlow; bfloat16 TensorFlow's
     (PyTorch's CPU bf16 GEMM crawls at ~0.3 GFLOP/s on CPUs without bf16 units)."""
     import tensorflow as tf
-    import torch
 
     n = 4096
 
@@ -159,15 +161,15 @@ def child_peak(args):
             run()
         return 3 * 2 * n**3 / (time.perf_counter() - start)
 
-    a = torch.randn(n, n)
     b32 = tf.random.normal((n, n))
     b16 = tf.cast(b32, tf.bfloat16)
-    return {
-        "float32": max(
-            best(lambda: torch.mm(a, a)), best(lambda: tf.linalg.matmul(b32, b32).numpy())
-        ),
-        "bfloat16": best(lambda: tf.linalg.matmul(b16, b16).numpy()),
-    }
+    peaks = [best(lambda: tf.linalg.matmul(b32, b32).numpy())]
+    if HAVE_TORCH:
+        import torch
+
+        a = torch.randn(n, n)
+        peaks.append(best(lambda: torch.mm(a, a)))
+    return {"float32": max(peaks), "bfloat16": best(lambda: tf.linalg.matmul(b16, b16).numpy())}
 
 
 def bf16_units() -> str:
@@ -190,6 +192,9 @@ CHILDREN = {
     "torch-generate": child_torch_generate,
     "peak": child_peak,
 }
+
+# Without PyTorch (a bench-only dependency) the kgan rows run alone, against TF's peak.
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
 # (name, child, precision, jit, data)
 TRAIN = [
@@ -241,6 +246,9 @@ def main():
     if not bf16_units().startswith(("avx512_bf16", "amx_bf16")):  # bf16 is emulated: minutes
         TRAIN[:] = [v for v in TRAIN if v[2] == "float32"]
         GENERATE[:] = [v for v in GENERATE if v[2] == "float32"]
+    if not HAVE_TORCH:
+        TRAIN[:] = [v for v in TRAIN if v[1] != "torch"]
+        GENERATE[:] = [v for v in GENERATE if v[1] != "torch-generate"]
     train = {name: [] for name, *_ in TRAIN}
     generate = {name: [] for name, *_ in GENERATE}
     peaks = []
@@ -256,14 +264,15 @@ def main():
             print(f"round {round_}: generate {name}: {result}", flush=True)
     peak32 = statistics.median(p["float32"] for p in peaks)
     peak16 = statistics.median(p["bfloat16"] for p in peaks)
-    torch32 = statistics.median(train["PyTorch eager, float32"])
+    torch32 = statistics.median(train["PyTorch eager, float32"]) if HAVE_TORCH else None
     kgan32 = statistics.median(train["kgan, float32"])
     lines = [
         f"\n## DCGAN-32 training and generation, kgan vs PyTorch "
         f"({time.strftime('%Y-%m-%d')}, bench/train_throughput.py)\n",
         f"Machine: {machine()}; bf16 units: {bf16_units()}; TF {_version('tensorflow')}, "
         f"Keras {_version('keras')}, "
-        f"PyTorch {_version('torch')}. Command: `.venv/bin/python bench/train_throughput.py "
+        f"PyTorch {_version('torch') if HAVE_TORCH else 'not installed'}. "
+        "Command: `.venv/bin/python bench/train_throughput.py "
         f"--rounds {args.rounds} --steps {args.steps} --batch {args.batch}`: every figure is "
         "the median over rounds of a fresh process timing steps after 5 warm-up steps; "
         "variants alternate within each round.",
@@ -279,19 +288,23 @@ def main():
         flops = median * FLOP_PER_IMAGE
         lines.append(
             f"| {name} | {median:.1f} | {', '.join(f'{r:.1f}' for r in rates)} | "
-            f"{median / torch32:.2f}x | {median / kgan32:.2f}x | {flops / 1e9:.0f} | "
+            f"{ratio(median, torch32)} | {median / kgan32:.2f}x | {flops / 1e9:.0f} | "
             f"{flops / peak32:.0%} |"
         )
-    torch_gen = statistics.median(generate["PyTorch eager, float32"])
+    torch_gen = statistics.median(generate["PyTorch eager, float32"]) if HAVE_TORCH else None
     lines += ["", "| generation, batch 256 | images/s (median) | rounds | vs PyTorch fp32 |"]
     lines.append("|---|---|---|---|")
     for name, rates in generate.items():
         median = statistics.median(rates)
         lines.append(
             f"| {name} | {median:.0f} | {', '.join(f'{r:.0f}' for r in rates)} | "
-            f"{median / torch_gen:.2f}x |"
+            f"{ratio(median, torch_gen)} |"
         )
     publish(lines)
+
+
+def ratio(value, reference) -> str:
+    return "-" if reference is None else f"{value / reference:.2f}x"
 
 
 def _version(package):
