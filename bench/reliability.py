@@ -16,10 +16,13 @@
    failed requests, switches seen per client, corrupt versions served.
 6. Soak (`--soak MIN`, alone): 8 clients for MIN minutes, a swap every minute, malformed
    requests every second; the server's RSS, open files and threads minute by minute.
+7. Never-reading clients (`--never-reading N`, alone): N gRPC calls whose clients never
+   read the answer; the server's memory, when it resets them, an ordinary client meanwhile.
 
     .venv/bin/python bench/reliability.py [--kills 50] [--power-cut-steps 20] [--fuzz 3000]
         [--seconds 60] [--swaps 10]
     .venv/bin/python bench/reliability.py --soak 30
+    .venv/bin/python bench/reliability.py --never-reading 100
 """
 
 import argparse
@@ -375,6 +378,70 @@ def load_runs(seconds: float) -> list[dict]:
     return rows
 
 
+def reset_streams(sock, within: float) -> set[int]:
+    """The HTTP/2 streams that the server reset (RST_STREAM) on `sock` within `within` s."""
+    data, reset, deadline = b"", set(), time.monotonic() + within
+    while time.monotonic() < deadline and not reset:
+        sock.settimeout(max(deadline - time.monotonic(), 0.01))
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            break
+        if not chunk:
+            break
+        data += chunk
+        while len(data) >= 9:
+            length = int.from_bytes(data[:3], "big")
+            if len(data) < 9 + length:
+                break
+            if data[3] == 0x3:
+                reset.add(int.from_bytes(data[5:9], "big") & 0x7FFFFFFF)
+            data = data[9 + length :]
+    return reset
+
+
+def never_reading(count: int) -> dict:
+    """`count` gRPC clients ask `kgan serve` (a child, default limits) for 64 glyphs each
+    and never read the answer (HTTP/2 window 0): the server's RSS while they hold it, a
+    reading client meanwhile, and when the server resets their streams."""
+    import grpc
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+    from tests.serving.test_hostile import never_reading_predict
+    from tests.serving.test_server import predict_request
+
+    server, port = start_server(ROOT / "saved_models")
+    try:
+        load(port, 4, 3)  # warm
+        request = predict_request(z=np.zeros((64, 16), np.float32), labels=list(range(64)))
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+            answer = stub.Predict(request, timeout=60).ByteSize()
+        before = server_resources(server.pid)["rss"]
+        started = time.monotonic()
+        stalled = [never_reading_predict(port, request) for _ in range(count)]
+        time.sleep(3)
+        held = server_resources(server.pid)["rss"]
+        latencies, failures = load(port, 1, 5)  # a client that reads, meanwhile
+        reset = sum(reset_streams(s, 90 - (time.monotonic() - started)) == {1} for s in stalled)
+        dropped = time.monotonic() - started
+        for sock in stalled:
+            sock.close()
+        return {
+            "count": count,
+            "answer": answer,
+            "rss": (before, held, server_resources(server.pid)["rss"]),
+            "p50": np.percentile(latencies, 50) * 1e3,
+            "served": len(latencies),
+            "failures": len(failures),
+            "reset": reset,
+            "seconds": dropped,
+        }
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
 def swaps(count: int, work: Path) -> dict:
     from keras_gan.export import publish as publish_version
 
@@ -534,6 +601,24 @@ def soak_lines(result: dict) -> list[str]:
 # ----------------------------------------------------------------------------- report
 
 
+def never_reading_lines(result: dict) -> list[str]:
+    before, held, after = result["rss"]
+    return [
+        "\n## gRPC clients that never read their answers "
+        f"(bench/reliability.py --never-reading {result['count']}, {time.strftime('%Y-%m-%d')})\n",
+        f"{machine()}. `kgan serve` of saved_models/ in a child process with its default "
+        "limits; each client sends one Predict for 64 glyphs at 64 px (an answer of "
+        f"{result['answer'] / 1024:.0f} KiB) over HTTP/2 written by hand with a stream window "
+        "of 0, and never reads. Meanwhile one ordinary client calls `generate` for 5 s.\n",
+        "| clients | server RSS before / holding / after (MiB) | streams reset by the server "
+        "| within | ordinary client meanwhile |",
+        "|---|---|---|---|---|",
+        f"| {result['count']} | {before:.0f} / {held:.0f} / {after:.0f} | {result['reset']} "
+        f"of {result['count']} | {result['seconds']:.0f} s of the first request | "
+        f"{result['served']} answers, {result['failures']} failed, p50 {result['p50']:.0f} ms |",
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--kills", type=int, default=50)
@@ -546,7 +631,13 @@ def main():
     parser.add_argument(
         "--soak", type=float, metavar="MIN", help="only the soak test, for MIN minutes"
     )
+    parser.add_argument(
+        "--never-reading", type=int, metavar="N", help="only N gRPC clients that never read"
+    )
     args = parser.parse_args()
+    if args.never_reading:
+        publish(never_reading_lines(never_reading(args.never_reading)))
+        return
     work = Path(tempfile.mkdtemp(prefix="kgan-reliability-"))
     if args.soak:
         try:
