@@ -29,6 +29,7 @@ import argparse
 import os
 import random
 import re
+import selectors
 import shutil
 import signal
 import struct
@@ -378,32 +379,39 @@ def load_runs(seconds: float) -> list[dict]:
     return rows
 
 
-def reset_streams(sock, within: float) -> set[int]:
-    """The HTTP/2 streams that the server reset (RST_STREAM) on `sock` within `within` s."""
-    data, reset, deadline = b"", set(), time.monotonic() + within
-    while time.monotonic() < deadline and not reset:
-        sock.settimeout(max(deadline - time.monotonic(), 0.01))
-        try:
-            chunk = sock.recv(65536)
-        except TimeoutError:
-            break
-        if not chunk:
-            break
-        data += chunk
-        while len(data) >= 9:
-            length = int.from_bytes(data[:3], "big")
-            if len(data) < 9 + length:
-                break
-            if data[3] == 0x3:
-                reset.add(int.from_bytes(data[5:9], "big") & 0x7FFFFFFF)
-            data = data[9 + length :]
-    return reset
+def stream_ends(sockets: list, started: float, within: float) -> list:
+    """For each HTTP/2 client socket (one call on stream 1): how the server ended the
+    call and when (seconds since `started`): ("reset", t) for RST_STREAM (an answer
+    dropped), ("refused", t) for headers that end the stream without an answer (a
+    trailers-only status such as RESOURCE_EXHAUSTED), or None within `within` s."""
+    ends, buffers = [None] * len(sockets), {sock: b"" for sock in sockets}
+    with selectors.DefaultSelector() as selector:
+        for i, sock in enumerate(sockets):
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, i)
+        while selector.get_map() and time.monotonic() - started < within:
+            for key, _ in selector.select(timeout=0.5):
+                sock, i = key.fileobj, key.data
+                chunk = sock.recv(65536)
+                data = buffers[sock] + chunk
+                while len(data) >= 9 and len(data) >= 9 + int.from_bytes(data[:3], "big"):
+                    kind, flags = data[3], data[4]
+                    stream = int.from_bytes(data[5:9], "big") & 0x7FFFFFFF
+                    if stream == 1 and kind == 0x3:
+                        ends[i] = ("reset", time.monotonic() - started)
+                    elif stream == 1 and kind == 0x1 and flags & 0x1:
+                        ends[i] = ("refused", time.monotonic() - started)
+                    data = data[9 + int.from_bytes(data[:3], "big") :]
+                buffers[sock] = data
+                if ends[i] is not None or not chunk:
+                    selector.unregister(sock)
+    return ends
 
 
 def never_reading(count: int) -> dict:
-    """`count` gRPC clients ask `kgan serve` (a child, default limits) for 64 glyphs each
-    and never read the answer (HTTP/2 window 0): the server's RSS while they hold it, a
-    reading client meanwhile, and when the server resets their streams."""
+    """`count` gRPC clients ask `kgan serve` (a child, default limits) for 64 glyphs each,
+    in waves of 16 a second, and never read the answer (HTTP/2 window 0): the server's
+    RSS while they hold it, a reading client meanwhile, and when the server drops them."""
     import grpc
     from tensorflow_serving.apis import prediction_service_pb2_grpc
 
@@ -418,15 +426,18 @@ def never_reading(count: int) -> dict:
             stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
             answer = stub.Predict(request, timeout=60).ByteSize()
         before = server_resources(server.pid)["rss"]
-        started = time.monotonic()
-        stalled = [never_reading_predict(port, request) for _ in range(count)]
-        time.sleep(3)
+        started, stalled = time.monotonic(), []
+        for wave in range(0, count, 16):
+            stalled += [
+                never_reading_predict(port, request) for _ in range(wave, min(wave + 16, count))
+            ]
+            time.sleep(1.0)
         held = server_resources(server.pid)["rss"]
         latencies, failures = load(port, 1, 5)  # a client that reads, meanwhile
-        reset = sum(reset_streams(s, 90 - (time.monotonic() - started)) == {1} for s in stalled)
-        dropped = time.monotonic() - started
+        ends = stream_ends(stalled, started, 120)
         for sock in stalled:
             sock.close()
+        reset = [t for end in ends if end and end[0] == "reset" for t in [end[1]]]
         return {
             "count": count,
             "answer": answer,
@@ -435,7 +446,9 @@ def never_reading(count: int) -> dict:
             "served": len(latencies),
             "failures": len(failures),
             "reset": reset,
-            "seconds": dropped,
+            "refused": sum(1 for end in ends if end and end[0] == "refused"),
+            "open": ends.count(None),
+            "last_sent": len(range(0, count, 16)),
         }
     finally:
         server.send_signal(signal.SIGTERM)
@@ -603,19 +616,24 @@ def soak_lines(result: dict) -> list[str]:
 
 def never_reading_lines(result: dict) -> list[str]:
     before, held, after = result["rss"]
+    reset = result["reset"]
     return [
         "\n## gRPC clients that never read their answers "
         f"(bench/reliability.py --never-reading {result['count']}, {time.strftime('%Y-%m-%d')})\n",
         f"{machine()}. `kgan serve` of saved_models/ in a child process with its default "
-        "limits; each client sends one Predict for 64 glyphs at 64 px (an answer of "
-        f"{result['answer'] / 1024:.0f} KiB) over HTTP/2 written by hand with a stream window "
-        "of 0, and never reads. Meanwhile one ordinary client calls `generate` for 5 s.\n",
-        "| clients | server RSS before / holding / after (MiB) | streams reset by the server "
-        "| within | ordinary client meanwhile |",
-        "|---|---|---|---|---|",
-        f"| {result['count']} | {before:.0f} / {held:.0f} / {after:.0f} | {result['reset']} "
-        f"of {result['count']} | {result['seconds']:.0f} s of the first request | "
-        f"{result['served']} answers, {result['failures']} failed, p50 {result['p50']:.0f} ms |",
+        "limits (answers dropped 10 s after they are ready, at most 256 MB of them wait; at "
+        "most 32 calls at once); clients in waves of 16 a second each send one Predict for "
+        f"64 glyphs at 64 px (an answer of {result['answer'] / 1024:.0f} KiB) over HTTP/2 "
+        "written by hand with a stream window of 0, and never read. Meanwhile one ordinary "
+        "client calls `generate` for 5 s.\n",
+        "| clients | server RSS before / holding / after (MiB) | answers dropped (RST_STREAM) "
+        "| refused at once | still open after 120 s | ordinary client meanwhile |",
+        "|---|---|---|---|---|---|",
+        f"| {result['count']} | {before:.0f} / {held:.0f} / {after:.0f} | {len(reset)}, "
+        f"{min(reset, default=0):.0f}-{max(reset, default=0):.0f} s after the first call "
+        f"(the last sent at {result['last_sent'] - 1} s) | {result['refused']} "
+        f"| {result['open']} | {result['served']} answers, {result['failures']} failed, "
+        f"p50 {result['p50']:.0f} ms |",
     ]
 
 

@@ -9,6 +9,7 @@ the paper's numbers (CIFAR-10 unless stated) are a reference, not a prediction.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from keras_gan.config import ConfigError
@@ -20,16 +21,19 @@ class Preset:
     reference: str = ""
 
 
+# The default size is 64 px: a preset named for 32 px says so.
+AT_32 = {"data": {"image_size": 32}}
+
 PRESETS: dict[str, Preset] = {
     "glyphs-32": Preset(
-        {"data": {"image_size": 32}},
+        AT_32,
         "keras-gan: the default glyph model at 32 px, for quick runs",
     ),
     "glyphs-64": Preset({}, "keras-gan default: glyph_style_gan, 64 px"),
     "latin-cdcgan-32": Preset(
         {
             "model": "cdcgan",
-            "data": {"spec": "glyphs:letters"},
+            "data": {"spec": "glyphs:letters", "image_size": 32},
             "model_kwargs": {"latent_dim": 64, "filters": 32},
         },
         "keras-gan: class-conditional DCGAN on A-Z a-z",
@@ -37,7 +41,7 @@ PRESETS: dict[str, Preset] = {
     "dcgan-synthetic-32": Preset(
         {
             "model": "dcgan",
-            "data": {"spec": "synthetic:32x32x3", "channels": 3},
+            "data": {"spec": "synthetic:32x32x3", "image_size": 32, "channels": 3},
             "train": {"steps": 100},
         },
         "keras-gan: compute-only run on random images",
@@ -45,6 +49,7 @@ PRESETS: dict[str, Preset] = {
     "dcgan-32": Preset(
         {
             "model": "dcgan",
+            **AT_32,
             "model_kwargs": {"latent_dim": 100, "filters": 128, "bias": False, "share_fake": True},
             "train": {"batch_size": 128},
         },
@@ -53,28 +58,29 @@ PRESETS: dict[str, Preset] = {
         "beta_1 0.5, batch 128",
     ),
     "lsgan-32": Preset(
-        {"model": "lsgan", "model_kwargs": {"latent_dim": 100, "filters": 64}},
+        {"model": "lsgan", **AT_32, "model_kwargs": {"latent_dim": 100, "filters": 64}},
         "Mao et al. 2017, arXiv:1611.04076: least squares (a=0, b=c=1), Adam 2e-4 beta_1 0.5, "
         "batch 64",
     ),
     "wgan-gp-32": Preset(
-        {"model": "wgan_gp", "model_kwargs": {"latent_dim": 128, "filters": 64}},
+        {"model": "wgan_gp", **AT_32, "model_kwargs": {"latent_dim": 128, "filters": 64}},
         "Gulrajani et al. 2017, arXiv:1704.00028: lambda 10, n_critic 5, Adam 1e-4 betas "
         "(0, 0.9), batch 64; reported CIFAR-10 Inception score 7.86 (ResNet)",
     ),
     "sngan-32": Preset(
-        {"model": "sngan", "model_kwargs": {"latent_dim": 128, "filters": 128}},
+        {"model": "sngan", **AT_32, "model_kwargs": {"latent_dim": 128, "filters": 128}},
         "Miyato et al. 2018, arXiv:1802.05957: ResNet, hinge, n_dis 5, Adam 2e-4 betas "
         "(0, 0.9), batch 64; reported CIFAR-10 FID 21.7, Inception score 8.22",
     ),
     "cgan-pd-32": Preset(
-        {"model": "cgan_pd", "model_kwargs": {"latent_dim": 128, "filters": 128}},
+        {"model": "cgan_pd", **AT_32, "model_kwargs": {"latent_dim": 128, "filters": 128}},
         "Miyato & Koyama 2018, arXiv:1802.05637: projection D, conditional BN, hinge, "
         "n_dis 5, Adam 2e-4 betas (0, 0.9), batch 64 (paper: ImageNet 128 px)",
     ),
     "acgan-32": Preset(
         {
             "model": "acgan",
+            **AT_32,
             "model_kwargs": {"latent_dim": 110, "filters": 64},
             "train": {"batch_size": 100},
         },
@@ -82,7 +88,7 @@ PRESETS: dict[str, Preset] = {
         "reported CIFAR-10 Inception score 8.25",
     ),
     "stylegan2-32": Preset(
-        {"model": "stylegan2", "model_kwargs": {"latent_dim": 128, "filters": 128}},
+        {"model": "stylegan2", **AT_32, "model_kwargs": {"latent_dim": 128, "filters": 128}},
         "Karras et al. 2020, arXiv:1912.04958 and arXiv:2006.06676 (StyleGAN2-ADA's cifar "
         "setting): mapping 2 layers, R1 gamma 0.01 lazy every 16, Adam 2.5e-3 betas (0, 0.99), "
         "EMA 10k images, style mixing 0.9, batch 64",
@@ -111,6 +117,6 @@ PRESETS: dict[str, Preset] = {
 
 def get(name: str) -> dict:
     try:
-        return PRESETS[name].config
+        return copy.deepcopy(PRESETS[name].config)  # presets share parts (AT_32)
     except KeyError:
         raise ConfigError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}") from None

@@ -98,6 +98,14 @@ def test_presets_are_valid_configs():
         presets.get("x")
 
 
+def test_a_preset_named_for_a_size_trains_at_that_size():
+    sized = [name for name in presets.PRESETS if name.rsplit("-", 1)[-1].isdigit()]
+    assert len(sized) >= 12
+    for name in sized:
+        config = RunConfig().merge(presets.get(name)).validate()
+        assert config.data.image_size == int(name.rsplit("-", 1)[-1]), name
+
+
 def test_literature_presets_build_their_papers_models():
     from keras_gan.data import load_dataset
 
