@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from fontTools.ttLib import TTFont
 
 from keras_gan import runs
 from keras_gan.checkpoints import read_manifest
@@ -96,7 +97,9 @@ def kgan(cwd, *args):
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
 
 
-def test_samples_and_exports_on_a_full_disk_are_one_line_and_leave_nothing(tmp_path, small_disk):
+def test_samples_exports_and_fonts_on_a_full_disk_are_one_line_and_leave_nothing_half(
+    tmp_path, small_disk
+):
     from keras_gan.shipped import find_model
 
     assert fit(tmp_path, tmp_path / "run", 2).returncode == 0
@@ -108,13 +111,23 @@ def test_samples_and_exports_on_a_full_disk_are_one_line_and_leave_nothing(tmp_p
         "--out", "grid.png",
     )  # fmt: skip
     exported = kgan(small_disk, "export", tmp_path / "run", "--name", "g")
-    for done, path in ((grid, "grid.png"), (exported, "saved_models/g")):
+    font = kgan(
+        small_disk, "font", "complete", find_model("saved_models/font2font-zh").resolve(),
+        "--charset", "chars=永字八法的是在", "--style", "WenQuanYi Micro Hei", "--out", "F.ttf",
+        "--format", "ttf,woff2,ufo",
+    )  # fmt: skip
+    for done, path in ((grid, "grid.png"), (exported, "saved_models/g"), (font, "F.")):
         assert done.returncode == 1, done.stderr[-2000:]
         error = done.stderr.strip().splitlines()[-1]
         assert error.startswith("Error: cannot write "), error
         assert path.split("/")[0] in error and "No space left on device" in error, error
         assert "Traceback" not in done.stderr
-    # Nothing half-written: no grid, no version folder, no temporary files (the
-    # export's lock file may stay: it is how exports to one name take turns).
+    # Nothing half-written: no grid, no version folder, no UFO, no temporary files; the
+    # font formats written before the disk filled are whole, and the export's lock
+    # file may stay (it is how exports to one name take turns).
     left = {p.relative_to(small_disk).as_posix() for p in small_disk.rglob("*")}
-    assert left - {"saved_models", "saved_models/g", "saved_models/g/.lock"} == set(before)
+    fonts = {p for p in left if p.startswith("F.")}  # those written before the disk filled
+    assert fonts < {"F.ttf", "F.woff2", "F.html", "F.png"} and "F.ufo" not in left, fonts
+    for name in fonts & {"F.ttf", "F.woff2"}:
+        assert len(TTFont(small_disk / name).getGlyphOrder()) > 7  # whole fonts
+    assert left - fonts - {"saved_models", "saved_models/g", "saved_models/g/.lock"} == set(before)
