@@ -276,7 +276,8 @@ def main():
         f"--rounds {args.rounds} --steps {args.steps} --batch {args.batch}`: every figure is "
         "the median over rounds of a fresh process timing steps after 5 warm-up steps; "
         "variants alternate within each round.",
-        f"Matmul peak (4096^2, best of PyTorch and TF, median of rounds): float32 "
+        f"Matmul peak (4096^2, {'best of PyTorch and TF' if HAVE_TORCH else 'TF'}, median of "
+        f"rounds): float32 "
         f"{peak32 / 1e9:.0f} GFLOP/s, bfloat16 {peak16 / 1e9:.0f} GFLOP/s. One training "
         f"step costs {FLOP_PER_IMAGE / 1e6:.0f} MFLOP per real image (conv/matmul).\n",
         f"| training, batch {args.batch} | images/s (median) | rounds | vs PyTorch fp32 "
