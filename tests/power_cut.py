@@ -151,6 +151,10 @@ class Node:
         else:
             self.durable_data = bytes(self.data)
 
+    def truncate(self, size: int) -> None:
+        self.data[size:] = b""
+        self.data.extend(bytes(size - len(self.data)))
+
     def write(self, offset: int, data: bytes) -> None:
         if offset > len(self.data):
             self.data.extend(bytes(offset - len(self.data)))
@@ -221,13 +225,22 @@ class Replay:
 
     # opening and writing
 
-    def _openat(self, call: Call, dir_index: int | None = 0, path_index: int = 1) -> None:
+    def _openat(self, call: Call) -> None:
+        self._opened(call, call.args[2])
+
+    def _open(self, call: Call) -> None:
+        self._opened(call, call.args[1])
+
+    def _creat(self, call: Call) -> None:
+        self._opened(call, "O_WRONLY|O_CREAT|O_TRUNC")
+
+    def _opened(self, call: Call, flags: str) -> None:
+        """An fd returned for `flags`; the file made (or emptied) where they say so."""
         path = call.result_path
         relative = self.relative(path) if path and path.startswith("/") else None
         if relative is None:
             self.fds.pop(call.result, None)
             return
-        flags = call.args[path_index + 1]
         if relative == "":
             self.fds[call.result] = [self.top, 0, False]
             return
@@ -236,17 +249,10 @@ class Replay:
             node = Node(folder=False)
             parent.entries[name] = node
         if "O_TRUNC" in flags and not node.folder:
-            node.data.clear()
+            node.truncate(0)
         if ("O_WRONLY" in flags or "O_RDWR" in flags) and not name.startswith("."):
             self.written_in_place.add(relative)
         self.fds[call.result] = [node, 0, "O_APPEND" in flags]
-
-    def _open(self, call: Call) -> None:
-        self._openat(call, None, 0)
-
-    def _creat(self, call: Call) -> None:
-        call.args.insert(1, "O_WRONLY|O_CREAT|O_TRUNC")
-        self._openat(call, None, 0)
 
     def _put(self, entry, data: bytes, offset: int | None) -> None:
         node, position, append = entry
@@ -284,19 +290,12 @@ class Replay:
     def _ftruncate(self, call: Call) -> None:
         entry = self.file_of(call, 0)
         if entry:
-            size = call.number(1)
-            entry[0].data[size:] = b""
-            entry[0].data.extend(bytes(size - len(entry[0].data)))
+            entry[0].truncate(call.number(1))
 
     def _truncate(self, call: Call) -> None:
         relative = self.path_arg(call, None, 0)
         if relative is not None:
-            node = self.lookup(relative)[2]
-            self._ftruncate_node(node, call.number(1))
-
-    def _ftruncate_node(self, node: Node, size: int) -> None:
-        node.data[size:] = b""
-        node.data.extend(bytes(size - len(node.data)))
+            self.lookup(relative)[2].truncate(call.number(1))
 
     def _fallocate(self, call: Call) -> None:
         entry = self.file_of(call, 0)
