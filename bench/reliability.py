@@ -394,14 +394,14 @@ def stream_ends(sockets: list, started: float, within: float) -> list:
                 sock, i = key.fileobj, key.data
                 chunk = sock.recv(65536)
                 data = buffers[sock] + chunk
-                while len(data) >= 9 and len(data) >= 9 + int.from_bytes(data[:3], "big"):
+                while len(data) >= 9 and len(data) >= (end := 9 + int.from_bytes(data[:3], "big")):
                     kind, flags = data[3], data[4]
                     stream = int.from_bytes(data[5:9], "big") & 0x7FFFFFFF
                     if stream == 1 and kind == 0x3:
                         ends[i] = ("reset", time.monotonic() - started)
                     elif stream == 1 and kind == 0x1 and flags & 0x1:
                         ends[i] = ("refused", time.monotonic() - started)
-                    data = data[9 + int.from_bytes(data[:3], "big") :]
+                    data = data[end:]
                 buffers[sock] = data
                 if ends[i] is not None or not chunk:
                     selector.unregister(sock)
@@ -437,7 +437,7 @@ def never_reading(count: int) -> dict:
         ends = stream_ends(stalled, started, 120)
         for sock in stalled:
             sock.close()
-        reset = [t for end in ends if end and end[0] == "reset" for t in [end[1]]]
+        reset = [end[1] for end in ends if end and end[0] == "reset"]
         return {
             "count": count,
             "answer": answer,

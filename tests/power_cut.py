@@ -519,15 +519,18 @@ def survey(calls: list[Call], root: Path, scratch: Path) -> tuple[list[Cut], lis
         folder = scratch / str(number)
         materialise(state, folder)
         found = resume_step(folder)
-        partial = partial_publication(state, replay)
-        problem = (
-            f"{partial} is partial"
-            if partial
-            else f"step {step} lost"
-            if step is not None and (found is None or found < step)
-            else "a checkpoint but no config.json"
-            if found is not None and not state.get("run/config.json")
-            else None
-        )
+        problem = what_is_wrong(state, replay, step, found)
         cuts.append(Cut(index, model, state, folder, step, found, problem))
     return cuts, acknowledged
+
+
+def what_is_wrong(state: State, replay: Replay, acknowledged: int | None, found: int | None):
+    """What a power cut broke in `state` (None: nothing)."""
+    partial = partial_publication(state, replay)
+    if partial:
+        return f"{partial} is partial"
+    if acknowledged is not None and (found is None or found < acknowledged):
+        return f"step {acknowledged} lost"
+    if found is not None and not state.get("run/config.json"):
+        return "a checkpoint but no config.json"
+    return None
