@@ -24,6 +24,38 @@ class Preset:
 # The default size is 64 px: a preset named for 32 px says so.
 AT_32 = {"data": {"image_size": 32}}
 
+# StyleGAN2 config-f (StyleGAN2-ADA's `--cfg=stylegan2`): z and w 512, 8 mapping layers at
+# learning-rate multiplier 0.01, 512 channels at every resolution up to 64 px, minibatch
+# std groups of 4, batch 32, Adam 2e-3 betas (0, 0.99), EMA 10k images, mixing 0.9,
+# path length 2 every 4 G steps, R1 every 16 D steps; the model's defaults hold the rest.
+CONFIG_F = {"model_kwargs": {"latent_dim": 512, "filters": 512, "mapping_layers": 8}}
+CONFIG_F_REFERENCE = (
+    "Karras et al. 2020, arXiv:1912.04958, config-f as StyleGAN2-ADA's --cfg=stylegan2: "
+    "equalized learning rate, FIR resampling, mapping 8 layers at lr x 0.01, 512 channels, "
+    "path length 2 lazy every 4, R1 lazy every 16 with gamma 0.0002 res^2 / batch "
+    "(StyleGAN2-ADA's rule for scaling gamma 10 at 1024 px down), Adam 2e-3 betas (0, "
+    "0.99), EMA 10k images, mixing 0.9, batch 32"
+)
+
+
+def config_f_train(size: int) -> dict:
+    return {"batch_size": 32, "r1_gamma": 0.0002 * size**2 / 32, "ema_kimg": 10.0}
+
+
+def lite(**model_kwargs) -> dict:
+    """StyleGAN2's CPU variant (`keras_gan.models.stylegan2.LITE`) with 2 mapping layers."""
+    return {
+        "mapping_layers": 2,
+        "equalized_lr": False,
+        "resample": "bilinear",
+        "mapping_lr_multiplier": 1.0,
+        "path_length_weight": 0.0,
+        **model_kwargs,
+    }
+
+
+LITE_TRAIN = {"d_learning_rate": 2.5e-3, "g_learning_rate": 2.5e-3}
+
 PRESETS: dict[str, Preset] = {
     "glyphs-32": Preset(
         AT_32,
@@ -88,29 +120,48 @@ PRESETS: dict[str, Preset] = {
         "reported CIFAR-10 Inception score 8.25",
     ),
     "stylegan2-32": Preset(
-        {"model": "stylegan2", **AT_32, "model_kwargs": {"latent_dim": 128, "filters": 128}},
-        "Karras et al. 2020, arXiv:1912.04958 and arXiv:2006.06676 (StyleGAN2-ADA's cifar "
-        "setting): mapping 2 layers, R1 gamma 0.01 lazy every 16, Adam 2.5e-3 betas (0, 0.99), "
-        "EMA 10k images, style mixing 0.9, batch 64",
+        {"model": "stylegan2", **AT_32, **CONFIG_F, "train": config_f_train(32)},
+        CONFIG_F_REFERENCE + ", at 32 px",
     ),
     "stylegan2-64": Preset(
+        {"model": "stylegan2", "data": {"image_size": 64}, **CONFIG_F, "train": config_f_train(64)},
+        CONFIG_F_REFERENCE + ", at 64 px",
+    ),
+    "stylegan2-lite-32": Preset(
+        {
+            "model": "stylegan2",
+            **AT_32,
+            "model_kwargs": lite(latent_dim=128, filters=128),
+            "train": LITE_TRAIN,
+        },
+        "Karras et al. 2020, arXiv:2006.06676 (StyleGAN2-ADA's cifar setting, what "
+        "stylegan2-32 was before the published parts): mapping 2 layers, Keras "
+        "initialisers, bilinear resampling, no path-length term, R1 gamma 0.01 lazy every "
+        "16, Adam 2.5e-3 betas (0, 0.99), EMA 10k images, style mixing 0.9, batch 64",
+    ),
+    "stylegan2-lite-64": Preset(
         {
             "model": "stylegan2",
             "data": {"image_size": 64},
-            "model_kwargs": {"latent_dim": 128, "filters": 64},
-            "train": {"batch_size": 32},
+            "model_kwargs": lite(latent_dim=128, filters=64),
+            "train": {**LITE_TRAIN, "batch_size": 32},
         },
-        "as stylegan2-32 at 64 px (narrower, batch 32)",
+        "as stylegan2-lite-32 at 64 px (narrower, batch 32)",
     ),
     "glyphs-stylegan2-64": Preset(
         {
             "model": "stylegan2",
             "data": {"image_size": 64},
-            "model_kwargs": {"latent_dim": 64, "filters": 32},
-            "train": {"batch_size": 32, "augment": "translation,cutout", "ada_target": 0.6},
+            "model_kwargs": lite(latent_dim=64, filters=32),
+            "train": {
+                **LITE_TRAIN,
+                "batch_size": 32,
+                "augment": "translation,cutout",
+                "ada_target": 0.6,
+            },
         },
-        "keras-gan: class-conditional StyleGAN2 on the default glyphs at 64 px with ADA "
-        "(translation and cutout only: glyph-safe)",
+        "keras-gan: class-conditional StyleGAN2 (lite) on the default glyphs at 64 px with "
+        "ADA (translation and cutout only: glyph-safe)",
     ),
 }
 

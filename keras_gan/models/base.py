@@ -205,7 +205,8 @@ class GAN(keras.Model):
         regularization = {k: settings.pop(k) for k in Regularization.names() if k in settings}
         # optimizer=None: a default optimizer would be saved and then fail to load.
         super().compile(optimizer=None, **settings)
-        default_d, default_g = self.default_optimizers()
+        self.regularization = Regularization.with_defaults(self.default_compile, regularization)
+        default_d, default_g = self.default_optimizers()  # may read the regularization
         self.d_optimizer = default_d if d_optimizer == "auto" else keras.optimizers.get(d_optimizer)
         self.g_optimizer = default_g if g_optimizer == "auto" else keras.optimizers.get(g_optimizer)
         if self.dtype_policy.name == "mixed_float16":  # float16 gradients underflow unscaled
@@ -216,7 +217,6 @@ class GAN(keras.Model):
                 for opt in (self.d_optimizer, self.g_optimizer)
             )
         self.adversarial_loss = losses_lib.get(self.default_loss if loss == "auto" else loss)
-        self.regularization = Regularization.with_defaults(self.default_compile, regularization)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
         self.loss_tracker = keras.metrics.Mean(name="loss")
         # Built now, so that restoring a checkpoint restores the slots too.
