@@ -10,6 +10,7 @@ above the models and below training, sampling and the font tools, which all open
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import json
 import os
@@ -27,6 +28,7 @@ from keras_gan import models  # noqa: F401  (registers the models)
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.registry import MODELS
+from keras_gan.regularization import for_data
 from keras_gan.shipped import find_model
 
 
@@ -111,6 +113,13 @@ def build_model(config: RunConfig, model_kwargs: dict):
 def build_for_data(config: RunConfig, data: data_lib.ImageData):
     """(model fitted to `data`, its resolved kwargs); call inside the strategy's scope."""
     model_kwargs = resolve_model_kwargs(config, data)
+    augment = config.train.regularization.get("augment")
+    chosen = for_data(augment, getattr(data, "glyphs", False)) if augment else augment
+    if chosen != augment:  # ada:auto: the pipeline for this data
+        reg = {**config.train.regularization, "augment": chosen}
+        config = dataclasses.replace(
+            config, train=dataclasses.replace(config.train, regularization=reg)
+        )
     model = build_model(config, model_kwargs)
     model.prepare(data)
     return model, model_kwargs

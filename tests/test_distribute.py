@@ -88,8 +88,9 @@ def test_exact_loss_values_on_one_and_two_replicas(two_cpus):
             "train.ada_target=0.6",
             "model_kwargs.latent_dim=16",
         ],
+        ["train.augment=ada:bgcfnc", "train.ada_target=0.6"],
     ],
-    ids=["gp", "r1", "ada"],
+    ids=["gp", "r1", "ada", "ada-pipeline"],
 )
 def test_kgan_fit_on_two_replicas_equals_one_device(two_cpus, tmp_path, settings):
     """README: `--strategy mirrored` through kgan's own pipeline (data, noise, penalties,

@@ -423,7 +423,8 @@ def zoo_config(root, *extra):
     return RunConfig(runs_root=str(root / "runs")).override(TINY_BASE + list(extra))
 
 
-def test_resume_is_exact_with_penalties_critic_steps_ema_and_ada(tmp_path):
+@pytest.mark.parametrize("policy", ["translation,cutout,color", "ada:bgcfnc"])
+def test_resume_is_exact_with_penalties_critic_steps_ema_and_ada(tmp_path, policy):
     extra = [
         "model=wgan_gp",
         "data.spec=synthetic:16x16x1?n=40",
@@ -432,7 +433,7 @@ def test_resume_is_exact_with_penalties_critic_steps_ema_and_ada(tmp_path):
         "train.r1_interval=2",
         "train.ema_kimg=0.02",
         "model_kwargs.latent_dim=12",
-        "train.augment=translation,cutout,color",
+        f"train.augment={policy}",
         "train.ada_target=0.6",
         "train.ada_kimg=0.1",
         "train.run_eagerly=true",  # exactness in graph mode: test_resume_equals_...

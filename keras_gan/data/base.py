@@ -45,6 +45,12 @@ class ImageData:
 
     modality = "image"
 
+    @property
+    def glyphs(self) -> bool:
+        """Characters rendered from font faces (what flips or quarter turns would turn
+        into other characters or none)."""
+        return bool(self.style_names)
+
     @classmethod
     def labelled(cls, images, labels, label_names, report) -> "ImageData":
         """Labelled data whose reference image of each class is its first image (the

@@ -226,7 +226,13 @@ class GAN(keras.Model):
             self.ema_generator = keras.models.clone_model(self.generator)
             self.ema_generator.set_weights(self.generator.get_weights())
             self.ema_generator.trainable = False
-        if self.regularization.augment and self.latent_dim < augment_lib.UNIFORMS:
+        policy = self.regularization.policy()
+        if policy.ada and not policy.multipliers:
+            raise ValueError(
+                "augment ada:auto is chosen from the data by `kgan fit`; give a pipeline, "
+                "e.g. ada:glyphs or ada:bgc"
+            )
+        if policy.operations and self.latent_dim < augment_lib.UNIFORMS:
             raise ValueError(
                 f"augment draws {augment_lib.UNIFORMS} numbers per image from a noise row: "
                 f"latent_dim must be at least {augment_lib.UNIFORMS}, got {self.latent_dim}"
@@ -438,9 +444,7 @@ class GAN(keras.Model):
 
     def augment_images(self, images, noise_row):
         probability = 1.0 if self.augment_p is None else self.augment_p.value
-        return augment_lib.augment(
-            images, augment_lib.uniforms(noise_row), self.regularization.operations(), probability
-        )
+        return augment_lib.apply(images, noise_row, self.regularization.policy(), probability)
 
     def adapt_augmentation(self, real_logits):
         """ADA: p moves towards more augmentation while E[sign(D(real))] > target."""
