@@ -8,6 +8,9 @@ glyphs against the label asked for) on 1,000 samples. Models run one after anoth
 in one process, so they share the machine's conditions. Appends to bench/RESULTS.md.
 
     .venv/bin/python bench/zoo_quality.py [--seconds 150] [--models dcgan,sngan]
+
+Learning rates given in the train settings (the lite StyleGAN2's) are set after the
+model compiles, as `kgan fit` does.
 """
 
 import argparse
@@ -20,6 +23,9 @@ from results import publish
 
 from keras_gan import runs
 from keras_gan.config import RunConfig
+from keras_gan.config import TrainConfig
+from keras_gan.models.stylegan2 import LITE
+from keras_gan.presets import LITE_TRAIN as LITE_RATES
 from keras_gan.data import load_dataset
 from keras_gan.data.pipeline import make_dataset
 from keras_gan.metrics.evaluate import evaluate
@@ -28,16 +34,31 @@ from keras_gan.sampling import ModelSampler
 
 ROOT = Path(__file__).parents[1]
 # CPU-sized widths; everything else is the model's default (the paper's settings).
+SMALL = {"filters": 32, "latent_dim": 64}
+# name -> (model, model kwargs, train settings)
 MODELS = {
-    "glyph_gan": {},
-    "dcgan": {"filters": 32, "latent_dim": 64},
-    "lsgan": {"filters": 32, "latent_dim": 64},
-    "wgan_gp": {"filters": 32, "latent_dim": 64},
-    "sngan": {"filters": 32, "latent_dim": 64},
-    "cdcgan": {"filters": 32, "latent_dim": 64},
-    "cgan_pd": {"filters": 32, "latent_dim": 64},
-    "acgan": {"filters": 32, "latent_dim": 64},
-    "stylegan2": {"filters": 32, "latent_dim": 64},
+    "glyph_gan": ("glyph_gan", {}, {}),
+    "dcgan": ("dcgan", SMALL, {}),
+    "lsgan": ("lsgan", SMALL, {}),
+    "wgan_gp": ("wgan_gp", SMALL, {}),
+    "sngan": ("sngan", SMALL, {}),
+    "cdcgan": ("cdcgan", SMALL, {}),
+    "cgan_pd": ("cgan_pd", SMALL, {}),
+    "acgan": ("acgan", SMALL, {}),
+    "stylegan2": ("stylegan2", SMALL, {}),
+    "stylegan2-lite": ("stylegan2", {**SMALL, **LITE, "mapping_layers": 2}, LITE_RATES),
+    "stylegan2-lite+ada:glyphs": (
+        "stylegan2",
+        {**SMALL, **LITE, "mapping_layers": 2},
+        {**LITE_RATES, "regularization": {"augment": "ada:glyphs", "ada_target": 0.6}},
+    ),
+    "dcgan+relativistic": ("dcgan", SMALL, {"loss": "relativistic"}),
+    "dcgan+relativistic_average": ("dcgan", SMALL, {"loss": "relativistic_average"}),
+    "dcgan+ada:glyphs": (
+        "dcgan",
+        SMALL,
+        {"regularization": {"augment": "ada:glyphs", "ada_target": 0.6}},
+    ),
 }
 
 
@@ -68,7 +89,8 @@ def main():
     data = load_dataset("glyphs:default", 32, 1)
     rows = []
     for name in args.models.split(","):
-        config = RunConfig(model=name, model_kwargs=MODELS[name])
+        model_name, kwargs, train = MODELS[name]
+        config = RunConfig(model=model_name, model_kwargs=kwargs, train=TrainConfig(**train))
         model, _ = runs.build_for_data(config, data)
         dataset = make_dataset(
             data, 64, (model.noise_draws, model.latent_dim), 0, 0, model.conditional
@@ -88,7 +110,8 @@ def main():
         f"(bench/zoo_quality.py, {time.strftime('%Y-%m-%d')})\n",
         f"{machine()}, glyphs:default at 32 px ({len(data)} images, "
         f"{data.num_classes} classes), batch 64, models' default losses/optimizers at "
-        "CPU-sized widths (filters 32, z 64; glyph_gan as shipped), scored on "
+        "CPU-sized widths (filters 32, z 64; glyph_gan as shipped; a +X after the name "
+        "is the loss or augmentation changed), scored on "
         f"{args.num_samples} samples with the glyph classifier "
         "(real vs real: FID 1.13, accuracy 0.80).\n",
         "| model | G steps in budget | D steps per G step | FID | KID | CAS |",
