@@ -1,13 +1,14 @@
 """Every zoo model on the same glyph set with the same CPU budget, scored the same way.
 
 Each model trains on glyphs:default (120 hanzi + A-Z a-z from the fonts found, 32 px)
-for `--seconds` of wall time (steps counted, batch 64), with its own defaults (loss,
+for `--seconds` of wall time (with `--cpu`: of the process's CPU time, all threads,
+fair when another job shares the machine; steps counted, batch 64), with its own defaults (loss,
 optimizer, n_critic) at a CPU-sized width, then is scored with the glyph classifier
 (FID, KID and, for conditional models, CAS: the classifier's accuracy on generated
 glyphs against the label asked for) on 1,000 samples. Models run one after another
 in one process, so they share the machine's conditions. Appends to bench/RESULTS.md.
 
-    .venv/bin/python bench/zoo_quality.py [--seconds 150] [--models dcgan,sngan]
+    .venv/bin/python bench/zoo_quality.py [--seconds 150] [--cpu] [--models dcgan,sngan]
 
 Learning rates given in the train settings (the lite StyleGAN2's) are set after the
 model compiles, as `kgan fit` does.
@@ -24,12 +25,12 @@ from results import publish
 from keras_gan import runs
 from keras_gan.config import RunConfig
 from keras_gan.config import TrainConfig
-from keras_gan.models.stylegan2 import LITE
-from keras_gan.presets import LITE_TRAIN as LITE_RATES
 from keras_gan.data import load_dataset
 from keras_gan.data.pipeline import make_dataset
 from keras_gan.metrics.evaluate import evaluate
 from keras_gan.metrics.extractors import GlyphClassifier
+from keras_gan.models.stylegan2 import LITE
+from keras_gan.presets import LITE_TRAIN as LITE_RATES
 from keras_gan.sampling import ModelSampler
 
 ROOT = Path(__file__).parents[1]
@@ -82,6 +83,9 @@ class TimeBudget(keras.callbacks.Callback):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=150.0)
+    parser.add_argument(
+        "--cpu", action="store_true", help="budget the process's CPU time, not wall time"
+    )
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--num-samples", type=int, default=1000)
     args = parser.parse_args()
@@ -95,7 +99,9 @@ def main():
         dataset = make_dataset(
             data, 64, (model.noise_draws, model.latent_dim), 0, 0, model.conditional
         )
-        budget = TimeBudget(args.seconds)
+        budget = TimeBudget(
+            args.seconds, clock=time.process_time if args.cpu else time.perf_counter
+        )
         model.fit(
             dataset, epochs=1, steps_per_epoch=10**6, verbose=0, shuffle=False, callbacks=[budget]
         )
@@ -106,7 +112,8 @@ def main():
         rows.append((name, budget.steps, model.regularization.n_critic, scores))
         print(name, budget.steps, scores, flush=True)
     lines = [
-        f"\n## Zoo on one glyph set, {args.seconds:.0f} s of training each "
+        f"\n## Zoo on one glyph set, {args.seconds:.0f} {'CPU-' if args.cpu else ''}s of "
+        "training each "
         f"(bench/zoo_quality.py, {time.strftime('%Y-%m-%d')})\n",
         f"{machine()}, glyphs:default at 32 px ({len(data)} images, "
         f"{data.num_classes} classes), batch 64, models' default losses/optimizers at "

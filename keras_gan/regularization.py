@@ -113,10 +113,18 @@ def parse_policy(policy: str) -> AugmentPolicy:
 
 def for_data(policy: str, glyphs: bool) -> str:
     """`ada:auto` made concrete for the data: `ada:glyphs` for characters, `ada:bgc`
-    (the paper's default pipeline) for other images; any other policy as it is."""
-    if policy.replace(" ", "") != AUTO:
-        return policy
-    return "ada:glyphs" if glyphs else "ada:bgc"
+    (the paper's default pipeline) for other images; any other policy as it is, but
+    never flips or quarter turns of characters (a mirrored character is another one,
+    or none)."""
+    if policy.replace(" ", "") == AUTO:
+        return "ada:glyphs" if glyphs else "ada:bgc"
+    turned = [n for n in ("xflip", "rotate90") if parse_policy(policy).multiplier(n)]
+    if glyphs and turned:
+        raise ValueError(
+            f"augment {policy!r} would {' and '.join(turned)} characters, which makes "
+            "other characters or none; use ada:glyphs (or ada:auto) for glyph data"
+        )
+    return policy
 
 
 @dataclasses.dataclass(frozen=True)

@@ -114,7 +114,10 @@ def build_for_data(config: RunConfig, data: data_lib.ImageData):
     """(model fitted to `data`, its resolved kwargs); call inside the strategy's scope."""
     model_kwargs = resolve_model_kwargs(config, data)
     augment = config.train.regularization.get("augment")
-    chosen = for_data(augment, getattr(data, "glyphs", False)) if augment else augment
+    try:
+        chosen = for_data(augment, getattr(data, "glyphs", False)) if augment else augment
+    except ValueError as e:
+        raise ConfigError(f"train: {e}") from None
     if chosen != augment:  # ada:auto: the pipeline for this data
         reg = {**config.train.regularization, "augment": chosen}
         config = dataclasses.replace(

@@ -274,6 +274,9 @@ def test_ada_auto_is_chosen_from_the_data():
     assert model.regularization.augment == "ada:glyphs"
     with pytest.raises(ValueError, match="ada:auto is chosen from the data by `kgan fit`"):
         model.compile(augment="ada:auto")
+    flips = config.override(["train.augment=ada:bgc"]).validate()
+    with pytest.raises(ValueError, match="would xflip and rotate90 characters"):
+        runs.build_for_data(flips, data)
 
 
 def test_a_gan_trains_through_the_ada_pipeline():
