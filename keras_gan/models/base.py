@@ -23,8 +23,10 @@ from keras_gan import augment as augment_lib
 from keras_gan import losses as losses_lib
 from keras_gan.losses import penalties
 from keras_gan.models.step import Batch
+from keras_gan.models.step import across_replicas
 from keras_gan.models.step import gradient_step
 from keras_gan.models.step import nan_unless_finite
+from keras_gan.models.step import replicated_scalar
 from keras_gan.regularization import Regularization
 
 
@@ -238,14 +240,7 @@ class GAN(keras.Model):
                 f"latent_dim must be at least {augment_lib.UNIFORMS}, got {self.latent_dim}"
             )
         if self.regularization.ada_target and self.augment_p is None:
-            # Each replica keeps its copy (no cross-replica call); all apply the same update.
-            self.augment_p = keras.Variable(
-                0.0,
-                trainable=False,
-                synchronization="on_read",
-                aggregation="mean",
-                name="augment_p",
-            )
+            self.augment_p = replicated_scalar("augment_p")
 
     @property
     def loss_names(self) -> tuple[str, ...]:
@@ -449,11 +444,10 @@ class GAN(keras.Model):
     def adapt_augmentation(self, real_logits):
         """ADA: p moves towards more augmentation while E[sign(D(real))] > target."""
         reg = self.regularization
-        context = tf.distribute.get_replica_context()
-        signs = ops.sum(ops.sign(ops.reshape(real_logits, (-1,))))
-        count = ops.cast(ops.shape(real_logits)[0], "float32")
-        if context is not None:  # the signal of the global batch, on every replica
-            signs, count = context.all_reduce("sum", signs), context.all_reduce("sum", count)
+        signs, count = across_replicas(  # the signal of the global batch
+            ops.sum(ops.sign(ops.reshape(real_logits, (-1,)))),
+            ops.cast(ops.shape(real_logits)[0], "float32"),
+        )
         step = ops.sign(signs / count - reg.ada_target) * count / (reg.ada_kimg * 1000.0)
         self.augment_p.assign(ops.clip(self.augment_p.value + step, 0.0, 1.0))
         return ops.full(ops.shape(real_logits)[:1], self.augment_p.value)

@@ -12,6 +12,7 @@ import contextlib
 from typing import Any
 from typing import NamedTuple
 
+import keras
 import tensorflow as tf
 from keras import ops
 
@@ -57,6 +58,23 @@ def global_mean(per_example):
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     batch = ops.cast(ops.shape(per_example)[0], "float32")
     return ops.sum(per_example) / (batch * replicas)
+
+
+def across_replicas(*sums):
+    """Scalar sums of one replica's examples summed over all replicas: the global
+    batch's, on every replica (an all-reduce; as they are outside a strategy)."""
+    context = tf.distribute.get_replica_context()
+    if context is None:
+        return sums
+    return tuple(context.all_reduce("sum", value) for value in sums)
+
+
+def replicated_scalar(name: str) -> keras.Variable:
+    """A statistic kept beside the weights (ADA's p, the path-length average): each
+    replica holds a copy and applies the same update, from `across_replicas` values."""
+    return keras.Variable(
+        0.0, trainable=False, synchronization="on_read", aggregation="mean", name=name
+    )
 
 
 class Together:

@@ -11,6 +11,8 @@ from keras import ops
 from keras_gan.losses import penalties
 from keras_gan.models import style
 from keras_gan.models.base import GAN
+from keras_gan.models.step import across_replicas
+from keras_gan.models.step import replicated_scalar
 from keras_gan.registry import MODELS
 
 # What a model saved before the published parts existed was (`from_config`).
@@ -130,13 +132,7 @@ class StyleGAN2(GAN):
         if self.path_length_weight:
             self.base_loss_names = (*GAN.base_loss_names, "path_length")
             self.term_weights = {"path_length": self.path_length_weight * self.path_length_interval}
-            self.path_length_mean = keras.Variable(
-                0.0,
-                trainable=False,
-                synchronization="on_read",
-                aggregation="mean",
-                name="path_length_mean",
-            )
+            self.path_length_mean = replicated_scalar("path_length_mean")
 
     @classmethod
     def from_config(cls, config):
@@ -201,10 +197,7 @@ class StyleGAN2(GAN):
 
         due = ops.equal(self.g_optimizer.iterations % self.path_length_interval, 0)
         length = tf.cond(due, lengths, lambda: tf.zeros(ops.shape(z)[:1]))
-        total, count = ops.sum(length), ops.cast(ops.shape(length)[0], "float32")
-        context = tf.distribute.get_replica_context()
-        if context is not None:  # the mean length of the global batch, on every replica
-            total, count = context.all_reduce("sum", total), context.all_reduce("sum", count)
+        total, count = across_replicas(ops.sum(length), ops.cast(ops.shape(length)[0], "float32"))
         average = self.path_length_mean.value
         average = ops.where(
             due, average + self.path_length_decay * (total / count - average), average
