@@ -204,7 +204,7 @@ class StyleGAN2(GAN):
         )
         self.path_length_mean.assign(ops.stop_gradient(average))
         penalty = ops.where(due, ops.square(length - average), 0.0)
-        return ops.repeat(penalty, shrink, axis=0)
+        return ops.repeat(penalty, shrink, axis=0)[: ops.shape(batch.noise)[0]]  # odd batches
 
     def generate(self, z, labels=None, training=False):
         if not training or not self.mixing_prob:
@@ -247,8 +247,7 @@ class StyleGAN2(GAN):
         if track_average:
             w1 = get("truncation")(w1, training=True)  # returns w1, updates the average w
         w2 = mapped(z2)
-        mixing = self.mixing_prob
-        cut = ops.where(u[:, 0] < mixing, 1 + ops.floor(u[:, 1] * (count - 1)), count)
+        cut = ops.where(u[:, 0] < self.mixing_prob, 1 + ops.floor(u[:, 1] * (count - 1)), count)
         first = ops.arange(count, dtype="float32")[None] < cut[:, None]  # (B, count)
         ws = ops.where(first[..., None], w1[:, None], w2[:, None])
         return ws, get("noise_seeds")(z)
