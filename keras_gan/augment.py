@@ -26,6 +26,7 @@ the discriminator's overfitting signal.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -111,6 +112,8 @@ _OPS = {"translation": _translation, "cutout": _cutout, "color": _color}
 XINT_MAX, SCALE_STD, ANISO_STD, XFRAC_STD = 0.125, 0.2, 0.2, 0.125
 BRIGHTNESS_STD, CONTRAST_STD, HUE_MAX, SATURATION_STD = 0.2, 0.5, 1.0, 1.0
 IMGFILTER_STD, NOISE_STD, CUTOUT_SIZE = 1.0, 0.1, 0.5
+ADA_GEOMETRY = ("xflip", "rotate90", "xint", "scale", "rotate", "aniso", "xfrac")
+ADA_COLOUR = ("brightness", "contrast", "lumaflip", "hue", "saturation")
 # Uniform and normal numbers a call draws per example (enough for every operation).
 ADA_UNIFORMS, ADA_NORMALS = 32, 16
 
@@ -222,45 +225,44 @@ def geometry(draws, policy, probability, width, height):
     m = policy.multiplier
     if not any(m(name) for name in ADA_GEOMETRY):
         return None
-    inverse = None
-
-    def then(matrix):
-        nonlocal inverse
-        inverse = matrix if inverse is None else ops.matmul(inverse, matrix)
-
+    steps = []  # inverse transforms, applied to the output coordinates in this order
     if m("xflip"):
         flip = ops.floor(draws.uniform() * 2)
         flip = ops.where(_chance(draws, m("xflip"), probability), flip, 0.0)
-        then(scale2d(1 - 2 * flip, 1))
+        steps.append(scale2d(1 - 2 * flip, 1))
     if m("rotate90"):
         quarter = ops.floor(draws.uniform() * 4)
         quarter = ops.where(_chance(draws, m("rotate90"), probability), quarter, 0.0)
-        then(rotate2d(math.pi / 2 * quarter))
+        steps.append(rotate2d(math.pi / 2 * quarter))
     if m("xint"):
         tx, ty = ((draws.uniform() * 2 - 1) * XINT_MAX for _ in range(2))
         on = _chance(draws, m("xint"), probability)
-        then(translate2d(-ops.where(on, ops.round(tx * width), 0.0),
-                         -ops.where(on, ops.round(ty * height), 0.0)))  # fmt: skip
+        steps.append(translate2d(-ops.where(on, ops.round(tx * width), 0.0),
+                                 -ops.where(on, ops.round(ty * height), 0.0)))  # fmt: skip
     if m("scale"):
         s = ops.power(2.0, draws.normal() * SCALE_STD)
         s = ops.where(_chance(draws, m("scale"), probability), s, 1.0)
-        then(scale2d(1 / s, 1 / s))
+        steps.append(scale2d(1 / s, 1 / s))
     # Two rotations, each at 1 - sqrt(1 - p): one or the other with probability p.
     p_rotate = 1 - ops.sqrt(ops.clip(1 - m("rotate") * probability, 0.0, 1.0))
-    for position in ("before", "after"):
-        if position == "after" and m("aniso"):
-            s = ops.power(2.0, draws.normal() * ANISO_STD)
-            s = ops.where(_chance(draws, m("aniso"), probability), s, 1.0)
-            then(scale2d(1 / s, s))
-        if m("rotate"):
-            theta = (draws.uniform() * 2 - 1) * math.pi * policy.rotate_max
-            theta = ops.where(draws.uniform() < p_rotate, theta, 0.0)
-            then(rotate2d(theta))
+
+    def rotation():
+        theta = (draws.uniform() * 2 - 1) * math.pi * policy.rotate_max
+        return rotate2d(ops.where(draws.uniform() < p_rotate, theta, 0.0))
+
+    if m("rotate"):
+        steps.append(rotation())
+    if m("aniso"):
+        s = ops.power(2.0, draws.normal() * ANISO_STD)
+        s = ops.where(_chance(draws, m("aniso"), probability), s, 1.0)
+        steps.append(scale2d(1 / s, s))
+    if m("rotate"):
+        steps.append(rotation())
     if m("xfrac"):
         tx, ty = draws.normal() * XFRAC_STD, draws.normal() * XFRAC_STD
         on = _chance(draws, m("xfrac"), probability)
-        then(translate2d(-ops.where(on, tx * width, 0.0), -ops.where(on, ty * height, 0.0)))
-    return inverse
+        steps.append(translate2d(-ops.where(on, tx * width, 0.0), -ops.where(on, ty * height, 0.0)))
+    return functools.reduce(ops.matmul, steps)
 
 
 def transform(images, inverse):
@@ -281,32 +283,29 @@ def colour(draws, policy, probability, channels):
     m = policy.multiplier
     if not any(m(name) for name in ADA_COLOUR):
         return None
-    matrix = None
-
-    def then(step):
-        nonlocal matrix
-        matrix = step if matrix is None else ops.matmul(step, matrix)
-
+    steps = []  # colour transforms, applied to the colours in this order
     if m("brightness"):
         b = ops.where(_chance(draws, m("brightness"), probability),
                       draws.normal() * BRIGHTNESS_STD, 0.0)  # fmt: skip
-        then(translate3d(b))
+        steps.append(translate3d(b))
     if m("contrast"):
         c = ops.power(2.0, draws.normal() * CONTRAST_STD)
-        then(scale3d(ops.where(_chance(draws, m("contrast"), probability), c, 1.0)))
+        steps.append(scale3d(ops.where(_chance(draws, m("contrast"), probability), c, 1.0)))
     outer = np.outer(LUMA, LUMA)
     if m("lumaflip"):
         flip = ops.floor(draws.uniform() * 2)
         flip = ops.where(_chance(draws, m("lumaflip"), probability), flip, 0.0)
-        then(np.eye(4, dtype="float32")[None] - 2 * outer[None] * flip[:, None, None])
+        steps.append(np.eye(4, dtype="float32")[None] - 2 * outer[None] * flip[:, None, None])
     if m("hue") and channels > 1:
         theta = (draws.uniform() * 2 - 1) * math.pi * HUE_MAX
-        then(rotate3d_luma(ops.where(_chance(draws, m("hue"), probability), theta, 0.0)))
+        steps.append(rotate3d_luma(ops.where(_chance(draws, m("hue"), probability), theta, 0.0)))
     if m("saturation") and channels > 1:
         s = ops.power(2.0, draws.normal() * SATURATION_STD)
         s = ops.where(_chance(draws, m("saturation"), probability), s, 1.0)
-        then(outer[None] + (np.eye(4, dtype="float32") - outer)[None] * s[:, None, None])
-    return matrix
+        steps.append(outer[None] + (np.eye(4, dtype="float32") - outer)[None] * s[:, None, None])
+    if not steps:  # hue and saturation only, on greyscale
+        return None
+    return functools.reduce(lambda done, step: ops.matmul(step, done), steps)
 
 
 def recolour(images, matrix):
@@ -356,10 +355,6 @@ def _mirror_pad(images, pad):
         images = tf.pad(images, [[0, 0], [step, step], [step, step], [0, 0]], mode="REFLECT")
         pad -= step
     return images
-
-
-ADA_GEOMETRY = ("xflip", "rotate90", "xint", "scale", "rotate", "aniso", "xfrac")
-ADA_COLOUR = ("brightness", "contrast", "lumaflip", "hue", "saturation")
 
 
 def ada_augment(images, seeds, policy: AugmentPolicy, probability=1.0):

@@ -491,11 +491,7 @@ def synthesis_network(
     rgb = to_rgb(x)
     for _ in range(stages):
         x = conv(conv(x, upsample=True), upsample=False)
-        if resample == "bilinear":
-            rgb = layers.UpSampling2D(interpolation="bilinear")(rgb)
-        else:
-            rgb = Resample(2, resample)(rgb)
-        rgb = layers.Add()([rgb, to_rgb(x)])
+        rgb = layers.Add()([Resample(2, resample)(rgb), to_rgb(x)])
     images = layers.Activation("tanh", dtype="float32", name="images")(rgb)
     return keras.Model([ws, seeds], images, name=name)
 

@@ -50,7 +50,9 @@ class StyleGAN2(GAN):
         truncation_psi: pull of sampled w towards the average w (1 = none), used by
             sampling and export.
         equalized_lr: N(0, 1) weights scaled at run time (`style.EqualizedDense`).
-        resample: "fir" (the [1, 3, 3, 1] filter) or "bilinear".
+        resample: G's upsampling, "fir" (the [1, 3, 3, 1] filter) or "bilinear". D
+            halves sizes as published (the filter, then stride-2 convolutions) when
+            `equalized_lr`, else by 2x2 average pooling.
         mapping_lr_multiplier: learning-rate multiplier of the mapping network
             (equalized only; 0.01 in the paper).
         path_length_weight: weight of `(|J_w^T y| - a)^2` (0 = off), J the Jacobian of
