@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from glyph_quality import SEEDS
 from glyph_quality import Readers
 from glyph_quality import generated_scores
 from glyph_quality import reader_cache
@@ -130,7 +131,7 @@ def main():
         help='NAME=ARGS: a row and the `kgan fit` arguments that make it ("new=" for none)',
     )
     parser.add_argument("--minutes", default="2,5,10,20", help="training budgets")
-    parser.add_argument("--seeds", type=int, default=8, help="samples per character")
+    parser.add_argument("--seeds", type=int, default=SEEDS, help="samples per character")
     parser.add_argument("--work", type=Path, default=Path("/tmp/kgan-glyph-curve"))
     parser.add_argument("--readers", type=Path, help="keep and reuse the trained readers here")
     args = parser.parse_args()

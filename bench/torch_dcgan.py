@@ -80,3 +80,23 @@ class DCGAN:
             images = self.g(torch.randn(batch, self.latent_dim, 1, 1)).float()
         self.g.train()
         return images
+
+
+def main():
+    """A whole training process, as a user runs a script: `python bench/torch_dcgan.py
+    --steps N` (random images in [-1, 1], the model's batch)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__.split(":")[0])
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=128)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    gan = DCGAN()
+    real = torch.rand(args.batch, 3, 32, 32) * 2 - 1
+    for _ in range(args.steps):
+        gan.train_step(real)
+
+
+if __name__ == "__main__":
+    main()

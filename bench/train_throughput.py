@@ -29,9 +29,6 @@ import sys
 import time
 from pathlib import Path
 
-from keras_gan import runs
-from keras_gan.data.pipeline import make_dataset
-
 # Conv/matmul FLOPs of one training step per real image (multiply-add = 2), as the
 # reference step runs it: G forward once; D forward on real and fake, D backward
 # (weight and input gradients, none into the images); D forward on the fake batch
@@ -55,8 +52,10 @@ FLOP_PER_IMAGE = (
 
 def kgan_model(precision, jit, data_spec, batch):
     from keras_gan import presets
+    from keras_gan import runs
     from keras_gan.config import RunConfig
     from keras_gan.data import load_dataset
+    from keras_gan.data.pipeline import make_dataset
 
     config = (
         RunConfig()
@@ -147,29 +146,35 @@ def child_torch_generate(args):
     return timed(run, args.steps, 256)
 
 
+def best_flops(run, n: int) -> float:
+    """FLOP/s of an n x n matmul: the best of 3 after a warm-up."""
+    run()
+    start = time.perf_counter()
+    for _ in range(3):
+        run()
+    return 3 * 2 * n**3 / (time.perf_counter() - start)
+
+
 def child_peak(args):
-    """Matmul FLOP/s: float32 best of PyTorch and TensorFlow; bfloat16 TensorFlow's
-    (PyTorch's CPU bf16 GEMM crawls at ~0.3 GFLOP/s on CPUs without bf16 units)."""
+    """TensorFlow's matmul FLOP/s, float32 and bfloat16."""
     import tensorflow as tf
 
     n = 4096
-
-    def best(run):
-        run()
-        start = time.perf_counter()
-        for _ in range(3):
-            run()
-        return 3 * 2 * n**3 / (time.perf_counter() - start)
-
     b32 = tf.random.normal((n, n))
     b16 = tf.cast(b32, tf.bfloat16)
-    peaks = [best(lambda: tf.linalg.matmul(b32, b32).numpy())]
-    if HAVE_TORCH:
-        import torch
+    return {
+        "float32": best_flops(lambda: tf.linalg.matmul(b32, b32).numpy(), n),
+        "bfloat16": best_flops(lambda: tf.linalg.matmul(b16, b16).numpy(), n),
+    }
 
-        a = torch.randn(n, n)
-        peaks.append(best(lambda: torch.mm(a, a)))
-    return {"float32": max(peaks), "bfloat16": best(lambda: tf.linalg.matmul(b16, b16).numpy())}
+
+def child_torch_peak(args):
+    """PyTorch's float32 matmul FLOP/s (its CPU bf16 GEMM crawls without bf16 units)."""
+    import torch
+
+    n = 4096
+    a = torch.randn(n, n)
+    return {"float32": best_flops(lambda: torch.mm(a, a), n)}
 
 
 def bf16_units() -> str:
@@ -191,6 +196,7 @@ CHILDREN = {
     "kgan-generate": child_kgan_generate,
     "torch-generate": child_torch_generate,
     "peak": child_peak,
+    "torch-peak": child_torch_peak,
 }
 
 # Without PyTorch (a bench-only dependency) the kgan rows run alone, against TF's peak.
@@ -223,6 +229,84 @@ def run_child(child, precision="float32", jit=False, data="", steps=30, batch=64
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def process_seconds(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    out = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+    if out.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{out.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def whole_processes(rounds: int, counts: tuple[int, int]) -> None:
+    """Whole training processes as users time them: `kgan fit --preset dcgan-32` (its
+    batch 128, default monitors, checkpoints and exit) against `bench/torch_dcgan.py`
+    at two step counts; images/s from the difference, so start-up and exit cancel."""
+    import tempfile
+
+    from results import machine
+    from results import publish
+
+    here = Path(__file__).parent
+    bin_dir = Path(sys.executable).parent
+
+    def kgan(steps, folder):
+        return [
+            str(bin_dir / "kgan"),
+            "fit",
+            "--preset",
+            "dcgan-32",
+            "--dataset",
+            "synthetic:32x32x3",
+            "--steps",
+            str(steps),
+            "--run-dir",
+            str(folder),
+        ]
+
+    def torch(steps, folder):
+        return [sys.executable, str(here / "torch_dcgan.py"), "--steps", str(steps)]
+
+    variants = {"kgan fit --preset dcgan-32": kgan}
+    if HAVE_TORCH:
+        variants["PyTorch eager (bench/torch_dcgan.py)"] = torch
+    times = {(name, n): [] for name in variants for n in counts}
+    for command in variants.values():  # untimed: the first process after an install is slow
+        with tempfile.TemporaryDirectory() as folder:
+            process_seconds(command(counts[0], Path(folder) / "run"), here)
+    for round_ in range(rounds):
+        for name, command in variants.items():
+            for n in counts:
+                with tempfile.TemporaryDirectory() as folder:
+                    times[name, n].append(process_seconds(command(n, Path(folder) / "run"), here))
+                print(f"round {round_}: {name} {n} steps: {times[name, n][-1]:.1f} s", flush=True)
+    low, high = counts
+    lines = [
+        f"\n## DCGAN-32 as whole processes, kgan fit vs PyTorch ({time.strftime('%Y-%m-%d')}, "
+        "bench/train_throughput.py --processes)\n",
+        f"Machine: {machine()}; PyTorch "
+        f"{_version('torch') if HAVE_TORCH else 'not installed'}. Command: `.venv/bin/python "
+        f"bench/train_throughput.py --processes {low},{high} --rounds {rounds}`: each a fresh "
+        "process timed from launch to exit (imports, data, tracing, monitors, checkpoints, "
+        "exit), after one untimed process of each; batch 128; images/s = 128 x (steps "
+        "difference) / (time difference); medians of the rounds, variants alternating.\n",
+        f"| process | {low} steps, s | {high} steps, s | start-up and exit, s | images/s "
+        "| vs PyTorch |",
+        "|---|---|---|---|---|---|",
+    ]
+    seconds = {key: statistics.median(values) for key, values in times.items()}
+    rates = {
+        name: 128 * (high - low) / (seconds[name, high] - seconds[name, low]) for name in variants
+    }
+    reference = rates.get("PyTorch eager (bench/torch_dcgan.py)")
+    for name, rate in rates.items():
+        fixed = seconds[name, low] - low * 128 / rate
+        lines.append(
+            f"| {name} | {seconds[name, low]:.1f} | {seconds[name, high]:.1f} | {fixed:.1f} "
+            f"| {rate:.1f} | {ratio(rate, reference)} |"
+        )
+    publish(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -232,10 +316,17 @@ def main():
     parser.add_argument("--precision", default="float32")
     parser.add_argument("--jit", action="store_true")
     parser.add_argument("--data", default="none")
+    parser.add_argument("--processes", help="two step counts, e.g. 10,70: whole processes")
     args = parser.parse_args()
+    if args.processes:
+        low, high = (int(n) for n in args.processes.split(","))
+        whole_processes(args.rounds, (low, high))
+        return
     if args.child:
-        # First, before TensorFlow loads: keras_gan's TF settings (oneDNN on), as kgan has them.
-        import keras_gan  # noqa: F401
+        # PyTorch's children never load TensorFlow (both in one process crash). kgan's
+        # load keras_gan first, before TensorFlow: its TF settings (oneDNN on), as kgan has.
+        if not args.child.startswith("torch"):
+            import keras_gan  # noqa: F401
 
         print(json.dumps(CHILDREN[args.child](args)))
         return
@@ -253,7 +344,10 @@ def main():
     generate = {name: [] for name, *_ in GENERATE}
     peaks = []
     for round_ in range(args.rounds):
-        peaks.append(run_child("peak"))
+        peak = run_child("peak")
+        if HAVE_TORCH:  # the float32 peak is the better of the two libraries'
+            peak["float32"] = max(peak["float32"], run_child("torch-peak")["float32"])
+        peaks.append(peak)
         for name, child, precision, jit, data in TRAIN:
             result = run_child(child, precision, jit, data, args.steps, args.batch)
             train[name].append(result["images_per_sec"])
