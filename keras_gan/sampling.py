@@ -64,9 +64,29 @@ class Sampler:
         return self.training_config["data"]["spec"]
 
     def generate(self, seeds, label_ids=None) -> np.ndarray:
-        raise NotImplementedError
+        """uint8 images, one per seed (and label id), `max_batch` per model call."""
+        return self._in_batches(self._generate, seeds, label_ids)
 
     def generate_from_noise(self, z, label_ids=None) -> np.ndarray:
+        """uint8 images, one per row of z (and label id), `max_batch` per model call."""
+        return self._in_batches(self._generate_from_noise, z, label_ids)
+
+    def _in_batches(self, call, rows, label_ids) -> np.ndarray:
+        # One call for 10k glyphs would hold gigabytes of activations at once.
+        step = self.max_batch
+        if len(rows) <= step:
+            return call(rows, label_ids)
+        return np.concatenate(
+            [
+                call(rows[i : i + step], None if label_ids is None else label_ids[i : i + step])
+                for i in range(0, len(rows), step)
+            ]
+        )
+
+    def _generate(self, seeds, label_ids) -> np.ndarray:
+        raise NotImplementedError
+
+    def _generate_from_noise(self, z, label_ids) -> np.ndarray:
         raise NotImplementedError
 
     def generate_in_style(self, style_images: np.ndarray, label_ids) -> np.ndarray:
@@ -125,10 +145,10 @@ class ModelSampler(Sampler):
         self.training_config = training_config
         self.labels = labels if model.conditional else None
 
-    def generate(self, seeds, label_ids=None) -> np.ndarray:
-        return self.generate_from_noise(noise_for_seeds(seeds, self.latent_dim), label_ids)
+    def _generate(self, seeds, label_ids) -> np.ndarray:
+        return self._generate_from_noise(noise_for_seeds(seeds, self.latent_dim), label_ids)
 
-    def generate_from_noise(self, z, label_ids=None) -> np.ndarray:
+    def _generate_from_noise(self, z, label_ids) -> np.ndarray:
         import tensorflow as tf
 
         labels = None if label_ids is None else tf.constant(label_ids, tf.int32)
@@ -172,12 +192,12 @@ class SavedModelSampler(Sampler):
             inputs["labels"] = tf.constant(label_ids, tf.int32)
         return self.signatures[signature](**inputs)["images"].numpy()
 
-    def generate(self, seeds, label_ids=None) -> np.ndarray:
+    def _generate(self, seeds, label_ids) -> np.ndarray:
         import tensorflow as tf
 
         return self._call("generate", {"seed": tf.constant(seeds, tf.int64)}, label_ids)
 
-    def generate_from_noise(self, z, label_ids=None) -> np.ndarray:
+    def _generate_from_noise(self, z, label_ids) -> np.ndarray:
         import tensorflow as tf
 
         return self._call("serving_default", {"z": tf.constant(z, tf.float32)}, label_ids)

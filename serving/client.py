@@ -399,10 +399,10 @@ class RemoteSampler(Sampler):
         self.training_config = meta.get("config")
         self.labels = meta.get("labels")
 
-    def generate(self, seeds, label_ids=None) -> np.ndarray:
+    def _generate(self, seeds, label_ids) -> np.ndarray:
         return self.client.generate(seeds, label_ids)
 
-    def generate_from_noise(self, z, label_ids=None) -> np.ndarray:
+    def _generate_from_noise(self, z, label_ids) -> np.ndarray:
         inputs = {"z": np.asarray(z, np.float32)}
         if label_ids is not None:
             inputs["labels"] = np.asarray(label_ids, np.int32)

@@ -80,6 +80,26 @@ def test_generate_rows_are_independent_of_the_batch(glyph_run):
         np.testing.assert_array_equal(batch[seeds.index(7)], alone[0])
 
 
+def test_samplers_split_large_requests_into_max_batch_calls(glyph_run, monkeypatch):
+    model, run_dir, root = glyph_run
+    target = export_generator(model, root / "saved_models" / "split", labels=list("abcd"))
+    seeds, labels = list(range(7)), [0, 1, 2, 3, 3, 2, 1]
+    z = noise_for_seeds(seeds, 8).numpy()
+    for sampler in (sampling.load_sampler(run_dir), sampling.load_sampler(target)):
+        whole = sampler.generate(seeds, labels), sampler.generate_from_noise(z, labels)
+        sizes = []
+        model_call = sampler._generate_from_noise
+        monkeypatch.setattr(sampler, "max_batch", 3)
+        monkeypatch.setattr(
+            sampler,
+            "_generate_from_noise",
+            lambda z, ids: sizes.append(len(z)) or model_call(z, ids),
+        )
+        np.testing.assert_array_equal(sampler.generate_from_noise(z, labels), whole[1])
+        assert sizes == [3, 3, 1]
+        np.testing.assert_array_equal(sampler.generate(seeds, labels), whole[0])
+
+
 def test_unconditional_export(tmp_path):
     config = RunConfig(runs_root=str(tmp_path / "runs")).override(
         TINY + ["model=dcgan", "data.spec=synthetic:16x16x3", "data.channels=3"]
