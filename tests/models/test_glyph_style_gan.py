@@ -19,6 +19,7 @@ class TestGlyphStyleGAN(ReferenceGlyphContract):
         "reconstruction_weight": 3.0,
         "kl_weight": 0.5,
         "latent_weight": 0.25,
+        "ink_weight": 3.0,
         "seed": 3,
     }
 
@@ -33,7 +34,11 @@ class TestGlyphStyleGAN(ReferenceGlyphContract):
         fake = np.asarray(model.generate(batch.noise[:, 1], batch.labels, training=True))
         fake_mean = np.asarray(model.style_encoder(fake)[0], np.float64)
         logs = model.generator_step(batch)
-        expected_l1 = np.abs(redrawn - np.asarray(batch.images)).mean(axis=(1, 2, 3))
+        real = np.asarray(batch.images, np.float64)
+        weights = 1 + 2 * (1 - real) / 2  # ink (-1) counts 3, paper (1) counts 1
+        expected_l1 = (weights * np.abs(redrawn - real)).sum(axis=(1, 2, 3)) / weights.sum(
+            axis=(1, 2, 3)
+        )
         expected_kl = 0.5 * (mean**2 + np.exp(log_var) - 1 - log_var).sum(axis=1)
         np.testing.assert_allclose(logs["reconstruction"], expected_l1, rtol=1e-4)
         np.testing.assert_allclose(logs["kl"], expected_kl, rtol=1e-4)
@@ -48,6 +53,18 @@ class TestGlyphStyleGAN(ReferenceGlyphContract):
             not np.array_equal(a, b.numpy())
             for a, b in zip(encoder_before, model.style_encoder.weights)
         )
+
+    def test_ink_weight_one_is_the_plain_l1_and_older_models_load_with_it(self):
+        model = self.make()
+        model.ink_weight = 1.0
+        rng = np.random.default_rng(0)
+        a, b = (rng.uniform(-1, 1, (2, 16, 16, 1)).astype("float32") for _ in range(2))
+        np.testing.assert_allclose(
+            model.reconstruction(a, b), np.abs(a - b).mean(axis=(1, 2, 3)), rtol=1e-5
+        )
+        saved_before = {k: v for k, v in self.make().get_config().items() if k != "ink_weight"}
+        assert GlyphStyleGAN.from_config(saved_before).ink_weight == 1.0
+        assert GlyphStyleGAN(num_classes=3).ink_weight == 4.0
 
     def test_style_of_a_few_glyphs_is_their_mean_code(self):
         model = self.make()
