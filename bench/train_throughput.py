@@ -270,7 +270,7 @@ def whole_processes(rounds: int, counts: tuple[int, int]) -> None:
     if HAVE_TORCH:
         variants["PyTorch eager (bench/torch_dcgan.py)"] = torch
     times = {(name, n): [] for name in variants for n in counts}
-    for command in variants.values():  # untimed: the first process after an install is slow
+    for command in variants.values():  # untimed: a first process meets cold file caches
         with tempfile.TemporaryDirectory() as folder:
             process_seconds(command(counts[0], Path(folder) / "run"), here)
     for round_ in range(rounds):
