@@ -140,14 +140,14 @@ def child_kernels(args) -> dict:
     import tensorflow as tf
 
     run = runners(args.batch)
-    keys = [f"{name}|{way}" for name, way, _ in work(args.batch)]
-    alone = {key: median_seconds(tf.function(run[key]), args.repeats) for key in keys}
+    kernels = [(f"{name}|{way}", passes(name)[way]) for name, way, _ in work(args.batch)]
+    alone = {key: median_seconds(tf.function(run[key]), args.repeats) for key, _ in kernels}
 
     @tf.function
     def step():
         total = tf.constant(0.0)
-        for key in keys:
-            for _ in range(passes(key.split("|")[0])[key.split("|")[1]]):
+        for key, times in kernels:
+            for _ in range(times):
                 total += tf.reduce_sum(run[key]()[:1])
         return total
 

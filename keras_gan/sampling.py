@@ -317,15 +317,7 @@ def save_samples(
     cols = len(label_ids) if label_ids is not None else 1
     all_seeds = [s for s in seeds for _ in range(cols)]
     all_labels = None if label_ids is None else [i for _ in seeds for i in label_ids]
-    step = sampler.max_batch
-    images = np.concatenate(
-        [
-            sampler.generate(
-                all_seeds[i : i + step], None if all_labels is None else all_labels[i : i + step]
-            )
-            for i in range(0, len(all_seeds), step)
-        ]
-    )
+    images = sampler.generate(all_seeds, all_labels)  # max_batch per model call
     out = Path(out)
     if as_grid:
         description = f"model {sampler.model_name}, seeds {seeds[0]}..{seeds[-1]} (rows)"
