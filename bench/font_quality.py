@@ -62,14 +62,12 @@ SCRIPTS = {
         "charset": "gb2312-1",
         "source": "Droid Sans Fallback",
         # Kai, song/ming, hei, fangsong and yuan faces of scripts/base_fonts.sh and setup
-        # (KGAN_FONT_PATH); not the targets' families, nor their Arphic ancestors
-        # (UKai and UMing were drawn from AR PL KaitiM and SungtiL/Mingti2L).
+        # (KGAN_FONT_PATH); not the targets' families, nor their relatives (`ORIGINS`).
         "base": [
             *(f"LXGW WenKai{s}" for s in (" Light", "", " Bold")),
             "TW-Kai",
             "cwTeXKai Medium",
             *(f"Noto Serif CJK SC {s}" for s in ("ExtraLight", "SemiBold", "Black")),
-            "BabelStone Han",
             "HanaMinA",
             "cwTeXMing Medium",
             "IPAexMincho",
@@ -115,6 +113,18 @@ SCRIPTS = {
         "reader_epochs": 60,  # 8 x 170 glyphs: 12 epochs are 200 steps, too few to learn
     },
 }
+# Families drawn from another's outlines, by their origin: a target's relatives are
+# the target to a fair test. AR PL UKai and UMing were drawn from AR PL KaitiM, SungtiL
+# and Mingti2L; BabelStone Han from Mingti2L and SungtiL (its glyphs differ from
+# UMing's by 0.059 mean L1 at 64 px, the next nearest face's by 0.116: bench/RESULTS.md).
+ORIGINS = {"BabelStone Han": "AR PL"}
+
+
+def origin(family: str) -> str:
+    """Where a family's drawings come from: a foundry's family prefix, or itself."""
+    return "AR PL" if family.startswith("AR PL") else ORIGINS.get(family, family)
+
+
 SIZE = 64
 # Few-shot fine-tunings compared: `kgan font fit`'s (L1 and the constant loss, G's
 # batch statistics kept: `complete.FINE_TUNING`) and the base's own adversarial one.
@@ -211,6 +221,18 @@ def glyph_model_rows(paths, content) -> list[str]:
     return lines
 
 
+def nearest_faces(target, faces, chars, count=3) -> list[tuple[float, str]]:
+    """The `count` faces whose real glyphs of `chars` lie nearest the target's (mean L1
+    in [0, 1] over the characters both have): a relative the names hide shows here."""
+    distances = []
+    for face in faces:
+        both = [c for c in chars if c in target.glyphs and c in face.glyphs]
+        if both:
+            a, b = (np.stack([s.glyphs[c] for c in both]) for s in (target, face))
+            distances.append((float(evaluate.l1(a, b).mean()), face.name))
+    return sorted(distances)[:count]
+
+
 def run_script(script, setup, root, base_dir, shots, fewshot_steps, fewshot_variants, content):
     chars = parse_charset(setup["charset"])
     train_chars, test_chars = split_chars(chars, "train"), split_chars(chars, "heldout")
@@ -227,7 +249,12 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, fewshot_vari
         for kind, name in setup["targets"].items()
     }
     bases = [face_style(select_fonts([name])[0], chars, SIZE) for name in names]
-    setup.update(source=source.name, base=names)  # what the section reports
+    setup.update(  # what the section reports
+        source=source.name,
+        base=names,
+        base_kwargs=config.model_kwargs,
+        relatives={k: nearest_faces(t, bases, train_chars) for k, t in targets.items()},
+    )
     styles = [source, *bases, *targets.values()]
     rng = np.random.default_rng(0)
     reader_chars = "".join(rng.permutation(list(train_chars))[: setup["reader_train_chars"]])
@@ -322,7 +349,15 @@ def section(script, setup, rows, reader_info, split, base_dir) -> list[str]:
         f"({split['train']} training / {split['held_out']} held-out characters)\n",
         f"Base model: {base_dir} (styles {', '.join(setup['base'])}). Style reader: "
         f"{len(styles_of(setup))} fonts, {setup['reader_epochs']} epochs, accuracy "
-        f"{reader_info['held_out_accuracy']} on held-out images of training characters.\n",
+        f"{reader_info['held_out_accuracy']} on held-out images of training characters. "
+        f"Base network: {', '.join(f'{k} {v}' for k, v in setup['base_kwargs'].items())}.\n",
+        "The base's faces nearest each target (real glyphs of training characters, mean L1; "
+        "a face drawn from the target's outlines would sit far below the others): "
+        + "; ".join(
+            f"{kind}: " + ", ".join(f"{name} {d:.3f}" for d, name in near)
+            for kind, near in setup["relatives"].items()
+        )
+        + ".\n",
         "| model | target | glyphs | L1 gen / copy | SSIM gen / copy "
         "| content gen / copy / real | style gen / copy / real | CPU s |",
         "|---|---|---|---|---|---|---|---|",
@@ -371,8 +406,7 @@ def main():
         f"\n## Font translation on held-out characters ({time.strftime('%Y-%m-%d')})\n",
         f"Machine: {machine()}. Command: `.venv/bin/python bench/font_quality.py` "
         f"(--shots {args.shots}, --fewshot-steps {args.fewshot_steps}, --fewshot-variants "
-        f"{args.fewshot_variants}, batch 16, 64 px, "
-        f"font2font filters {BASE_KWARGS['filters']}, max {BASE_KWARGS['max_filters']}).",
+        f"{args.fewshot_variants}, batch 16, 64 px).",
         "Scores are means over every held-out character the source and target fonts both "
         "have (characters no model trained on). L1 in [0, 1]; SSIM 11x11 Gaussian; content: "
         "a classifier trained on real glyphs of the held-out characters (both scripts) in "

@@ -5,9 +5,10 @@ model), with the same readers for all:
 
 - content accuracy: a character classifier trained on real glyphs of the model's
   characters in every installed font (`keras_gan.fonts.evaluate.train_content_reader`;
-  one face in five held out) reads `--seeds` samples of every character; "real" is
-  its accuracy on the held-out faces' real glyphs (faces it never saw). Hanzi and
-  Latin separately, and their ratio generated / real.
+  one face in five held out; `--reader-fonts DIR` adds DIR's faces to what it learns
+  from) reads `--seeds` samples of every character; "real" is its accuracy on the
+  held-out faces' real glyphs (faces it never saw). Hanzi and Latin separately, and
+  their ratio generated / real.
 - specks: connected ink components (8-connected, ink = value < 128) of at most
   `size / 16` pixels, per glyph; and all components per glyph (broken strokes add
   components), next to the real glyphs of the same characters at the same size.
@@ -73,19 +74,20 @@ def spread(images: np.ndarray) -> float:
     return mean_pairwise_distance(images / 255.0)
 
 
-def reader_cache(root: Path | None, spec: str, size: int) -> Path | None:
+def reader_cache(root: Path | None, spec: str, size: int, also=()) -> Path | None:
     """The folder under `--readers` that holds the readers of `spec` at `size` px."""
-    return root / f"{spec}@{size}".replace("/", "_") if root is not None else None
+    name = f"{spec}@{size}" + "".join(f"+{Path(p).name}" for p in also)
+    return root / name.replace("/", "_") if root is not None else None
 
 
 class Readers:
     """The content and style readers of one character set and size, trained once."""
 
-    def __init__(self, chars: str, data: ImageData, cache: Path | None = None, log=print):
+    def __init__(self, chars: str, data: ImageData, cache: Path | None = None, log=print, also=()):
         self.data = data
         faces = ImageData(images=data.images, labels=data.styles, label_names=data.style_names)
         self.content = self._reader(
-            cache, "content", lambda: evaluate.train_content_reader(chars, log=log)
+            cache, "content", lambda: evaluate.train_content_reader(chars, log=log, also=also)
         )
         self.style = self._reader(
             cache, "style", lambda: train_glyph_classifier(faces, 12, log=log, augment=False)
@@ -205,6 +207,12 @@ def main():
     parser.add_argument("--names", help="comma-separated row names (default: the sources)")
     parser.add_argument("--json", help="also write the scores here")
     parser.add_argument("--readers", type=Path, help="keep and reuse the trained readers here")
+    parser.add_argument(
+        "--reader-fonts",
+        action="append",
+        help="a font file or folder whose faces the content reader also learns from "
+        "(e.g. scripts/base_fonts.sh's); repeatable",
+    )
     parser.add_argument("--title", default="Glyph quality")
     args = parser.parse_args()
     names = args.names.split(",") if args.names else args.sources
@@ -218,8 +226,11 @@ def main():
             data = load_dataset(spec, size, 1)
             if data.label_names != sampler.labels:
                 raise SystemExit(f"{source}: its labels are not those of {spec}")
-            cache = reader_cache(args.readers, spec, size)
-            readers[key] = Readers("".join(data.label_names), data, cache, log=lambda line: None)
+            also = tuple(args.reader_fonts or ())
+            cache = reader_cache(args.readers, spec, size, also)
+            readers[key] = Readers(
+                "".join(data.label_names), data, cache, log=lambda line: None, also=also
+            )
             real[key] = real_scores(readers[key])
         rows[name] = generated_scores(sampler, readers[key], real[key], args.seeds)
         row_key[name] = key
@@ -227,8 +238,11 @@ def main():
     lines = [
         f"\n## {args.title} ({time.strftime('%Y-%m-%d')})\n",
         f"Machine: {machine()}. Command: `.venv/bin/python bench/glyph_quality.py "
-        f"{' '.join(args.sources)} --seeds {args.seeds}`. Content: a character reader "
-        "trained on real glyphs of every installed face (one face in five held out; "
+        f"{' '.join(args.sources)} --seeds {args.seeds}"
+        + "".join(f" --reader-fonts {p}" for p in args.reader_fonts or ())
+        + "`. Content: a character reader trained on real glyphs of every installed face"
+        + (f" and of {', '.join(args.reader_fonts)}" if args.reader_fonts else "")
+        + " (one installed face in five held out; "
         "'real' is its accuracy on those unseen faces); specks: ink components of at most "
         "size/16 px; style spread: mean distance between two samples of a character over "
         "that between two real faces' glyphs of it; style coverage: distinct faces a font "

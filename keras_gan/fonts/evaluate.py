@@ -106,18 +106,30 @@ def glyph_set(styles: list[Style], chars: str) -> ImageData:
     )
 
 
-def train_content_reader(chars: str, image_size: int = 32, epochs: int = 20, log=print):
-    """(character classifier over `chars`, its info) from real glyphs of every font found.
+def reader_faces(chars: str, also: tuple[str, ...] = ()) -> list:
+    """The faces a content reader of `chars` learns from: every face found that has one
+    of them, then those of `also` (font files or folders) that were not found. In this
+    order the faces held out of training (every fifth: `train_glyph_classifier`) are
+    the same with `also` as without it."""
+    from keras_gan.data.glyphs import find_fonts
+
+    found = find_fonts()
+    added = [f for f in find_fonts(also) if f not in set(found)] if also else []
+    return [f for f in found + added if any(map(f.covers, chars))]
+
+
+def train_content_reader(
+    chars: str, image_size: int = 32, epochs: int = 20, log=print, also: tuple[str, ...] = ()
+):
+    """(character classifier over `chars`, its info) from real glyphs of `reader_faces`.
 
     32 px and width 32: glyphs of any size are area-resized to it, so one reader
     judges 64 px font translations and 32 px glyph GANs alike.
     """
-    from keras_gan.data.glyphs import find_fonts
     from keras_gan.data.glyphs import render_glyphs
     from keras_gan.metrics.extractors import train_glyph_classifier
 
-    faces = [f for f in find_fonts() if any(map(f.covers, chars))]
-    data = render_glyphs(chars, faces, image_size)
+    data = render_glyphs(chars, reader_faces(chars, also), image_size)
     return train_glyph_classifier(data, epochs, log=log, width=32)
 
 

@@ -28,3 +28,21 @@ def test_glyph_set_labels_characters_and_styles():
     np.testing.assert_array_equal(data.labels, [0, 1, 0])
     np.testing.assert_array_equal(data.styles, [0, 0, 1])
     np.testing.assert_array_equal(data.images[:, 0, 0, 0], [1, 0, 2])
+
+
+def test_reader_faces_keep_the_found_ones_first(installed, tmp_path, monkeypatch):
+    """Faces added with `also` come after the found ones, so the faces held out of a
+    reader's training (every fifth) do not change."""
+    import shutil
+
+    from keras_gan.data.glyphs import select_fonts
+
+    monkeypatch.delenv("KGAN_FONT_PATH", raising=False)
+    found = evaluate.reader_faces("Ag")
+    extra = select_fonts(["DejaVu Sans Bold"])[0]
+    shutil.copy(extra.path, tmp_path / "copy.ttf")
+    (tmp_path / "not-a-font.ttf").write_bytes(b"nope")
+    faces = evaluate.reader_faces("Ag", (str(tmp_path),))
+    assert faces[: len(found)] == found and len(faces) == len(found) + 1
+    assert faces[-1].path == str(tmp_path / "copy.ttf") and faces[-1].name == extra.name
+    assert evaluate.reader_faces("Ag", (extra.path,)) == found  # found already
