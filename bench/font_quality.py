@@ -132,7 +132,7 @@ FEWSHOT_VARIANTS = {
     "l1": [],
     "gan": ["model_kwargs.adversarial_weight=1.0", "model_kwargs.frozen_norm=false"],
 }
-BASE_KWARGS = {"filters": 16, "max_filters": 128}
+BASE_KWARGS = {"filters": 32, "max_filters": 256}
 
 
 class Clock:

@@ -1,6 +1,6 @@
 """`kgan font fit` and `kgan font complete`: learn a style, then write a whole font.
 
-fit: fine-tune a multi-style font2font model (the shipped base: 21 faces of
+fit: fine-tune a multi-style font2font model (the shipped base: 20 faces of
 scripts/base_fonts.sh, from the source font it carries) on the target's glyphs, a
 font or a folder of images named by character; the target becomes a new style (its
 embedding starts at the style vector fitted to its glyphs, `like_style`), learned
