@@ -114,7 +114,8 @@ def reader_faces(chars: str, also: tuple[str, ...] = ()) -> list:
     from keras_gan.data.glyphs import find_fonts
 
     found = find_fonts()
-    added = [f for f in find_fonts(also) if f not in set(found)] if also else []
+    known = set(found)
+    added = [f for f in find_fonts(also) if f not in known] if also else []
     return [f for f in found + added if any(map(f.covers, chars))]
 
 
