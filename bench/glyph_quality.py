@@ -216,6 +216,7 @@ def main():
     parser.add_argument("--title", default="Glyph quality")
     args = parser.parse_args()
     names = args.names.split(",") if args.names else args.sources
+    also = tuple(args.reader_fonts or ())  # the content reader's extra fonts
     readers, real, rows, row_key = {}, {}, {}, {}
     for name, source in zip(names, args.sources):
         sampler = load_sampler(source)
@@ -226,7 +227,6 @@ def main():
             data = load_dataset(spec, size, 1)
             if data.label_names != sampler.labels:
                 raise SystemExit(f"{source}: its labels are not those of {spec}")
-            also = tuple(args.reader_fonts or ())
             cache = reader_cache(args.readers, spec, size, also)
             readers[key] = Readers(
                 "".join(data.label_names), data, cache, log=lambda line: None, also=also
