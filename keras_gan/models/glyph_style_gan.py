@@ -43,6 +43,8 @@ class GlyphStyleGAN(ReferenceConditioned, GAN):
             paper (1: plain L1). Plain L1 draws a pixel blank unless ink is more likely
             than not there, so thin strokes break where their position is uncertain;
             at 4, ink is drawn where it is more than 1/5 likely.
+        speck_area: at inference, isolated ink of at most this many pixels is painted
+            over (`networks.Despeckle`); None: image_size / 16, 0: kept.
         seed: seeds noise drawn when the data carries none.
 
     The reference images are weights, filled by `prepare(data)` (`ReferenceConditioned`).
@@ -70,15 +72,22 @@ class GlyphStyleGAN(ReferenceConditioned, GAN):
         kl_weight=0.05,
         latent_weight=0.5,
         ink_weight=4.0,
+        speck_area=None,
         seed=None,
         **kwargs,
     ):
         self.image_size, self.channels, self.filters = image_size, channels, filters
         self.reconstruction_weight, self.kl_weight = reconstruction_weight, kl_weight
         self.latent_weight, self.ink_weight = latent_weight, ink_weight
+        self.speck_area = speck_area
         super().__init__(
             generator=networks.styled_glyph_generator(
-                latent_dim, image_size, channels, filters, num_classes
+                latent_dim,
+                image_size,
+                channels,
+                filters,
+                num_classes,
+                image_size // 16 if speck_area is None else speck_area,
             ),
             discriminator=networks.reference_discriminator(
                 image_size, channels, filters, num_classes

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from keras_gan.models import GlyphStyleGAN
+from keras_gan.models.networks import Despeckle
 from tests.models.gan_contract import ReferenceGlyphContract
 
 
@@ -20,6 +22,7 @@ class TestGlyphStyleGAN(ReferenceGlyphContract):
         "kl_weight": 0.5,
         "latent_weight": 0.25,
         "ink_weight": 3.0,
+        "speck_area": 2,
         "seed": 3,
     }
 
@@ -72,6 +75,52 @@ class TestGlyphStyleGAN(ReferenceGlyphContract):
         mean, _ = model.style_encoder(images)
         np.testing.assert_allclose(model.style_of(images), np.mean(mean, axis=0), rtol=1e-6)
         assert model.style_of(images).shape == (6,)
+
+    def test_samples_have_no_specks_and_training_sees_what_g_draws(self):
+        model = self.make()
+        z = np.random.default_rng(1).normal(size=(64, 6)).astype("float32")
+        labels = np.arange(64) % 3
+        generator = model.sampling_generator
+        drawn = np.asarray(generator([z, labels], training=True))
+        sampled = np.asarray(model.generate(z, labels))
+        # The ink of every component above 2 px is kept as drawn, no smaller one is
+        # left, and what changed became paper (a speck's gray halo too).
+        np.testing.assert_array_equal(sampled < 0, despeckled(drawn, 2) < 0)
+        assert ((sampled == drawn) | (sampled == 1.0)).all() and (sampled != drawn).any()
+        assert GlyphStyleGAN(num_classes=3, image_size=64).generator.get_layer("images").area == 4
+
+
+def despeckled(images, area):
+    """`images` with every 8-connected ink component of at most `area` pixels white."""
+    out = images.copy()
+    for image in out[..., 0]:
+        labelled, _ = ndimage.label(image < 0, structure=np.ones((3, 3)))
+        small = np.bincount(labelled.ravel()) <= area
+        small[0] = False
+        image[small[labelled]] = 1.0
+    return out
+
+
+def test_despeckle_paints_over_small_components_and_keeps_strokes():
+    rng = np.random.default_rng(0)
+    images = np.ones((64, 32, 32, 1), np.float32)
+    for image in images[..., 0]:
+        for _ in range(3):  # strokes, 1 to 3 px wide
+            row, col = rng.integers(0, 28, 2)
+            image[row : row + rng.integers(5, 20), col : col + rng.integers(1, 4)] = -1.0
+        for _ in range(4):  # specks of 1 to 6 px, some touching strokes
+            row, col = rng.integers(0, 31, 2)
+            image[row : row + rng.integers(1, 3), col : col + rng.integers(1, 4)] = -0.4
+    layer = Despeckle(4)
+    cleaned = np.asarray(layer(images))
+    assert not np.array_equal(cleaned, images)
+    np.testing.assert_array_equal(cleaned, despeckled(images, 4))
+    np.testing.assert_array_equal(np.asarray(layer(images, training=True)), images)
+    np.testing.assert_array_equal(np.asarray(Despeckle(0)(images)), images)
+    # A speck's halo (gray, not ink) goes with it; a stroke's stays.
+    halo = np.ones((1, 12, 12, 1), np.float32)
+    halo[0, 4:7, 4:7, 0], halo[0, 5, 5, 0] = 0.5, -0.8
+    assert np.asarray(layer(halo)).min() == 1.0
 
 
 LABELS = ["永", "A", "b"]
