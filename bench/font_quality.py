@@ -389,7 +389,9 @@ def main():
     parser.add_argument(
         "--shots", default="16,50,200", help="comma-separated numbers of sample glyphs"
     )
-    parser.add_argument("--fewshot-steps", type=int, default=600)
+    parser.add_argument(
+        "--fewshot-steps", type=int, help="default: kgan font fit's (3 per sample, 200 to 1000)"
+    )
     parser.add_argument(
         "--fewshot-variants",
         default="l1",
@@ -405,8 +407,8 @@ def main():
     lines = [
         f"\n## Font translation on held-out characters ({time.strftime('%Y-%m-%d')})\n",
         f"Machine: {machine()}. Command: `.venv/bin/python bench/font_quality.py` "
-        f"(--shots {args.shots}, --fewshot-steps {args.fewshot_steps}, --fewshot-variants "
-        f"{args.fewshot_variants}, batch 16, 64 px).",
+        f"(--shots {args.shots}, --fewshot-steps {args.fewshot_steps or 'auto'}, "
+        f"--fewshot-variants {args.fewshot_variants}, batch 16, 64 px).",
         "Scores are means over every held-out character the source and target fonts both "
         "have (characters no model trained on). L1 in [0, 1]; SSIM 11x11 Gaussian; content: "
         "a classifier trained on real glyphs of the held-out characters (both scripts) in "

@@ -46,7 +46,11 @@ def font():
     show_default=True,
     help="Multi-style model to fine-tune; 'none' trains from scratch.",
 )
-@click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    help="Training steps [default: 3 per sample glyph, 200 to 1000].",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Run directory to create.")
 @click.option(

@@ -26,6 +26,7 @@ import numpy as np
 
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
+from keras_gan.data.fontpairs import build_pairs
 from keras_gan.data.fontpairs import load_style
 from keras_gan.data.fontpairs import parse_spec
 from keras_gan.data.fontpairs import source_style
@@ -63,6 +64,11 @@ FROM_DATA = ("num_classes", "image_size", "channels", "seed")
 # adversarial term still buys style accuracy from 50 up (bench/RESULTS.md, "Few-shot
 # fine-tuning without the discriminator"; `--set model_kwargs.adversarial_weight=1`).
 FINE_TUNING = {"adversarial_weight": 0.0, "frozen_norm": True}
+# Fine-tuning steps by default: 3 per training pair, at least 200 and at most 1000.
+# Held-out content and SSIM stop moving after about 200 steps from 16 samples and 400-600
+# from 200 (kai, song, hei from the shipped base; bench/RESULTS.md, "Few-shot
+# fine-tuning: how many steps"); a whole font keeps the former default, 1000.
+STEPS_PER_PAIR, MIN_STEPS, MAX_STEPS = 3, 200, 1000
 
 
 def pairs_spec(charset: str, source: str, targets: list[str], split: str) -> str:
@@ -98,7 +104,7 @@ def fit_config(
     source_font: str | None = None,
     charset: str = "gb2312-1",
     base: str | None = DEFAULT_BASE,
-    steps: int = 1000,
+    steps: int | None = None,
     batch_size: int = 16,
     holdout: bool = False,
     overrides: list[str] = (),
@@ -109,6 +115,7 @@ def fit_config(
         target: a font (path or face name) or a folder of glyph images.
         source_font: the font translated from; by default the base model's source.
         base: folder of the multi-style base model to fine-tune; None: train from scratch.
+        steps: training steps; None: `fit_steps` of the target's training pairs.
         holdout: leave the held-out characters out (to evaluate on them afterwards).
     """
     model_kwargs, image_size, train = {}, 64, {}
@@ -121,12 +128,16 @@ def fit_config(
         train = {"init_from": str(base)}
     if not source_font:
         raise ConfigError("--source-font is needed when there is no base model")
+    spec = pairs_spec(charset, source_font, [target], "train" if holdout else "all")
+    if steps is None:
+        pairs = build_pairs(image_size=image_size, **parse_spec(spec.partition(":")[2]))
+        steps = fit_steps(len(pairs.chars))
     config = RunConfig().merge(
         {
             "model": "font2font",
             "model_kwargs": model_kwargs,
             "data": {
-                "spec": pairs_spec(charset, source_font, [target], "train" if holdout else "all"),
+                "spec": spec,
                 "image_size": image_size,
                 "channels": 1,
             },
@@ -141,6 +152,11 @@ def fit_config(
         }
     )
     return config.override(list(overrides)).validate()
+
+
+def fit_steps(pairs: int) -> int:
+    """Fine-tuning steps for `pairs` (source, target) glyph pairs (see `STEPS_PER_PAIR`)."""
+    return min(MAX_STEPS, max(MIN_STEPS, STEPS_PER_PAIR * pairs))
 
 
 @dataclass

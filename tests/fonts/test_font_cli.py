@@ -230,6 +230,7 @@ def test_fit_holdout_trains_on_the_training_characters_only(tmp_path, installed)
     from keras_gan.data.fontpairs import split_chars
     from keras_gan.data.glyphs import parse_charset
     from keras_gan.fonts.complete import fit_config
+    from keras_gan.fonts.complete import fit_steps
 
     more = "的一是不了人我在有他这中大来上个国到说们为子和你地出会也时要就可以"
     charset = "chars=" + CHARS + more
@@ -242,6 +243,10 @@ def test_fit_holdout_trains_on_the_training_characters_only(tmp_path, installed)
     assert data.report["characters"] == len(training_chars) == len(data)
     everything = load_dataset(fit_config(KAI, SOURCE, charset, base=None).data.spec, 32)
     assert len(everything) == len(chars)
+    # Steps follow the training pairs: 3 each, at least 200, at most 1000.
+    assert config.train.steps == 200 and fit_steps(len(data)) == 200
+    assert [fit_steps(n) for n in (100, 200, 333, 5000)] == [300, 600, 999, 1000]
+    assert fit_config(KAI, SOURCE, charset, base=None, steps=7).train.steps == 7
 
 
 def test_a_saved_base_carries_its_source_font_to_other_machines(fitted, tmp_path, monkeypatch):
