@@ -118,9 +118,12 @@ def test_despeckle_paints_over_small_components_and_keeps_strokes():
     np.testing.assert_array_equal(np.asarray(layer(images, training=True)), images)
     np.testing.assert_array_equal(np.asarray(Despeckle(0)(images)), images)
     # A speck's halo (gray, not ink) goes with it; a stroke's stays.
-    halo = np.ones((1, 12, 12, 1), np.float32)
+    halo = np.ones((1, 12, 24, 1), np.float32)
     halo[0, 4:7, 4:7, 0], halo[0, 5, 5, 0] = 0.5, -0.8
-    assert np.asarray(layer(halo)).min() == 1.0
+    halo[0, 2:11, 14:19, 0], halo[0, 3:10, 15:18, 0] = 0.5, -0.9
+    cleaned = np.asarray(layer(halo))
+    assert (cleaned[0, :, :12] == 1.0).all()
+    np.testing.assert_array_equal(cleaned[0, :, 12:], halo[0, :, 12:])
 
 
 LABELS = ["永", "A", "b"]
