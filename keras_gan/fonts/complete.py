@@ -26,7 +26,7 @@ import numpy as np
 
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
-from keras_gan.data.fontpairs import build_pairs
+from keras_gan.data import load_dataset
 from keras_gan.data.fontpairs import load_style
 from keras_gan.data.fontpairs import parse_spec
 from keras_gan.data.fontpairs import source_style
@@ -130,8 +130,7 @@ def fit_config(
         raise ConfigError("--source-font is needed when there is no base model")
     spec = pairs_spec(charset, source_font, [target], "train" if holdout else "all")
     if steps is None:
-        pairs = build_pairs(image_size=image_size, **parse_spec(spec.partition(":")[2]))
-        steps = fit_steps(len(pairs.chars))
+        steps = fit_steps(len(load_dataset(spec, image_size, 1)))
     config = RunConfig().merge(
         {
             "model": "font2font",
