@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from results import machine
 from results import publish
 
@@ -45,7 +44,7 @@ from keras_gan.config import RunConfig
 from keras_gan.data.fontpairs import face_style
 from keras_gan.data.fontpairs import source_style
 from keras_gan.data.fontpairs import split_chars
-from keras_gan.data.glyphs import EM_FRACTION
+from keras_gan.data.glyph_folder import write_glyph_folder
 from keras_gan.data.glyphs import parse_charset
 from keras_gan.data.glyphs import select_fonts
 from keras_gan.fonts import evaluate
@@ -128,9 +127,10 @@ def origin(family: str) -> str:
 SIZE = 64
 # Few-shot fine-tunings compared: `kgan font fit`'s (L1 and the constant loss, G's
 # batch statistics kept: `complete.FINE_TUNING`) and the base's own adversarial one.
-FEWSHOT_VARIANTS = {
-    "l1": [],
-    "gan": ["model_kwargs.adversarial_weight=1.0", "model_kwargs.frozen_norm=false"],
+FEWSHOT_VARIANTS = {  # fit_config's keyword arguments; "l1" is `kgan font fit`'s default
+    "l1": {},
+    "no-pseudo": {"pseudo_glyphs": 0},
+    "gan": {"overrides": ["model_kwargs.adversarial_weight=1.0", "model_kwargs.frozen_norm=false"]},
 }
 BASE_KWARGS = {"filters": 32, "max_filters": 256}
 
@@ -170,16 +170,6 @@ def train_base(script, setup, root, steps):
     )
     _, run_dir = training.fit(config, run_dir=root / f"{script}-base", log=print)
     return run_dir
-
-
-def write_samples(style, chars, folder):
-    """The style's glyphs as the em-box cells a user would draw (what `to_cell` expects)."""
-    folder.mkdir(parents=True)
-    em = int(round(SIZE * EM_FRACTION))
-    offset = (SIZE - em) // 2
-    for char in chars:
-        cell = style.glyphs[char][offset : offset + em, offset : offset + em]
-        Image.fromarray(cell).save(folder / f"U+{ord(char):04X}.png")
 
 
 def load_reader(folder):
@@ -300,22 +290,23 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, fewshot_vari
             )  # fmt: skip
             folder = root / script / kind / str(count) / target.name
             if not folder.is_dir():
-                write_samples(target, samples, folder)
+                write_glyph_folder({c: target.glyphs[c] for c in samples}, folder)
             for variant in fewshot_variants:
                 run_dir = root / script / kind / str(count) / f"run-{variant}"
                 cpu = None
                 if (run_dir / "model.keras").is_file():  # a finished fit in --work: rescore
                     fine_model = runs.load_run(run_dir)[0]
                 else:
-                    config = fit_config(
-                        str(folder),
-                        charset=setup["charset"],
-                        base=str(base_dir),
-                        steps=fewshot_steps,
-                        holdout=True,
-                        overrides=FEWSHOT_VARIANTS[variant],
-                    )
-                    with Clock() as clock:
+                    with Clock() as clock:  # the pseudo-glyphs are part of the fit
+                        config = fit_config(
+                            str(folder),
+                            charset=setup["charset"],
+                            base=str(base_dir),
+                            steps=fewshot_steps,
+                            holdout=True,
+                            run_dir=run_dir,
+                            **FEWSHOT_VARIANTS[variant],
+                        )
                         fine_model, _ = training.fit(config, run_dir=run_dir, log=print)
                     cpu = clock.cpu
                 pending.append(

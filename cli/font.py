@@ -56,15 +56,40 @@ def font():
 @click.option(
     "--holdout", is_flag=True, help="Leave the held-out characters out (to evaluate on them)."
 )
+@click.option(
+    "--pseudo-glyphs",
+    type=click.FloatRange(min=0),
+    default=0.5,
+    show_default=True,
+    help="Also learn from the base's zero-shot drawings of other characters of the "
+    "charset, this many per sample glyph (they keep few-shot glyphs legible; never copied "
+    "into the font); 0: none.",
+)
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Config override.")
 @json_option("where the run ended")
 @handle_errors()
 def font_fit(
-    target, source_font, charset, base, steps, batch_size, run_dir, holdout, assignments, as_json
+    target,
+    source_font,
+    charset,
+    base,
+    steps,
+    batch_size,
+    run_dir,
+    holdout,
+    pseudo_glyphs,
+    assignments,
+    as_json,
 ):
     """Fine-tune font2font on a target style (a few hundred glyphs are enough)."""
+    from keras_gan.config import RunConfig
     from keras_gan.fonts.complete import fit_config
+    from keras_gan.runs import next_run_dir
 
+    # Named now: the run's pseudo-glyphs are drawn into it before training starts.
+    run_dir = run_dir or next_run_dir(
+        RunConfig().override(list(assignments)).runs_root, "font2font"
+    )
     config = fit_config(
         target,
         source_font=source_font,
@@ -74,6 +99,9 @@ def font_fit(
         batch_size=batch_size,
         holdout=holdout,
         overrides=list(assignments),
+        run_dir=run_dir,
+        pseudo_glyphs=pseudo_glyphs,
+        log=lambda line: click.echo(line, err=True),
     )
     report(run_training(config, run_dir), config, as_json)
 

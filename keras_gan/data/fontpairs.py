@@ -1,6 +1,6 @@
 """Font-to-font training pairs: the same character in a source font and in target styles.
 
-`fontpairs:CHARSET?source=FONT&targets=A,B,DIR&split=train|heldout|all&holdout=0.1`
+`fontpairs:CHARSET?source=FONT&targets=A,B,DIR&split=train|heldout|all&holdout=0.1&pseudo=DIR`
 
 - `source`: one font face (a path or part of a face name).
 - `targets`: font faces or folders of glyph images named by character; each is one
@@ -9,6 +9,9 @@
 - `split`: characters are split into training and held-out sets by a hash of the
   character itself, so the split is the same for every font, run and machine and
   a held-out character is never trained on (`held_out`).
+- `pseudo`: a folder of glyph images that stand in for the (one) target's glyphs of
+  characters it lacks, e.g. a model's drawings in its style (`kgan font fit`'s
+  pseudo-glyphs); training pairs like the target's own, never its glyphs in a font.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from keras_gan.registry import DATASETS
 
 HOLDOUT = 0.1
 SPLITS = ("train", "heldout", "all")
-OPTIONS = ("source", "targets", "split", "holdout")
+OPTIONS = ("source", "targets", "split", "holdout", "pseudo")
 # Tall and wide glyphs that decide a face's scale (those it covers): nothing else may.
 SCALE_PROBE = "永國龍鬱ÅÉÇÑgjpqy[]{}|@W"
 
@@ -189,13 +192,17 @@ def build_pairs(
     image_size: int,
     split: str = "train",
     holdout: float = HOLDOUT,
+    pseudo: str | None = None,
 ) -> FontPairs:
     """Pairs of the `split` characters of `chars` for every target style (see module doc)."""
     if not 0 <= holdout < 1:
         raise DataError(f"holdout must be in [0, 1), got {holdout}")
+    if pseudo and len(targets or []) != 1:
+        raise DataError(f"pseudo={pseudo} needs exactly one target style, got targets={targets}")
+    stand_ins = folder_style(pseudo, image_size).glyphs if pseudo else {}
     if targets:
         styles = [load_style(token, chars, image_size) for token in targets]
-        extra = "".join(c for s in styles if s.face is None for c in s.glyphs)
+        extra = "".join(c for s in styles if s.face is None for c in s.glyphs) + "".join(stand_ins)
         source_glyphs = source_style(source, "".join(dict.fromkeys(chars + extra)), image_size)
     else:
         source_glyphs = source_style(source, chars, image_size)
@@ -211,7 +218,7 @@ def build_pairs(
     if len(set(names)) < len(names):
         raise DataError(f"target styles must have distinct names, got {names}")
     wanted = split_chars(chars, split, holdout)
-    rows: list[tuple[str, int]] = []
+    rows: list[tuple[str, int, np.ndarray]] = []
     skipped: dict[str, int] = {}
     for style_id, style in enumerate(styles):
         # A folder style brings its own characters (split like any other).
@@ -223,26 +230,32 @@ def build_pairs(
                 reason = "source font lacks the character"
                 skipped[reason] = skipped.get(reason, 0) + 1
                 continue
-            rows.append((char, style_id))
+            rows.append((char, style_id, style.glyphs[char]))
     if not rows:
         raise DataError(
             f"no (character, style) pair to use in split {split!r}: source {source_glyphs.name!r}, "
             f"styles {names}, skipped {skipped}"
         )
+    own = len(rows)
+    lacking = "".join(
+        c for c in stand_ins if c not in styles[0].glyphs and c in source_glyphs.glyphs
+    )
+    rows += [(char, 0, stand_ins[char]) for char in split_chars(lacking, split, holdout)]
     report = {
         "pairs": len(rows),
-        "characters": len({c for c, _ in rows}),
+        "characters": len({c for c, _, _ in rows}),
         "skipped": skipped,
         "source": {"name": source_glyphs.name, **source_glyphs.report},
         "styles": {s.name: s.report for s in styles},
         "split": split,
         "holdout": holdout,
+        **({"pseudo": {"folder": pseudo, "pairs": len(rows) - own}} if pseudo else {}),
     }
     return FontPairs(
-        sources=np.stack([source_glyphs.glyphs[c] for c, _ in rows]),
-        targets=np.stack([styles[s].glyphs[c] for c, s in rows]),
-        style_ids=np.asarray([s for _, s in rows], np.int32),
-        chars=[c for c, _ in rows],
+        sources=np.stack([source_glyphs.glyphs[c] for c, _, _ in rows]),
+        targets=np.stack([glyph for _, _, glyph in rows]),
+        style_ids=np.asarray([s for _, s, _ in rows], np.int32),
+        chars=[c for c, _, _ in rows],
         source=source_glyphs,
         styles=styles,
         report=report,
@@ -273,6 +286,7 @@ def parse_spec(rest: str) -> dict:
         "targets": targets or None,
         "split": params.get("split", ["train"])[0],
         "holdout": holdout,
+        "pseudo": params.get("pseudo", [""])[0] or None,
     }
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from keras_gan.data.base import DataError
 from keras_gan.data.folder import decode_image
 from keras_gan.data.glyphs import EM_FRACTION
+from keras_gan.files import atomic_directory
 from keras_gan.progress import track
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -133,6 +134,21 @@ def load_glyph_folder(
             "images named by their character, e.g. 永.png or U+6C38.png"
         )
     return glyphs, report
+
+
+def write_glyph_folder(glyphs: dict[str, np.ndarray], folder: str | os.PathLike) -> None:
+    """Canvas glyphs ({character: uint8 (size, size)}) as a folder that
+    `load_glyph_folder` reads back as they were inside the em box: each glyph's em-box
+    cell as U+XXXX.png (ink beyond the em box is cut); atomic, replacing `folder`."""
+    from PIL import Image
+
+    with atomic_directory(folder, replace=True) as tmp:
+        for char, glyph in glyphs.items():
+            size = len(glyph)
+            em = int(round(size * EM_FRACTION))
+            offset = (size - em) // 2
+            cell = glyph[offset : offset + em, offset : offset + em]
+            Image.fromarray(cell).save(tmp / f"U+{ord(char):04X}.png")
 
 
 def ink_box(glyph: np.ndarray) -> tuple[float, float, float] | None:

@@ -10,6 +10,7 @@ from keras_gan.data.fontpairs import build_pairs
 from keras_gan.data.fontpairs import held_out
 from keras_gan.data.fontpairs import load_style
 from keras_gan.data.fontpairs import split_chars
+from keras_gan.data.glyph_folder import write_glyph_folder
 from keras_gan.data.glyphs import LATIN
 from keras_gan.data.glyphs import gb2312_level1
 from keras_gan.data.glyphs import select_fonts
@@ -115,3 +116,28 @@ def test_a_target_is_one_face_even_in_a_collection(installed):
         load_style("AR PL UKai", "永", 32)
     pairs = load_dataset(f"fontpairs:chars=永字?source={SOURCE}&targets={ukai}&split=all", 32)
     assert pairs.label_names == ["AR PL UKai CN Book"]  # one style, so complete needs no --style
+
+
+def test_pseudo_glyphs_stand_in_for_the_characters_the_target_lacks(installed, tmp_path):
+    chars = CHARS + gb2312_level1()[:400]
+    test = split_chars(chars, "heldout")
+    hei = load_style(HEI, chars, 32)
+    folder = tmp_path / "pseudo"  # stand-ins: HEI's glyphs, some of characters KAI has
+    write_glyph_folder({c: hei.glyphs[c] for c in CHARS + test[:3]}, folder)
+    kai = str(tmp_path / "kai")
+    write_glyph_folder({c: load_style(KAI, CHARS[:10], 32).glyphs[c] for c in CHARS[:10]}, kai)
+    pairs = build_pairs(chars, SOURCE, [kai], 32, split="train", pseudo=str(folder))
+    own = split_chars(CHARS[:10], "train")
+    stand_ins = split_chars(CHARS[10:], "train")  # never a held-out one, nor one KAI has
+    assert sorted(pairs.chars) == sorted(own + stand_ins) and set(pairs.style_ids) == {0}
+    assert pairs.report["pseudo"] == {"folder": str(folder), "pairs": len(stand_ins)}
+    assert pairs.report["pairs"] == len(own + stand_ins)
+    for i, char in enumerate(pairs.chars):
+        np.testing.assert_array_equal(
+            pairs.targets[i], (hei if char in stand_ins else pairs.styles[0]).glyphs[char]
+        )
+        np.testing.assert_array_equal(pairs.sources[i], pairs.source.glyphs[char])
+    with pytest.raises(DataError, match=r"pseudo=.* needs exactly one target style"):
+        build_pairs(chars, SOURCE, [KAI, HEI], 32, pseudo=str(folder))
+    with pytest.raises(DataError, match="glyph folder .* does not exist"):
+        load_dataset(f"fontpairs:chars=永?source={SOURCE}&targets={KAI}&pseudo=/no/such", 32)

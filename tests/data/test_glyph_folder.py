@@ -10,6 +10,7 @@ from keras_gan.data.glyph_folder import ink_box
 from keras_gan.data.glyph_folder import load_glyph_folder
 from keras_gan.data.glyph_folder import moved
 from keras_gan.data.glyph_folder import placement
+from keras_gan.data.glyph_folder import write_glyph_folder
 from keras_gan.data.glyphs import EM_FRACTION
 
 
@@ -123,3 +124,28 @@ def test_placement_recovers_the_scale_and_shift_that_moved_applied():
     row, col, _ = ink_box(placed[0])
     assert placed[0][0, 0] == 255 and placed[0][int(row), int(col)] < 128
     assert ink_box(np.full((64, 64), 255, np.uint8)) is None
+    # Scale 1 / s and shift -t / s undo it (how pseudo-glyphs go back to a folder's cells).
+    back = [moved(g, 1 / 1.25, np.array([-3.0, 2.0]) / 1.25) for g in placed]
+    assert all(np.array_equal(a < 128, b < 128) for a, b in zip(back, glyphs))
+
+
+def test_a_written_glyph_folder_reads_back_as_written(tmp_path):
+    rng = np.random.default_rng(0)
+    size = 64
+    em, offset = int(round(size * EM_FRACTION)), (size - int(round(size * EM_FRACTION))) // 2
+    glyphs = {}
+    for char in "永A畫":
+        glyph = np.full((size, size), 255, np.uint8)  # gray strokes inside the em box
+        inner = slice(offset + 4, offset + em - 4)  # the cell's border stays paper
+        glyph[inner, inner] = rng.integers(0, 256, (em - 8, em - 8))
+        glyphs[char] = glyph
+    write_glyph_folder(glyphs, tmp_path / "glyphs")
+    assert sorted(p.name for p in (tmp_path / "glyphs").iterdir()) == [
+        "U+0041.png", "U+6C38.png", "U+756B.png"
+    ]  # fmt: skip
+    back, report = load_glyph_folder(tmp_path / "glyphs", size)
+    assert back.keys() == glyphs.keys() and report["skipped"] == {}
+    for char in glyphs:
+        np.testing.assert_array_equal(back[char], glyphs[char])
+    write_glyph_folder({"A": glyphs["A"]}, tmp_path / "glyphs")  # replaces the folder
+    assert load_glyph_folder(tmp_path / "glyphs", size)[0].keys() == {"A"}

@@ -1,5 +1,6 @@
 """`kgan font fit` then `kgan font complete`: a folder of glyph images in, a TrueType font out."""
 
+import functools
 import json
 from pathlib import Path
 
@@ -9,9 +10,11 @@ from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 from PIL import Image
 
+from keras_gan.config import ConfigError
 from keras_gan.data.fontpairs import load_style
 from keras_gan.data.fontpairs import source_style
 from keras_gan.data.glyph_folder import ink_box
+from keras_gan.data.glyph_folder import load_glyph_folder
 from keras_gan.data.glyphs import EM_FRACTION
 from keras_gan.fonts.complete import align_samples
 from keras_gan.fonts.complete import complete_font
@@ -119,6 +122,42 @@ def test_a_few_shot_fit_tunes_without_the_adversary_a_base_trains_with_it(fitted
     assert tuned.term_weights["g_loss"] == 0.0
     norms = [x for x in tuned.encoder.layers if isinstance(x, keras.layers.BatchNormalization)]
     assert norms and not any(x.trainable for x in norms)
+
+
+def test_a_few_shot_fit_also_learns_from_the_bases_drawings_of_other_characters(fitted):
+    """`--pseudo-glyphs` (0.5 per sample by default): the base's zero-shot drawings of
+    characters the samples lack are training pairs of the new style, kept in the run."""
+    folder = fitted / "mine" / "pseudo-glyphs"
+    drawn, _ = load_glyph_folder(folder, 32)
+    assert len(drawn) == len(SAMPLES) // 2 and set(drawn) <= set(CHARS) - set(SAMPLES)
+    info = json.loads((fitted / "mine" / "dataset.json").read_text())
+    assert info["report"]["pseudo"] == {"folder": str(folder), "pairs": len(drawn)}
+    assert info["size"] == len(SAMPLES) + len(drawn) and info["label_names"] == ["my glyphs"]
+
+
+def test_pseudo_glyphs_keep_to_the_split_and_are_drawn_the_same_each_time(fitted, tmp_path):
+    from keras_gan.data.fontpairs import split_chars
+    from keras_gan.fonts.complete import fit_config
+
+    more = "的一是不了人我在有他这中大来上个国到说们为子和你地出会也时要就可以"
+    fit = functools.partial(
+        fit_config, str(fitted / "my glyphs"), charset=f"chars={CHARS}{more}",
+        base=str(fitted / "base"), holdout=True, log=lambda line: None,
+    )  # fmt: skip
+    config = fit(run_dir=tmp_path / "a", pseudo_glyphs=1)
+    drawn, _ = load_glyph_folder(tmp_path / "a" / "pseudo-glyphs", 32)
+    own = split_chars(SAMPLES, "train")
+    assert len(drawn) == len(own) and not set(drawn) & set(SAMPLES)
+    assert split_chars("".join(drawn), "train") == "".join(drawn)  # none held out
+    assert "pseudo=" in config.data.spec
+    fit(run_dir=tmp_path / "b", pseudo_glyphs=1)
+    again, _ = load_glyph_folder(tmp_path / "b" / "pseudo-glyphs", 32)
+    assert again.keys() == drawn.keys()
+    assert all(np.array_equal(again[c], drawn[c]) for c in drawn)
+    assert "pseudo=" not in fit(run_dir=tmp_path / "c", pseudo_glyphs=0).data.spec
+    assert not (tmp_path / "c").exists()
+    with pytest.raises(ConfigError, match="already holds a run"):
+        fit(run_dir=fitted / "mine")
 
 
 def test_complete_writes_every_character_as_a_font(fitted):
