@@ -2,9 +2,11 @@
 
 fit: fine-tune a multi-style font2font model (the shipped base: 20 faces of
 scripts/base_fonts.sh, from the source font it carries) on the target's glyphs, a
-font or a folder of images named by character; the target becomes a new style (its
-embedding starts at the style vector fitted to its glyphs, `like_style`), learned
-from L1 and the constant loss alone with G's batch statistics kept (`FINE_TUNING`).
+font or a folder of images named by character, and on pseudo-glyphs, the base's
+zero-shot drawings of other characters in the target's style (`draw_pseudo_glyphs`);
+the target becomes a new style (its embedding starts at the style vector fitted to
+its glyphs, `like_style`), learned from L1 and the constant loss alone with G's batch
+statistics kept (`FINE_TUNING`).
 complete: a new style zero-shot (`--like`: a style vector fitted to samples, which are
 placed first as the model's fonts are, `align_samples`), or a fitted one; every
 character of a charset, the target's own glyphs where it has them
