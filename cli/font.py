@@ -49,7 +49,7 @@ def font():
 @click.option(
     "--steps",
     type=click.IntRange(min=1),
-    help="Training steps [default: 3 per sample glyph, 200 to 1000].",
+    help="Training steps [default: 3 per training pair (samples and pseudo-glyphs), 200 to 1000].",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Run directory to create.")
