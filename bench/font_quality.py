@@ -126,7 +126,8 @@ def origin(family: str) -> str:
 
 SIZE = 64
 # Few-shot fine-tunings compared: `kgan font fit`'s (L1 and the constant loss, G's
-# batch statistics kept: `complete.FINE_TUNING`) and the base's own adversarial one.
+# batch statistics kept: `complete.FINE_TUNING`, with pseudo-glyphs), the same without
+# pseudo-glyphs, and the base's own adversarial one.
 FEWSHOT_VARIANTS = {  # fit_config's keyword arguments; "l1" is `kgan font fit`'s default
     "l1": {},
     "no-pseudo": {"pseudo_glyphs": 0},
