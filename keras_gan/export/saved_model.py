@@ -168,9 +168,12 @@ def write_generator(
 
         def style(style_images, labels):
             """The labels drawn in the style read from `style_images` (their mean code)."""
-            tf.debugging.assert_positive(
+            check = tf.debugging.assert_positive(
                 tf.shape(style_images)[0], message="style_images holds no glyph"
             )
+            # First: else an op on the empty batch may fail before it, without the why.
+            with tf.control_dependencies([check]):
+                style_images = tf.identity(style_images)
             code = model.style_of(tf.cast(style_images, tf.float32) / 127.5 - 1.0)
             images = images_for(tf.repeat(code[None], tf.shape(labels)[0], axis=0), labels)
             return {"images": images, "png_bytes": pngs(images)}
