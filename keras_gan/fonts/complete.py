@@ -76,10 +76,10 @@ STEPS_PER_PAIR, MIN_STEPS, MAX_STEPS = 3, 200, 1000
 # Pseudo-glyphs per sample glyph: fine-tuning also learns from the base's zero-shot
 # drawings (`like_style`) of other characters of the charset, which keeps it from
 # unlearning legibility on few samples. Kai from 16 / 50 / 200 samples: held-out
-# content 0.65 / 0.67 / 0.73 -> 0.76 / 0.72 / 0.82, SSIM 0.571 / 0.605 / 0.625 ->
-# 0.580 / 0.596 / 0.612; song and hei, which fine-tuning alone keeps legible, move
-# within +-0.01 (bench/RESULTS.md, "Few-shot with pseudo-glyphs"; one pseudo-glyph per
-# sample reads better still for kai, 0.85, and costs song and hei more SSIM).
+# content 0.73 / 0.75 / 0.73 -> 0.74 / 0.81 / 0.83; song and hei 0 to +0.03; at a cost
+# of about 0.01 SSIM and some style-reader rate (bench/RESULTS.md, "Font completion
+# with pseudo-glyphs"; one pseudo-glyph per sample reads better still for kai and costs
+# song and hei more SSIM: "Few-shot with pseudo-glyphs").
 PSEUDO_GLYPHS = 0.5
 PSEUDO_FOLDER = "pseudo-glyphs"
 
