@@ -32,8 +32,21 @@ else
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# TensorFlow's wheel is 570 MB: a dropped connection resumes (pip's resume retries,
+# read from the environment so that an old pip ignores them) and a failed install is
+# tried again, so one bad link does not fail the whole setup.
+export PIP_RESUME_RETRIES=30
+pip_install() {
+  local try
+  for try in 1 2 3; do
+    .venv/bin/python -m pip install -q "$@" && return 0
+    echo "setup: pip install $* failed (try $try of 3)" >&2
+    sleep $((try * 20))
+  done
+  return 1
+}
+pip_install --upgrade pip
+pip_install -e '.[test]'
 if [ -d /usr/share/games/fortunes ]; then
   .venv/bin/python -m keras_gan.data.corpora corpora >/dev/null 2>&1
 fi
