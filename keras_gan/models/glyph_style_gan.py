@@ -45,8 +45,6 @@ class GlyphStyleGAN(ReferenceConditioned, GAN):
             at 4, ink is drawn where it is more than 1/5 likely.
         speck_area: at inference, isolated ink of at most this many pixels is painted
             over (`networks.Despeckle`); None: image_size / 16, 0: kept.
-        full_res_stage: a last 3x3 conv stage at full resolution that also sees the
-            reference glyph itself, for strokes one or two pixels wide.
         seed: seeds noise drawn when the data carries none.
 
     The reference images are weights, filled by `prepare(data)` (`ReferenceConditioned`).
@@ -75,14 +73,13 @@ class GlyphStyleGAN(ReferenceConditioned, GAN):
         latent_weight=0.5,
         ink_weight=4.0,
         speck_area=None,
-        full_res_stage=False,
         seed=None,
         **kwargs,
     ):
         self.image_size, self.channels, self.filters = image_size, channels, filters
         self.reconstruction_weight, self.kl_weight = reconstruction_weight, kl_weight
         self.latent_weight, self.ink_weight = latent_weight, ink_weight
-        self.speck_area, self.full_res_stage = speck_area, full_res_stage
+        self.speck_area = speck_area
         super().__init__(
             generator=networks.styled_glyph_generator(
                 latent_dim,
@@ -91,7 +88,6 @@ class GlyphStyleGAN(ReferenceConditioned, GAN):
                 filters,
                 num_classes,
                 image_size // 16 if speck_area is None else speck_area,
-                full_res_stage,
             ),
             discriminator=networks.reference_discriminator(
                 image_size, channels, filters, num_classes

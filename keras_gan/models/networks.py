@@ -212,12 +212,9 @@ def _box_sums(x, h, w):
 
 def encode_reference(z, label, image_size, channels, filters, num_classes):
     """The U-Net half both glyph generators share: the class's reference image encoded
-    down to 4x4 with z projected onto it. Returns (bottleneck, skips by stage, the
-    reference image itself)."""
-    reference = ReferenceImages(
-        num_classes, (image_size, image_size, channels), name="reference"
-    )(label)
-    x, skips, width = reference, [], filters
+    down to 4x4 with z projected onto it. Returns (bottleneck, skips by stage)."""
+    x = ReferenceImages(num_classes, (image_size, image_size, channels), name="reference")(label)
+    skips, width = [], filters
     for stage in range(num_doublings(image_size)):
         x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
         if stage:
@@ -226,8 +223,7 @@ def encode_reference(z, label, image_size, channels, filters, num_classes):
         skips.append(x)
         width = min(width * 2, filters * 8)
     style = layers.Dense(4 * 4 * filters, use_bias=False)(z)
-    bottleneck = layers.Concatenate()([x, layers.Reshape((4, 4, filters))(style)])
-    return bottleneck, skips, reference
+    return layers.Concatenate()([x, layers.Reshape((4, 4, filters))(style)]), skips
 
 
 def glyph_generator(
@@ -247,7 +243,7 @@ def glyph_generator(
     stages = num_doublings(image_size)
     z = keras.Input((latent_dim,), name="z")
     label = keras.Input((), dtype="int32", name="labels")
-    x, skips, _ = encode_reference(z, label, image_size, channels, filters, num_classes)
+    x, skips = encode_reference(z, label, image_size, channels, filters, num_classes)
     size = 4
     for stage in reversed(range(stages)):
         width = filters * min(2 ** max(stage - 1, 0), 8)
@@ -310,14 +306,6 @@ class FiLM(layers.Layer):
         return input_shapes[0]
 
 
-def _styled(x, z):
-    """Normalise, modulate by the style code z (`FiLM`), ReLU."""
-    x = layers.BatchNormalization(
-        synchronized=True, momentum=0.9, epsilon=1e-5, center=False, scale=False
-    )(x)
-    return layers.ReLU()(FiLM()([x, z]))
-
-
 def styled_glyph_generator(
     latent_dim: int,
     image_size: int,
@@ -325,7 +313,6 @@ def styled_glyph_generator(
     filters: int,
     num_classes: int,
     speck_area: int = 0,
-    full_res_stage: bool = False,
     name: str = "generator",
 ) -> keras.Model:
     """U-Net that redraws a class's reference image in the style code z: the reference
@@ -335,16 +322,16 @@ def styled_glyph_generator(
     stages = num_doublings(image_size)
     z = keras.Input((latent_dim,), name="z")
     label = keras.Input((), dtype="int32", name="labels")
-    x, skips, reference = encode_reference(z, label, image_size, channels, filters, num_classes)
+    x, skips = encode_reference(z, label, image_size, channels, filters, num_classes)
     for stage in reversed(range(stages)):
         width = filters * min(2 ** max(stage - 1, 0), 8)
         if stage < stages - 1:
             x = layers.Concatenate()([x, skips[stage]])
         x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
-        x = _styled(x, z)
-    if full_res_stage:
-        x = layers.Concatenate()([x, reference])
-        x = _styled(layers.Conv2D(filters, 3, padding="same", use_bias=False)(x), z)
+        x = layers.BatchNormalization(
+            synchronized=True, momentum=0.9, epsilon=1e-5, center=False, scale=False
+        )(x)
+        x = layers.ReLU()(FiLM()([x, z]))
     x = layers.Conv2D(channels, 3, padding="same")(x)
     x = layers.Activation("tanh", dtype="float32")(x)
     images = Despeckle(speck_area, dtype="float32", name="images")(x)
