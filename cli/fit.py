@@ -22,7 +22,9 @@ from keras_gan_cli.options import json_option
 @click.option(
     "--dataset", help="Data spec, e.g. glyphs:latin, glyphs:chars=永字八法, synthetic:32x32x3."
 )
-@click.option("--steps", type=int, help="Training steps.")
+@click.option(
+    "--steps", type=int, help="Training steps (default: 48,000 images at the batch size)."
+)
 @click.option("--epochs", type=int, help="Passes over the data (overrides --steps).")
 @click.option("--batch-size", type=int, help="Global batch size.")
 @click.option("--image-size", type=int, help="Image side in pixels (16, 32, 64, 128).")

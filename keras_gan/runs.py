@@ -25,6 +25,7 @@ import tensorflow as tf
 from keras_gan import checkpoints
 from keras_gan import data as data_lib
 from keras_gan import models  # noqa: F401  (registers the models)
+from keras_gan.config import DEFAULT_IMAGES
 from keras_gan.config import ConfigError
 from keras_gan.config import RunConfig
 from keras_gan.registry import MODELS
@@ -217,9 +218,14 @@ def latest_run_dir(root: str | os.PathLike) -> Path:
 
 
 def total_steps(config: RunConfig, data_size: int) -> int:
-    if config.train.epochs is None:
-        return config.train.steps
-    return max(1, -(-config.train.epochs * data_size // config.train.batch_size))
+    """The run's length: `epochs` passes over the data, else `steps`, else
+    `DEFAULT_IMAGES` images."""
+    t = config.train
+    if t.epochs is not None:
+        return max(1, -(-t.epochs * data_size // t.batch_size))
+    if t.steps is None:
+        return -(-DEFAULT_IMAGES // t.batch_size)
+    return t.steps
 
 
 def checkpoint_for(model, step: tf.Variable) -> tf.train.Checkpoint:

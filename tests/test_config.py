@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -18,6 +19,19 @@ def test_defaults_are_the_default_job():
         "glyphs:default",
         64,
     )
+
+
+def test_a_run_without_steps_trains_on_the_default_images():
+    data_size = 5092
+    assert RunConfig().train.batch_size == 16
+    assert runs.total_steps(RunConfig(), data_size) == 3000
+    assert runs.total_steps(RunConfig().override(["train.batch_size=64"]), data_size) == 750
+    assert runs.total_steps(RunConfig().override(["train.batch_size=36"]), data_size) == 1334
+    assert runs.total_steps(RunConfig().override(["train.steps=7"]), data_size) == 7
+    two_epochs = RunConfig().override(["train.steps=7", "train.epochs=2"])
+    assert runs.total_steps(two_epochs, data_size) == 2 * data_size // 16 + 1
+    with pytest.raises(ConfigError, match="train.steps must be a positive integer, got 0"):
+        RunConfig().override(["train.steps=0"]).validate()
 
 
 def test_override_parses_json_values_and_plain_strings():
@@ -49,7 +63,7 @@ def test_round_trip_through_json():
             "unknown config key 'train.stpes'; valid keys: train.steps, train.epochs",
         ),
         ("modle=dcgan", "unknown config key 'modle'; valid keys: model, model_kwargs"),
-        ("train.steps=many", "train.steps expects int, got 'many'"),
+        ("train.steps=many", "train.steps expects int | None, got 'many'"),
         ("train.steps", "--set expects KEY=VALUE"),
         ("train.batch_size=true", "train.batch_size expects int"),
         ("data=3", "data must be an object"),
@@ -96,6 +110,17 @@ def test_presets_are_valid_configs():
         RunConfig().merge(presets.get(name)).validate()
     with pytest.raises(ConfigError, match="unknown preset 'x'; valid presets: glyphs-32"):
         presets.get("x")
+
+
+def test_a_preset_trains_at_the_batch_its_reference_states():
+    stated = 0
+    for name, preset in presets.PRESETS.items():
+        match = re.search(r"batch (\d+)", preset.reference)
+        if match:
+            stated += 1
+            config = RunConfig().merge(presets.get(name)).validate()
+            assert config.train.batch_size == int(match.group(1)), name
+    assert stated >= 10
 
 
 def test_a_preset_named_for_a_size_trains_at_that_size():
