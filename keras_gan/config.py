@@ -39,7 +39,7 @@ class DataConfig:
 
 # A run with no `steps` trains on this many images. The default job takes them in
 # batches of 16: three times the updates of 1000 steps at batch 64 in less time, and its
-# hanzi read 0.93-0.96 of real with fewer broken strokes, against 0.87-0.90
+# hanzi read 0.91-0.94 of real with fewer broken strokes, against 0.87-0.90
 # (bench/RESULTS.md, "The default job in batches of 16").
 DEFAULT_IMAGES = 48_000
 
