@@ -46,9 +46,12 @@ def train(arguments: list[str], run_dir: Path, minutes: float) -> dict[str, floa
     times_file = run_dir / "checkpoint_times.json"
     if times_file.exists():  # a finished run of an earlier bench
         return json.loads(times_file.read_text())
-    command = [sys.executable, "-m", "keras_gan_cli.main", "fit", *arguments,
+    # The design's own arguments come last, so a design in small batches can checkpoint
+    # less often (a checkpoint per 50 steps of 16 would cost it time the others keep).
+    command = [sys.executable, "-m", "keras_gan_cli.main", "fit",
                "--set", "train.steps=1000000", "--set", "train.checkpoint_every=50",
-               "--set", "train.keep_checkpoints=100000", "--run-dir", str(run_dir)]  # fmt: skip
+               "--set", "train.keep_checkpoints=100000", "--run-dir", str(run_dir),
+               *arguments]  # fmt: skip
     start = time.time()
     process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
     try:
@@ -134,7 +137,13 @@ def main():
     parser.add_argument("--seeds", type=int, default=SEEDS, help="samples per character")
     parser.add_argument("--work", type=Path, default=Path("/tmp/kgan-glyph-curve"))
     parser.add_argument("--readers", type=Path, help="keep and reuse the trained readers here")
+    parser.add_argument(
+        "--reader-fonts",
+        action="append",
+        help="fonts the content reader also learns from (as bench/glyph_quality.py's)",
+    )
     args = parser.parse_args()
+    also = tuple(args.reader_fonts or ())
     budgets = [float(m) for m in args.minutes.split(",")]
     designs = dict(d.split("=", 1) for d in args.design)
     rows, curves, lines, readers, real = {}, {}, [], {}, {}
@@ -153,8 +162,8 @@ def main():
             key = (config.data.spec, size)
             if key not in readers:
                 data = load_dataset(config.data.spec, size, 1)
-                cache = reader_cache(args.readers, key[0], size)
-                readers[key] = Readers("".join(data.label_names), data, cache)
+                cache = reader_cache(args.readers, key[0], size, also)
+                readers[key] = Readers("".join(data.label_names), data, cache, also=also)
                 real[key] = real_scores(readers[key])
             scores = generated_scores(sampler, readers[key], real[key], args.seeds)
             step = checkpoint_step(path)
@@ -166,20 +175,22 @@ def main():
         f"\n## Glyph quality per minute of training ({time.strftime('%Y-%m-%d')})\n",
         f"Machine: {machine()}. Command: `.venv/bin/python bench/glyph_curve.py "
         + " ".join(f"--design {shlex.quote(f'{n}={a}')}" for n, a in designs.items())
+        + "".join(f" --reader-fonts {p}" for p in also)
         + f" --minutes {args.minutes}`. Minutes are wall time since `kgan fit` started "
         "(data, tracing, checkpoints included), the run alone on the machine; scores as in "
         "bench/glyph_quality.py, generated / real. Curves: bench/glyph_curve.svg.",
         "",
         "| design | minutes | step | px | content hanzi | content Latin | specks (real) "
-        "| style spread | style coverage (real) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| components (real) | style spread | style coverage (real) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (name, budget), (step, size, s, real) in rows.items():
         lines.append(
             f"| {name} | {budget:g} | {step} | {size} "
             f"| {s['content_hanzi'] / real['content_hanzi']:.2f} "
             f"| {s['content_latin'] / real['content_latin']:.2f} "
-            f"| {s['specks']:.2f} ({real['specks']:.2f}) | {s['char_spread']:.2f} "
+            f"| {s['specks']:.2f} ({real['specks']:.2f}) "
+            f"| {s['components']:.2f} ({real['components']:.2f}) | {s['char_spread']:.2f} "
             f"| {s['style_coverage']:.2f} ({real['style_coverage']:.2f}) |"
         )
     publish(lines)
