@@ -93,9 +93,9 @@ def test_serve_predict_over_grpc_and_rest_then_stop_on_sigterm(tmp_path):
         done = predict("--target", f"127.0.0.1:{grpc_port}", "--labels", "☃", "--out", tmp_path)
         assert done.returncode == 2 and "unknown label(s) '☃'" in done.stderr
         done = predict(
-            "--target", f"127.0.0.1:{grpc_port}", "--version", "7", "--out", tmp_path / "x"
+            "--target", f"127.0.0.1:{grpc_port}", "--version", "99", "--out", tmp_path / "x"
         )
-        assert done.returncode == 2 and "no available version 7" in done.stderr
+        assert done.returncode == 2 and "no available version 99" in done.stderr
         done = predict("--target", f"127.0.0.1:{grpc_port}", "--labels", "A")
         assert done.returncode == 2 and "--out is required for an image model" in done.stderr
         assert server.poll() is None  # still up
