@@ -24,7 +24,7 @@ class Preset:
 # The default size is 64 px: a preset named for 32 px says so.
 AT_32 = {"data": {"image_size": 32}}
 # The papers' batch; the default job takes 16.
-BATCH_64 = {"train": {"batch_size": 64}}
+PAPER_BATCH = {"batch_size": 64}
 
 # StyleGAN2 config-f (StyleGAN2-ADA's `--cfg=stylegan2`): z and w 512, 8 mapping layers at
 # learning-rate multiplier 0.01, 512 channels at every resolution up to 64 px, minibatch
@@ -92,7 +92,12 @@ PRESETS: dict[str, Preset] = {
         "beta_1 0.5, batch 128",
     ),
     "lsgan-32": Preset(
-        {"model": "lsgan", **AT_32, **BATCH_64, "model_kwargs": {"latent_dim": 100, "filters": 64}},
+        {
+            "model": "lsgan",
+            **AT_32,
+            "model_kwargs": {"latent_dim": 100, "filters": 64},
+            "train": PAPER_BATCH,
+        },
         "Mao et al. 2017, arXiv:1611.04076: least squares (a=0, b=c=1), Adam 2e-4 beta_1 0.5, "
         "batch 64",
     ),
@@ -100,8 +105,8 @@ PRESETS: dict[str, Preset] = {
         {
             "model": "wgan_gp",
             **AT_32,
-            **BATCH_64,
             "model_kwargs": {"latent_dim": 128, "filters": 64},
+            "train": PAPER_BATCH,
         },
         "Gulrajani et al. 2017, arXiv:1704.00028: lambda 10, n_critic 5, Adam 1e-4 betas "
         "(0, 0.9), batch 64; reported CIFAR-10 Inception score 7.86 (ResNet)",
@@ -110,8 +115,8 @@ PRESETS: dict[str, Preset] = {
         {
             "model": "sngan",
             **AT_32,
-            **BATCH_64,
             "model_kwargs": {"latent_dim": 128, "filters": 128},
+            "train": PAPER_BATCH,
         },
         "Miyato et al. 2018, arXiv:1802.05957: ResNet, hinge, n_dis 5, Adam 2e-4 betas "
         "(0, 0.9), batch 64; reported CIFAR-10 FID 21.7, Inception score 8.22",
@@ -120,8 +125,8 @@ PRESETS: dict[str, Preset] = {
         {
             "model": "cgan_pd",
             **AT_32,
-            **BATCH_64,
             "model_kwargs": {"latent_dim": 128, "filters": 128},
+            "train": PAPER_BATCH,
         },
         "Miyato & Koyama 2018, arXiv:1802.05637: projection D, conditional BN, hinge, "
         "n_dis 5, Adam 2e-4 betas (0, 0.9), batch 64 (paper: ImageNet 128 px)",
@@ -149,7 +154,7 @@ PRESETS: dict[str, Preset] = {
             "model": "stylegan2",
             **AT_32,
             "model_kwargs": lite(latent_dim=128, filters=128),
-            "train": {**LITE_TRAIN, **BATCH_64["train"]},
+            "train": {**LITE_TRAIN, **PAPER_BATCH},
         },
         "Karras et al. 2020, arXiv:2006.06676 (StyleGAN2-ADA's cifar setting, what "
         "stylegan2-32 was before the published parts): mapping 2 layers, Keras "
