@@ -80,11 +80,8 @@ def tesseract():
                 paths.append(f"{work}/{i:06d}.png")
                 Image.fromarray(on_paper(image)).save(paths[-1])
             Path(work, "list.txt").write_text("\n".join(paths) + "\n")
-            subprocess.run(
-                ["tesseract", f"{work}/list.txt", f"{work}/out", "-l", "chi_sim+eng", "--psm", "10"],
-                check=True,
-                capture_output=True,
-            )
+            command = ["tesseract", f"{work}/list.txt", f"{work}/out", "-l", "chi_sim+eng"]
+            subprocess.run([*command, "--psm", "10"], check=True, capture_output=True)
             pages = Path(work, "out.txt").read_text(encoding="utf-8").split("\f")
         return [page.replace(" ", "").strip() for page in pages[: len(images)]]
 
@@ -135,7 +132,8 @@ def main():
             print("real", key, real[key], flush=True)
         ids = np.repeat(np.arange(len(labels)), args.seeds)
         images = sampler.generate(list(np.tile(np.arange(args.seeds), len(labels))), ids)[..., 0]
-        rows[row] = (key, {engine: rates(read, images, ids, labels) for engine, read in engines.items()})
+        scores = {engine: rates(read, images, ids, labels) for engine, read in engines.items()}
+        rows[row] = (key, scores)
         print(row, rows[row][1], flush=True)
     lines = [
         f"\n## Glyphs read by outside OCR engines ({time.strftime('%Y-%m-%d')})\n",
