@@ -16,8 +16,9 @@ Extended-A, Greek and Cyrillic):
    - few-shot: `kgan font fit` (the same code: `fit_config` + `training.fit`).
 3. scores on every held-out character both fonts have: L1 and SSIM against the
    real font's rendering, content and style accuracy (classifiers trained on real
-   glyphs, `keras_gan.fonts.evaluate`), next to "copy the source glyph" and the
-   real glyphs; CPU seconds (process time, both cores) of each way to the style.
+   glyphs, `keras_gan.fonts.evaluate`), and with `--ocr ENGINE` what an outside OCR
+   engine reads (bench/glyph_ocr.py), next to "copy the source glyph" and the real
+   glyphs; CPU seconds (process time, both cores) of each way to the style.
 
 The content reader also reads the characters of the default glyph set, and the
 conditional glyph generators given by `--glyph-models` (default: the shipped
@@ -35,6 +36,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from glyph_ocr import ENGINES
+from glyph_ocr import read_right
 from results import machine
 from results import publish
 
@@ -224,7 +227,9 @@ def nearest_faces(target, faces, chars, count=3) -> list[tuple[float, str]]:
     return sorted(distances)[:count]
 
 
-def run_script(script, setup, root, base_dir, shots, fewshot_steps, fewshot_variants, content):
+def run_script(
+    script, setup, root, base_dir, shots, fewshot_steps, fewshot_variants, content, ocr=None
+):
     chars = parse_charset(setup["charset"])
     train_chars, test_chars = split_chars(chars, "train"), split_chars(chars, "heldout")
     times = {}
@@ -314,17 +319,19 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, fewshot_vari
                     (f"few-shot {variant} ({count} glyphs)", target, held,
                      translate(fine_model, drawn, 0), cpu)
                 )  # fmt: skip
-    rows = [
-        (
-            name,
-            style.name,
-            evaluate.compare(
-                generated, source, style, held, styles.index(style), content, style_reader
-            ),
-            cpu,
+    rows, ocr_known = [], {}  # ocr_known: the engine's rates of real and copied glyphs
+    for name, style, held, generated, cpu in pending:
+        scores = evaluate.compare(
+            generated, source, style, held, styles.index(style), content, style_reader
         )
-        for name, style, held, generated, cpu in pending
-    ]
+        if ocr is not None:
+            scores["generated"]["ocr"] = read_right(ocr, generated, held).mean()
+            for kind, glyphs in (("real target", style.glyphs), ("copy source", source.glyphs)):
+                if (kind, style.name) not in ocr_known:
+                    images = np.stack([glyphs[c] for c in held])
+                    ocr_known[kind, style.name] = read_right(ocr, images, held).mean()
+                scores[kind]["ocr"] = ocr_known[kind, style.name]
+        rows.append((name, style.name, scores, cpu))
     return (
         rows,
         times,
@@ -334,7 +341,7 @@ def run_script(script, setup, root, base_dir, shots, fewshot_steps, fewshot_vari
     )
 
 
-def section(script, setup, rows, reader_info, split, base_dir) -> list[str]:
+def section(script, setup, rows, reader_info, split, base_dir, ocr=None) -> list[str]:
     """The RESULTS.md table of one script."""
     lines = [
         f"\n### {script}: source {setup['source']}, {setup['charset']} "
@@ -351,8 +358,9 @@ def section(script, setup, rows, reader_info, split, base_dir) -> list[str]:
         )
         + ".\n",
         "| model | target | glyphs | L1 gen / copy | SSIM gen / copy "
-        "| content gen / copy / real | style gen / copy / real | CPU s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| content gen / copy / real | style gen / copy / real | CPU s |"
+        + (f" {ocr} gen / copy / real |" if ocr else ""),
+        "|---|---|---|---|---|---|---|---|" + ("---|" if ocr else ""),
     ]
     for name, target, scores, cpu in rows:
         g, c, r = scores["generated"], scores["copy source"], scores["real target"]
@@ -362,6 +370,7 @@ def section(script, setup, rows, reader_info, split, base_dir) -> list[str]:
             f"{c['content_accuracy']:.2f} / {r['content_accuracy']:.2f} | "
             f"{g['style_accuracy']:.2f} / {c['style_accuracy']:.2f} / "
             f"{r['style_accuracy']:.2f} | {'' if cpu is None else f'{cpu:.0f}'} |"
+            + (f" {g['ocr']:.2f} / {c['ocr']:.2f} / {r['ocr']:.2f} |" if ocr else "")
         )
     return lines
 
@@ -390,6 +399,12 @@ def main():
         help=f"comma-separated few-shot fine-tunings ({', '.join(FEWSHOT_VARIANTS)})",
     )
     parser.add_argument(
+        "--ocr",
+        choices=sorted(ENGINES),
+        help="also read every held-out glyph with this outside OCR engine (bench/glyph_ocr.py: "
+        "exact character; it knows hanzi and Latin letters, not Greek or Cyrillic)",
+    )
+    parser.add_argument(
         "--work",
         help="where runs go (default: a temporary folder); few-shot runs already finished "
         "there are scored again, not refitted",
@@ -416,6 +431,9 @@ def main():
             content, content_info = evaluate.train_content_reader(reader_chars())
             content.save(root / "content_reader", content_info)
     scripts = args.scripts.split(",")
+    ocr = ENGINES[args.ocr]() if args.ocr else None
+    if args.ocr and ocr is None:
+        raise SystemExit(f"--ocr {args.ocr}: not installed (see bench/glyph_ocr.py)")
     unread = sorted(set(reader_chars(scripts)) - set(content.labels))
     if unread:  # found before hours of fine-tuning, not when the first row is scored
         raise SystemExit(
@@ -448,8 +466,9 @@ def main():
             args.fewshot_steps,
             args.fewshot_variants.split(","),
             content,
+            ocr,
         )
-        lines = section(script, setup, rows, reader_info, split, base_dir)
+        lines = section(script, setup, rows, reader_info, split, base_dir, args.ocr)
         lines.append(
             "\nCPU time (process, seconds; wall in brackets): "
             + ", ".join(f"{k} {v.cpu:.0f} ({v.wall:.0f})" for k, v in times.items())

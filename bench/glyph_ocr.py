@@ -91,10 +91,14 @@ def tesseract():
 ENGINES = {"ppocr": ppocr, "tesseract": tesseract}
 
 
+def read_right(read, images: np.ndarray, chars) -> np.ndarray:
+    """1.0 where the engine `read` reads each glyph (uint8 (N, S, S)) as its character."""
+    return np.asarray([text == c for text, c in zip(read(images), chars)], np.float64)
+
+
 def rates(read, images: np.ndarray, labels: np.ndarray, names: list[str]) -> dict:
     """Hanzi and Latin read rates, each character weighing the same."""
-    texts = read(images)
-    right = np.asarray([t == names[label] for t, label in zip(texts, labels)], np.float64)
+    right = read_right(read, images, [names[label] for label in labels])
     per_char = {i: right[labels == i].mean() for i in np.unique(labels)}
     hanzi = [rate for i, rate in per_char.items() if is_cjk(names[i])]
     latin = [rate for i, rate in per_char.items() if not is_cjk(names[i])]
