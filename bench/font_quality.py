@@ -415,7 +415,9 @@ def main():
         f"\n## Font translation on held-out characters ({time.strftime('%Y-%m-%d')})\n",
         f"Machine: {machine()}. Command: `.venv/bin/python bench/font_quality.py` "
         f"(--shots {args.shots}, --fewshot-steps {args.fewshot_steps or 'auto'}, "
-        f"--fewshot-variants {args.fewshot_variants}, batch 16, 64 px).",
+        f"--fewshot-variants {args.fewshot_variants}"
+        + (f", --ocr {args.ocr}" if args.ocr else "")
+        + ", batch 16, 64 px).",
         "Scores are means over every held-out character the source and target fonts both "
         "have (characters no model trained on). L1 in [0, 1]; SSIM 11x11 Gaussian; content: "
         "a classifier trained on real glyphs of the held-out characters (both scripts) in "
