@@ -36,15 +36,17 @@ def font():
 @click.option("--source-font", help="Font translated from (default: the base model's).")
 @click.option(
     "--charset",
-    default="gb2312-1",
-    show_default=True,
-    help="Characters to learn from when the target is a font: gb2312-1, latin, common, chars=TEXT.",
+    help="Characters to learn from when the target is a font (a folder brings its own), "
+    "and to draw pseudo-glyphs of: gb2312-1, european, latin, common, chars=TEXT "
+    "[default: the base's, gb2312-1 or european].",
 )
 @click.option(
     "--base",
-    default="saved_models/font2font-zh",
+    default="auto",
     show_default=True,
-    help="Multi-style model to fine-tune; 'none' trains from scratch.",
+    help="Multi-style model to fine-tune; 'auto': the shipped saved_models/font2font-latin "
+    "when no character learned from is a hanzi, else saved_models/font2font-zh; 'none' "
+    "trains from scratch.",
 )
 @click.option(
     "--steps",
@@ -108,7 +110,11 @@ def font_fit(
 
 @font.command("complete")
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("--charset", default="gb2312-1", show_default=True, help="Characters of the font.")
+@click.option(
+    "--charset",
+    help="Characters of the font [default: the model's, gb2312-1 for font2font-zh and "
+    "european for font2font-latin].",
+)
 @click.option(
     "--out",
     required=True,

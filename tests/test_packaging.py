@@ -20,7 +20,8 @@ def test_every_python_package_is_listed_in_pyproject():
 
 def test_a_built_wheel_works_from_an_empty_folder(tmp_path):
     """The wheel carries the shipped models: `kgan sample`, `kgan evaluate` and
-    `kgan font complete` name them as `saved_models/...` from a folder that has none."""
+    `kgan font complete` (both font bases) name them as `saved_models/...` from a folder
+    that has none."""
     import os
     import subprocess
     import sys
@@ -60,4 +61,10 @@ def test_a_built_wheel_works_from_an_empty_folder(tmp_path):
         "--like", "/usr/share/fonts/truetype/arphic/ukai.ttc", "--out", "Mine.ttf",
     )  # fmt: skip
     assert (work / "Mine.ttf").stat().st_size > 0
-    assert sorted(p.name for p in work.iterdir()) == ["Mine.html", "Mine.png", "Mine.ttf", "s.png"]
+    kgan(
+        "font", "complete", "saved_models/font2font-latin", "--charset", "chars=AbCdEfgΩЖ",
+        "--like", "/usr/share/fonts/truetype/freefont/FreeSerifItalic.ttf", "--out", "L.otf",
+    )  # fmt: skip
+    assert sorted(p.name for p in work.iterdir()) == [
+        "L.html", "L.otf", "L.png", "Mine.html", "Mine.png", "Mine.ttf", "s.png",
+    ]  # fmt: skip

@@ -1,8 +1,9 @@
 """`kgan font fit` and `kgan font complete`: learn a style, then write a whole font.
 
-fit: fine-tune a multi-style font2font model (the shipped base: 20 faces of
-scripts/base_fonts.sh, from the source font it carries) on the target's glyphs, a
-font or a folder of images named by character, and on pseudo-glyphs, the base's
+fit: fine-tune a multi-style font2font model (a shipped base, from the source font it
+carries: `font2font-zh`, 20 CJK faces of scripts/base_fonts.sh, or for characters
+without hanzi `font2font-latin`, 32 Latin faces; `default_base`) on the target's
+glyphs, a font or a folder of images named by character, and on pseudo-glyphs, the base's
 zero-shot drawings of other characters in the target's style (`draw_pseudo_glyphs`);
 the target becomes a new style (its embedding starts at the style vector fitted to
 its glyphs, `like_style`), learned from L1 and the constant loss alone with G's batch
@@ -33,10 +34,13 @@ from keras_gan.data.fontpairs import load_style
 from keras_gan.data.fontpairs import parse_spec
 from keras_gan.data.fontpairs import source_style
 from keras_gan.data.fontpairs import split_chars
+from keras_gan.data.glyph_folder import char_of
 from keras_gan.data.glyph_folder import moved
 from keras_gan.data.glyph_folder import placement
 from keras_gan.data.glyph_folder import write_glyph_folder
+from keras_gan.data.glyphs import is_cjk
 from keras_gan.data.glyphs import parse_charset
+from keras_gan.data.glyphs import select_fonts
 from keras_gan.files import atomic_write_bytes
 from keras_gan.fonts import fontfile
 from keras_gan.fonts import outline
@@ -48,7 +52,8 @@ from keras_gan.images import to_uint8
 from keras_gan.progress import track
 from keras_gan.shipped import find_model
 
-DEFAULT_BASE = "saved_models/font2font-zh"
+# The shipped bases (bench/RESULTS.md has their training commands and scores).
+ZH_BASE, LATIN_BASE = "saved_models/font2font-zh", "saved_models/font2font-latin"
 # A shipped base carries the font it translates from, subset to these characters (all
 # of GB 2312, the frequent traditional hanzi of Big5, ASCII and the `european`
 # letters), so it works on any machine.
@@ -112,11 +117,29 @@ def source_token(folder: str | os.PathLike, spec: str) -> str:
     return str(own.resolve()) if own.is_file() else token
 
 
+def spec_charset(spec: str) -> str:
+    """The charset a font2font data spec names (`pairs_spec`'s first part)."""
+    return urllib.parse.unquote(spec.partition(":")[2].partition("?")[0])
+
+
+def default_base(target: str, charset: str | None) -> str:
+    """The shipped base for the characters a fit learns from (a glyph folder's own, else
+    the charset's, else the target font's): the Latin one when none is a hanzi. The zh
+    base never saw a Latin letter, the Latin one never a hanzi."""
+    if Path(target).is_dir():
+        chars = "".join(char_of(os.path.splitext(e.name)[0]) or "" for e in os.scandir(target))
+    elif charset is None:
+        chars = "".join(map(chr, select_fonts([target])[0].codepoints))
+    else:
+        chars = parse_charset(charset)
+    return ZH_BASE if any(is_cjk(c) for c in chars) else LATIN_BASE
+
+
 def fit_config(
     target: str,
     source_font: str | None = None,
-    charset: str = "gb2312-1",
-    base: str | None = DEFAULT_BASE,
+    charset: str | None = None,
+    base: str | None = "auto",
     steps: int | None = None,
     batch_size: int = 16,
     holdout: bool = False,
@@ -131,20 +154,28 @@ def fit_config(
     Args:
         target: a font (path or face name) or a folder of glyph images.
         source_font: the font translated from; by default the base model's source.
-        base: folder of the multi-style base model to fine-tune; None: train from scratch.
+        charset: the characters learned from (a font's; a folder brings its own) and
+            drawn as pseudo-glyphs; None: the base's (without a base, gb2312-1).
+        base: folder of the multi-style base model to fine-tune; "auto": the shipped one
+            for the characters (`default_base`); None: train from scratch.
         steps: training steps; None: `fit_steps` of the training pairs.
         holdout: leave the held-out characters out (to evaluate on them afterwards).
         run_dir: the run's folder (needed for pseudo-glyphs; the run is not started).
         pseudo_glyphs: pseudo-glyphs per sample glyph (`PSEUDO_GLYPHS`); with a base only.
     """
     model_kwargs, image_size, train = {}, 64, {}
+    if base == "auto":
+        base = default_base(target, charset)
+        log(f"fine-tuning the shipped base {base}")
     if base:
         base_config, info = base_info(base)
         model_kwargs = {k: v for k, v in base_config.model_kwargs.items() if k not in FROM_DATA}
         model_kwargs.update(FINE_TUNING)
         image_size = base_config.data.image_size
         source_font = source_font or source_token(base, info["spec"])
+        charset = charset or spec_charset(info["spec"])
         train = {"init_from": str(base)}
+    charset = charset or "gb2312-1"
     if not source_font:
         raise ConfigError("--source-font is needed when there is no base model")
     split = "train" if holdout else "all"
@@ -340,7 +371,7 @@ def model_input(style, chars):
 
 def complete_font(
     run_dir: str | os.PathLike,
-    charset: str,
+    charset: str | None,
     out: str | os.PathLike,
     style: str | None = None,
     family: str | None = None,
@@ -350,7 +381,8 @@ def complete_font(
     log: Callable[[str], None] = print,
 ) -> Completion:
     """Writes `out` in each of `formats` (`fontfile.FORMATS`; default: `out`'s suffix)
-    and `out` with `.png` (a specimen sheet); see module doc. `hint`: autohint the
+    and `out` with `.png` (a specimen sheet); see module doc. `charset`: the font's
+    characters (None: the model's, as its data spec names them). `hint`: autohint the
     TrueType outlines where ttfautohint can (Latin).
 
     `like`: zero-shot, a font or folder of sample glyphs whose style the multi-style
@@ -369,7 +401,7 @@ def complete_font(
     styles = list(info["label_names"])
     params = parse_spec(config.data.spec.partition(":")[2])
     size = config.data.image_size
-    chars = parse_charset(charset)
+    chars = parse_charset(charset or spec_charset(config.data.spec))
     source = source_style(source_token(run_dir, config.data.spec), chars, size)
     if like is not None:
         target = align_samples(model, source, load_style(like, chars, size), log)
@@ -478,8 +510,6 @@ def _subset_source(token: str, folder: Path) -> str:
     source-LICENSE.txt; returns the font's file name."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
-
-    from keras_gan.data.glyphs import select_fonts
 
     face = select_fonts([token])[0]
     font = TTFont(face.path, fontNumber=face.index)

@@ -25,7 +25,7 @@ def base_families(base: Path) -> set[str]:
     return {report["source"]["family"], *(s["family"] for s in report["styles"].values())}
 
 
-@pytest.mark.parametrize("script, base", [("zh", "font2font-zh")])
+@pytest.mark.parametrize("script, base", [("zh", "font2font-zh"), ("latin", "font2font-latin")])
 def test_bench_targets_share_no_family_with_the_shipped_base(script, base, installed):
     learned = base_families(ROOT / "saved_models" / base)
     targets = {select_fonts([name])[0].family for name in SCRIPTS[script]["targets"].values()}
