@@ -401,7 +401,7 @@ def complete_font(
     styles = list(info["label_names"])
     params = parse_spec(config.data.spec.partition(":")[2])
     size = config.data.image_size
-    chars = parse_charset(charset or spec_charset(config.data.spec))
+    chars = parse_charset(charset) if charset else params["chars"]
     source = source_style(source_token(run_dir, config.data.spec), chars, size)
     if like is not None:
         target = align_samples(model, source, load_style(like, chars, size), log)
