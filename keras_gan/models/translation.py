@@ -230,22 +230,29 @@ class Font2Font(TranslationGAN):
         decoder = self.generator.get_layer("decoder")
         return decoder([*self.encoder(sources, training=training), style], training=training)
 
-    def nearest_style(self, sources, targets) -> int:
-        """The known style whose drawing of `sources` is closest (L1) to `targets`."""
+    def nearest_style(self, sources, targets, candidates=None) -> int:
+        """The known style whose drawing of `sources` is closest (L1) to `targets`:
+        among the table's rows `candidates` (ids; default all of them)."""
         table = ops.convert_to_numpy(self.style_table)
-        errors = [
-            float(ops.mean(ops.abs(self.translate_in_style(sources, row) - targets)))
-            for row in table
-        ]
-        return int(np.argmin(errors))
+        ids = range(len(table)) if candidates is None else candidates
+        errors = {
+            i: float(ops.mean(ops.abs(self.translate_in_style(sources, table[i]) - targets)))
+            for i in ids
+        }
+        return min(errors, key=errors.get)
 
-    def fit_style(self, sources, targets, steps=200, learning_rate=0.05, batch_size=64, seed=0):
+    def fit_style(
+        self, sources, targets, steps=200, learning_rate=0.05, batch_size=64, seed=0,
+        candidates=None,
+    ):  # fmt: skip
         """A style vector (style_dim,) under which G redraws `sources` as `targets` (L1;
         both in [-1, 1]) with every weight frozen: a new font's style from a few of its
         glyphs without fine-tuning (G's style input inverted, as GAN inversion does for
-        z). Starts at the nearest known style; Adam on minibatches of the samples."""
+        z). Starts at the nearest known style (of `candidates`, as `nearest_style`);
+        Adam on minibatches of the samples."""
         sources, targets = (np.asarray(x, np.float32) for x in (sources, targets))
-        start = ops.convert_to_numpy(self.style_table)[self.nearest_style(sources, targets)]
+        nearest = self.nearest_style(sources, targets, candidates)
+        start = ops.convert_to_numpy(self.style_table)[nearest]
         style = tf.Variable(start, dtype=tf.float32, name="fitted_style")
         optimizer = keras.optimizers.Adam(learning_rate)
 
@@ -265,10 +272,14 @@ class Font2Font(TranslationGAN):
         """New styles of a fine-tuning start from the vector fitted to their glyphs
         (`fit_style`), not the mean of the known ones."""
         rows = ops.convert_to_numpy(self.style_table)
+        # Each starts from the nearest trained style: the other new rows are placeholders
+        # (the mean), and with many new styles (a base grown by dozens of fonts) trying
+        # them all would cost more than the fits.
+        known = sorted(set(range(len(rows))) - set(new_ids)) or None
         for style_id in new_ids:
             mine = np.flatnonzero(data.labels == style_id)[:256]
             rows[style_id] = self.fit_style(
-                from_uint8(data.sources[mine]), from_uint8(data.images[mine])
+                from_uint8(data.sources[mine]), from_uint8(data.images[mine]), candidates=known
             )
         self.style_table.assign(rows)
 
