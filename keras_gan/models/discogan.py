@@ -9,6 +9,7 @@ from keras import ops
 
 from keras_gan.models import networks
 from keras_gan.models.cyclegan import CycleGAN
+from keras_gan.models.layers import Conv2DTranspose
 from keras_gan.models.networks import _norm
 from keras_gan.models.step import Batch
 from keras_gan.registry import MODELS
@@ -27,9 +28,9 @@ def encoder_decoder_generator(image_size, channels, filters, max_filters, name) 
             x = _norm()(x)
         x = layers.LeakyReLU(0.2)(x)
     for stage in reversed(range(stages - 1)):
-        x = layers.Conv2DTranspose(min(filters * 2**stage, max_filters), 4, 2, padding="same")(x)
+        x = Conv2DTranspose(min(filters * 2**stage, max_filters), 4, 2, padding="same")(x)
         x = layers.ReLU()(_norm()(x))
-    x = layers.Conv2DTranspose(channels, 4, 2, padding="same")(x)
+    x = Conv2DTranspose(channels, 4, 2, padding="same")(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model(source, images, name=name)
 

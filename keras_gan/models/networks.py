@@ -14,6 +14,8 @@ import keras
 from keras import layers
 from keras import ops
 
+from keras_gan.models.layers import Conv2DTranspose
+
 
 def num_doublings(image_size: int, base: int = 4) -> int:
     """How many stride-2 stages link a `base`x`base` map to `image_size`."""
@@ -59,9 +61,9 @@ def dcgan_generator(
     x = layers.ReLU()(_norm()(layers.Reshape((4, 4, width))(x)))
     for stage in range(stages - 1):
         width //= 2
-        x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
+        x = Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
         x = layers.ReLU()(_norm()(x))
-    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=bias)(x)
+    x = Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=bias)(x)
     # float32 output even under a mixed policy: export signatures stay float32/uint8.
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model(inputs if num_classes else z, images, name=name)
@@ -250,7 +252,7 @@ def glyph_generator(
         if stage < stages - 1:
             x = layers.Concatenate()([x, skips[stage]])
         size *= 2
-        x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
+        x = Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
         x = layers.ReLU()(_norm()(x))
         # Style enters every scale: without it, skips let G copy the reference alone.
         noise = layers.Dense(size * size, use_bias=False)(z)
@@ -327,7 +329,7 @@ def styled_glyph_generator(
         width = filters * min(2 ** max(stage - 1, 0), 8)
         if stage < stages - 1:
             x = layers.Concatenate()([x, skips[stage]])
-        x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
+        x = Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization(
             synchronized=True, momentum=0.9, epsilon=1e-5, center=False, scale=False
         )(x)

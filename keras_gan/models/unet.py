@@ -13,6 +13,7 @@ import math
 import keras
 from keras import layers
 
+from keras_gan.models.layers import Conv2DTranspose
 from keras_gan.models.networks import _norm
 
 
@@ -66,11 +67,11 @@ def unet_decoder(
         x = layers.Concatenate()([x, layers.Reshape((1, 1, style_dim))(style)])
     for stage in reversed(range(depth - 1)):
         x = layers.ReLU()(x)
-        x = layers.Conv2DTranspose(
+        x = Conv2DTranspose(
             _width(filters, max_filters, stage), 4, 2, padding="same", use_bias=False
         )(x)
         x = layers.Concatenate()([_norm()(x), inputs[stage]])
-    x = layers.Conv2DTranspose(channels, 4, 2, padding="same")(layers.ReLU()(x))
+    x = Conv2DTranspose(channels, 4, 2, padding="same")(layers.ReLU()(x))
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model(inputs + ([style] if style_dim else []), images, name=name)
 
