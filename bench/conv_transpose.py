@@ -87,8 +87,8 @@ def layer_rows(rounds: int, batch: int = 64) -> list[str]:
                     def both(x=x, layer=layer):
                         with tf.GradientTape() as tape:
                             tape.watch(x)
-                            y = tf.reduce_sum(layer(x))
-                        return tape.gradient(y, [x, layer.kernel])
+                            y = tf.reduce_sum(tf.square(layer(x)))  # needs the output
+                        return y, tape.gradient(y, [x, layer.kernel])
 
                     times[name] = (seconds(forward, rounds), seconds(both, rounds))
             (f0, b0), (f1, b1) = times["native"], times["sub-pixel"]

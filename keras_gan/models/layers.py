@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import layers
 from keras import ops
 
@@ -187,38 +188,62 @@ class Conv2DTranspose(layers.Conv2DTranspose):
             or any(d != 1 for d in self.dilation_rate)
         ):
             return super().call(inputs)
-        (sh, sw), filters = self.strides, self.filters
-        (taps_h, pad_h), (taps_w, pad_w) = map(_phase_taps, self.kernel_size, self.strides)
-        # kernel (kh, kw, filters, in) -> (offsets h, offsets w, in, sh * sw * filters);
-        # tap index k is the zero row added here.
-        kernel = ops.pad(self.kernel, [[0, 1], [0, 1], [0, 0], [0, 0]])
-        kernel = ops.take(ops.take(kernel, taps_h.ravel(), axis=0), taps_w.ravel(), axis=1)
-        rows, cols, channels = len(taps_h), len(taps_w), kernel.shape[-1]
-        kernel = ops.reshape(kernel, (rows, sh, cols, sw, filters, channels))
-        kernel = ops.reshape(
-            ops.transpose(kernel, (0, 2, 5, 1, 3, 4)), (rows, cols, channels, sh * sw * filters)
-        )
-        _, height, width, _ = ops.shape(inputs)
-        x = ops.conv(ops.pad(inputs, [[0, 0], pad_h, pad_w, [0, 0]]), kernel, padding="valid")
-        x = ops.reshape(x, (-1, height, width, sh, sw, filters))
-        x = ops.reshape(
-            ops.transpose(x, (0, 1, 3, 2, 4, 5)), (-1, height * sh, width * sw, filters)
-        )
+        kernel = ops.cast(self.kernel, inputs.dtype)
+        x = _transpose_conv(inputs, kernel, tuple(self.strides))
         if self.use_bias:
             x = x + self.bias
         return self.activation(x) if self.activation is not None else x
 
 
+def _transpose_conv(inputs, kernel, strides: tuple[int, int]):
+    """TF's "same" `conv2d_transpose(inputs, kernel, strides)`: forward by the sub-pixel
+    convolution; backward by TF's own gradient of it (a strided convolution and a filter
+    gradient: the sub-pixel convolution's own input gradient is the slow kernel again)."""
+    (sh, sw), (kh, kw, filters, channels) = strides, kernel.shape
+    (taps_h, pad_h), (taps_w, pad_w) = _phase_taps(kh, sh), _phase_taps(kw, sw)
+    rows, cols = len(taps_h) // sh, len(taps_w) // sw
+
+    @tf.custom_gradient
+    def transpose_conv(inputs, kernel):
+        # kernel (kh, kw, filters, in) -> (offsets h, offsets w, in, sh * sw * filters)
+        phases = tf.einsum(
+            "pt,qu,tufc->pqfc",
+            taps_h.astype(kernel.dtype.name),
+            taps_w.astype(kernel.dtype.name),
+            kernel,
+        )
+        phases = tf.reshape(phases, (rows, sh, cols, sw, filters, channels))
+        phases = tf.transpose(phases, (0, 2, 5, 1, 3, 4))
+        phases = tf.reshape(phases, (rows, cols, channels, sh * sw * filters))
+        _, height, width, _ = tf.unstack(tf.shape(inputs))
+        x = tf.nn.conv2d(tf.pad(inputs, [[0, 0], pad_h, pad_w, [0, 0]]), phases, 1, "VALID")
+        x = tf.reshape(x, (-1, height, width, sh, sw, filters))
+        x = tf.transpose(x, (0, 1, 3, 2, 4, 5))
+
+        def gradient(upstream):
+            return (
+                tf.nn.conv2d(upstream, kernel, strides, "SAME"),
+                tf.compat.v1.nn.conv2d_backprop_filter(
+                    upstream, tf.shape(kernel), inputs, (1, sh, sw, 1), "SAME"
+                ),
+            )
+
+        return tf.reshape(x, (-1, height * sh, width * sw, filters)), gradient
+
+    return transpose_conv(inputs, kernel)
+
+
 def _phase_taps(size: int, stride: int):
-    """For TF's "same" transposed convolution along one axis: `taps[i, a]`, the kernel
-    tap that joins input pixel `q + i - before` to output pixel `q * stride + a` (or
-    `size`: none), and the (before, after) padding of the input."""
+    """For TF's "same" transposed convolution along one axis: the kernel taps as a
+    one-hot matrix, row `i * stride + a` picking the tap that joins input pixel
+    `q + i - before` to output pixel `q * stride + a` (none: a zero row), and the
+    (before, after) padding of the input."""
     start = max(size - stride, 0) // 2  # what the forward convolution pads before
     before, after = (size - 1 - start) // stride, (stride - 1 + start) // stride
-    taps = np.full((before + after + 1, stride), size, np.int32)
+    taps = np.zeros((before + after + 1, stride, size), np.float32)
     for i, offset in enumerate(range(-before, after + 1)):
         for phase in range(stride):
             tap = phase + start - offset * stride
             if 0 <= tap < size:
-                taps[i, phase] = tap
-    return taps, [before, after]
+                taps[i, phase, tap] = 1
+    return taps.reshape(-1, size), [before, after]
