@@ -171,14 +171,21 @@ class GlobalSumPooling2D(layers.Layer):
 
 @keras.saving.register_keras_serializable("keras_gan")
 class Conv2DTranspose(layers.Conv2DTranspose):
-    """Keras's `Conv2DTranspose` computed as one plain convolution: the `s x s` output
-    pixels that each input pixel starts (its phases) are `s*s` groups of output
-    channels, regrouped into space (sub-pixel convolution, Shi et al. 2016). The same
-    numbers to float rounding and the same weights (old models load into it), about 3x
-    faster than TensorFlow's transposed-convolution kernel in a U-Net decoder on CPUs
-    without AVX-512, whose small wide maps (2x2x512 -> 4x4x256) it runs up to 7x
-    slower (bench/RESULTS.md, "Transposed convolutions as convolutions"). Other
-    paddings, dilations and data formats take Keras's path."""
+    """Keras's `Conv2DTranspose` that runs small maps as one plain convolution: the
+    `s x s` output pixels that each input pixel starts (its phases) are `s*s` groups
+    of output channels, regrouped into space (sub-pixel convolution, Shi et al. 2016);
+    gradients are TF's own. The same numbers to float rounding and the same weights
+    (models saved before load into it). TensorFlow's transposed-convolution kernel
+    runs a generator's small wide maps (2x2x512 -> 4x4x256) up to 6x slower on a CPU
+    without AVX-512; with this layer the font and glyph models train about 1.5x
+    faster there and draw 3x faster (bench/RESULTS.md, "Transposed convolutions as
+    convolutions"). Large maps, other paddings, dilations and data formats take
+    Keras's path."""
+
+    # Above this many input pixels TF's kernel is the faster one: the sub-pixel form
+    # multiplies 2.25x as many numbers (9 taps x 4 phases against 16 taps, for 4 x 4
+    # kernels of stride 2), which small maps repay and large ones do not.
+    sub_pixel_max_pixels = 64
 
     def call(self, inputs):
         if (
@@ -186,6 +193,7 @@ class Conv2DTranspose(layers.Conv2DTranspose):
             or self.data_format != "channels_last"
             or self.output_padding is not None
             or any(d != 1 for d in self.dilation_rate)
+            or (inputs.shape[1] or 0) * (inputs.shape[2] or 0) > self.sub_pixel_max_pixels
         ):
             return super().call(inputs)
         kernel = ops.cast(self.kernel, inputs.dtype)
@@ -208,8 +216,8 @@ def _transpose_conv(inputs, kernel, strides: tuple[int, int]):
         # kernel (kh, kw, filters, in) -> (offsets h, offsets w, in, sh * sw * filters)
         phases = tf.einsum(
             "pt,qu,tufc->pqfc",
-            taps_h.astype(kernel.dtype.name),
-            taps_w.astype(kernel.dtype.name),
+            tf.constant(taps_h, kernel.dtype),
+            tf.constant(taps_w, kernel.dtype),
             kernel,
         )
         phases = tf.reshape(phases, (rows, sh, cols, sw, filters, channels))
