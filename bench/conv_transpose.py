@@ -3,9 +3,9 @@
 `keras_gan.models.layers.Conv2DTranspose` computes Keras's layer as one plain
 convolution (see its docstring). Side by side in one process, alternating rounds:
 each transposed convolution of the font2font U-Net decoder (64 px, 32/256 filters)
-and of the default glyph generator, forward and forward + backward; then whole
-training steps of `font2font` (batch 16, 64 px: the shipped Latin base's network) and
-of the default job (`glyph_gan`), and drawing 256 glyphs in one style. "native" is
+and of a 32 px DCGAN generator, forward and forward + backward; then whole training
+steps of `font2font` (batch 16, 64 px: the shipped Latin base's network) and of the
+default job (`glyph_style_gan`), and drawing 256 glyphs in one style. "native" is
 the same model with Keras's own `call`. Appends a section to bench/RESULTS.md.
 
     .venv/bin/python bench/conv_transpose.py [--rounds 3] [--steps 20]
@@ -38,11 +38,11 @@ FONT2FONT = {
     "train": {"batch_size": 16},
     "model_kwargs": {"filters": 32, "max_filters": 256},
 }
-# (input side, input channels, filters): the decoder's stages, then the glyph generator's.
+# (input side, input channels, filters): the decoder's stages, then a 32 px DCGAN's.
 LAYERS = {
     "font2font": [(1, 320, 256), (2, 512, 256), (4, 512, 128), (8, 256, 64), (16, 128, 32),
                   (32, 64, 1)],
-    "glyph_gan": [(4, 256, 128), (8, 128, 64), (16, 64, 1)],
+    "dcgan 32 px": [(4, 256, 128), (8, 128, 64), (16, 64, 1)],
 }  # fmt: skip
 
 
@@ -122,7 +122,7 @@ def main():
     ]
     configs = {
         "font2font 64 px, batch 16": RunConfig().merge(FONT2FONT),
-        "glyph_gan (the default job)": RunConfig(),
+        "glyph_style_gan (the default job)": RunConfig(),
     }
     models = {}
     for name, config in configs.items():
