@@ -6,7 +6,7 @@ each transposed convolution of the font2font U-Net decoder (64 px, 32/256 filter
 and of a 32 px DCGAN generator, forward and forward + backward; then whole training
 steps of `font2font` (batch 16, 64 px: the shipped Latin base's network) and of the
 default job (`glyph_style_gan`), and drawing 256 glyphs in one style. "native" is
-the same model with Keras's own `call`. Appends a section to bench/RESULTS.md.
+the same model built and traced inside `tf_transpose_convolutions` (TF's own kernel). Appends a section to bench/RESULTS.md.
 
     .venv/bin/python bench/conv_transpose.py [--rounds 3] [--steps 20]
 """
@@ -19,7 +19,6 @@ import datetime
 import statistics
 import time
 
-import keras
 import numpy as np
 import tensorflow as tf
 from results import publish
@@ -27,6 +26,7 @@ from train_speed import machine
 
 from keras_gan.config import RunConfig
 from keras_gan.models.layers import Conv2DTranspose
+from keras_gan.models.layers import tf_transpose_convolutions
 
 FONT2FONT = {
     "model": "font2font",
@@ -46,15 +46,7 @@ LAYERS = {
 }  # fmt: skip
 
 
-@contextlib.contextmanager
-def native():
-    """Keras's own transposed convolution, for models built and traced inside."""
-    fast = Conv2DTranspose.call
-    Conv2DTranspose.call = keras.layers.Conv2DTranspose.call
-    try:
-        yield
-    finally:
-        Conv2DTranspose.call = fast
+native = tf_transpose_convolutions  # Keras's own kernel, for models built and traced inside
 
 
 def seconds(run, rounds: int) -> float:

@@ -197,6 +197,13 @@ def test_tflite_variants_run_in_litert_and_match_the_saved_model(glyph_run):
             assert diff.max() <= 1 and check["max_abs_diff"] <= 1, variant  # README: 1 level
         assert check["mean_abs_diff"] < 32, (variant, check)
     assert checks["float16"]["bytes"] < checks["none"]["bytes"]
+    # Traced with TF's own transposed convolution (not keras_gan's sub-pixel form, whose
+    # kernel a converter would store 2.25x as large): LiteRT's TRANSPOSE_CONV op.
+    from ai_edge_litert.interpreter import Interpreter
+
+    lite = (target / "assets.extra" / "generator_none.tflite").read_bytes()
+    ops = {op["op_name"] for op in Interpreter(model_content=lite)._get_ops_details()}
+    assert "TRANSPOSE_CONV" in ops, sorted(ops)
 
 
 def test_tf_serving_runs_the_signatures_by_tensor_name_and_its_warmup(glyph_run):
