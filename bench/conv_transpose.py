@@ -6,7 +6,8 @@ each transposed convolution of the font2font U-Net decoder (64 px, 32/256 filter
 and of a 32 px DCGAN generator, forward and forward + backward; then whole training
 steps of `font2font` (batch 16, 64 px: the shipped Latin base's network) and of the
 default job (`glyph_style_gan`), and drawing 256 glyphs in one style. "native" is
-the same model built and traced inside `tf_transpose_convolutions` (TF's own kernel). Appends a section to bench/RESULTS.md.
+the same model built and traced inside `tf_transpose_convolutions` (TF's own
+kernel). Appends a section to bench/RESULTS.md.
 
     .venv/bin/python bench/conv_transpose.py [--rounds 3] [--steps 20]
 """
@@ -22,6 +23,7 @@ import time
 import numpy as np
 import tensorflow as tf
 from results import publish
+from train_speed import alternating_rates
 from train_speed import machine
 
 from keras_gan.config import RunConfig
@@ -121,12 +123,7 @@ def main():
         with native():
             models[(name, "native")] = training(config)
         models[(name, "sub-pixel")] = training(config)
-    rates = {key: [] for key in models}
-    for _ in range(args.rounds):
-        for key, (model, dataset, batch) in models.items():
-            start = time.perf_counter()
-            model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0)
-            rates[key].append(args.steps * batch / (time.perf_counter() - start))
+    rates = alternating_rates(models, args.rounds, args.steps)
     lines += [
         f"\nTraining ({args.steps} steps a round), images/s:\n",
         "| model | native | sub-pixel | speed-up |",

@@ -59,6 +59,18 @@ def variant(config: RunConfig, jit: bool):
     return model, dataset, config.train.batch_size
 
 
+def alternating_rates(variants: dict, rounds: int, steps: int) -> dict:
+    """{name: images/s of each round}: every variant (model, dataset, batch) trains
+    `steps` steps a round, in turn, so that load from other processes hits them alike."""
+    rates = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, (model, dataset, batch) in variants.items():
+            start = time.perf_counter()
+            model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+            rates[name].append(steps * batch / (time.perf_counter() - start))
+    return rates
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -74,12 +86,7 @@ def main():
         "dcgan 32x32x3": variant(dcgan, jit=False),
         "dcgan 32x32x3 + XLA": variant(dcgan, jit=True),
     }
-    rates = {name: [] for name in variants}
-    for _ in range(args.rounds):
-        for name, (model, dataset, batch) in variants.items():
-            start = time.perf_counter()
-            model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0)
-            rates[name].append(args.steps * batch / (time.perf_counter() - start))
+    rates = alternating_rates(variants, args.rounds, args.steps)
     base = statistics.median(rates["glyph_gan default"])
     lines = [
         f"\n## Training throughput ({datetime.date.today()}, bench/train_speed.py)\n",
