@@ -178,9 +178,9 @@ class Conv2DTranspose(layers.Conv2DTranspose):
     of output channels, regrouped into space (sub-pixel convolution, Shi et al. 2016);
     gradients are TF's own. The same numbers to float rounding and the same weights
     (models saved before load into it). TensorFlow's transposed-convolution kernel
-    runs a generator's small wide maps (2x2x512 -> 4x4x256) up to 6x slower on a CPU
-    without AVX-512; with this layer the font and glyph models train about 1.5x
-    faster there and draw 3x faster (bench/RESULTS.md, "Transposed convolutions as
+    runs a generator's small wide maps (2x2x512 -> 4x4x256) 6-9x slower on a CPU
+    without AVX-512; there, with this layer, the font models draw 3x faster and the
+    default job trains 1.4-1.9x faster (bench/RESULTS.md, "Transposed convolutions as
     convolutions"). Large maps, other paddings, dilations and data formats take
     Keras's path."""
 
