@@ -25,6 +25,7 @@ import tensorflow as tf
 from results import publish
 from train_speed import alternating_rates
 from train_speed import machine
+from train_speed import variant
 
 from keras_gan.config import RunConfig
 from keras_gan.models.layers import Conv2DTranspose
@@ -48,7 +49,8 @@ LAYERS = {
 }  # fmt: skip
 
 
-native = tf_transpose_convolutions  # Keras's own kernel, for models built and traced inside
+# Models built and traced inside each: TF's own kernel at every size, or keras_gan's rule.
+VARIANTS = {"native": tf_transpose_convolutions, "sub-pixel": contextlib.nullcontext}
 
 
 def seconds(run, rounds: int) -> float:
@@ -68,7 +70,7 @@ def layer_rows(rounds: int, batch: int = 64) -> list[str]:
         for side, channels, filters in shapes:
             x = tf.constant(rng.normal(size=(batch, side, side, channels)), tf.float32)
             times = {}
-            for name, scope in (("native", native), ("sub-pixel", contextlib.nullcontext)):
+            for name, scope in VARIANTS.items():
                 with scope():
                     layer = Conv2DTranspose(filters, 4, 2, padding="same")
                     layer.build(x.shape)
@@ -94,12 +96,6 @@ def layer_rows(rounds: int, batch: int = 64) -> list[str]:
     return rows
 
 
-def training(config: RunConfig):
-    from train_speed import variant
-
-    return variant(config, jit=False)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -120,9 +116,9 @@ def main():
     }
     models = {}
     for name, config in configs.items():
-        with native():
-            models[(name, "native")] = training(config)
-        models[(name, "sub-pixel")] = training(config)
+        for kind, scope in VARIANTS.items():
+            with scope():
+                models[(name, kind)] = variant(config, jit=False)
     rates = alternating_rates(models, args.rounds, args.steps)
     lines += [
         f"\nTraining ({args.steps} steps a round), images/s:\n",
@@ -134,15 +130,15 @@ def main():
         lines.append(f"| {name} | {old:.1f} | {new:.1f} | {new / old:.2f}x |")
     sources = np.random.default_rng(0).uniform(-1, 1, (256, 64, 64, 1)).astype("float32")
     draw = {}
-    for variant in ("native", "sub-pixel"):
-        model = models[("font2font 64 px, batch 16", variant)][0]
+    for kind, scope in VARIANTS.items():
+        model = models[("font2font 64 px, batch 16", kind)][0]
         style = model.style_table.numpy()[0]
-        with native() if variant == "native" else contextlib.nullcontext():
+        with scope():
             run = tf.function(
                 lambda model=model, style=style: model.translate_in_style(sources, style)
             )
             run()
-        draw[variant] = seconds(run, args.rounds)
+        draw[kind] = seconds(run, args.rounds)
     lines.append(
         f"\nfont2font drawing 256 glyphs in one style (`translate_in_style`): native "
         f"{draw['native']:.2f} s, sub-pixel {draw['sub-pixel']:.2f} s "

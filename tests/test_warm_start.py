@@ -106,8 +106,8 @@ def distinct(tmp_path):
 def test_fit_style_finds_a_style_the_table_does_not_hold(distinct):
     model, _ = distinct
     rows = table(model, "generator", "style_embedding")
-    assert model.nearest_style(*pairs(model, rows[2])) == 2
     drawn_in_2 = pairs(model, rows[2])
+    assert model.nearest_style(*drawn_in_2) == 2
     closer = int(np.argmin([l1(model, rows[i], *drawn_in_2) for i in (0, 1)]))
     assert model.nearest_style(*drawn_in_2, candidates=[0, 1]) == closer
     unseen = rows[0] + 3.0 * (rows[1] - rows[0])  # far outside the known styles
