@@ -460,16 +460,18 @@ class GAN(keras.Model):
         due = ops.equal(self.d_optimizer.iterations % interval, 0)
         return tf.cond(due, penalty, lambda: tf.zeros(ops.shape(batch)[:1]))
 
-    def finish_step(self, logs, replica_batch):
-        """EMA update, then the logged means (`logs` holds per-example terms)."""
+    def finish_step(self, logs, replica_batch, total=None):
+        """EMA update, then the logged means (`logs` holds per-example terms; `total`,
+        logged as "loss", defaults to d_loss + g_loss)."""
         if self.ema_generator is not None:
             self.update_ema(replica_batch)
         for name, per_example in logs.items():
             # Trackers sum over replicas, so logged values are true global means.
             self.trackers[name].update_state(per_example)
-        # "loss" (for TerminateOnNaN and progress bars) is d_loss + g_loss, NaN once a
-        # weight of G or D is NaN/Inf after this step's updates.
-        total = ops.mean(logs["d_loss"]) + ops.mean(logs["g_loss"])
+        # "loss" (for TerminateOnNaN and progress bars) is NaN once a weight of G or D is
+        # NaN/Inf after this step's updates.
+        if total is None:
+            total = ops.mean(logs["d_loss"]) + ops.mean(logs["g_loss"])
         weights = self.g_trainable().trainable_variables + self.discriminator.trainable_variables
         self.loss_tracker.update_state(
             nan_unless_finite(total, weights), sample_weight=replica_batch

@@ -17,6 +17,7 @@ from keras_gan.images import from_uint8
 from keras_gan.models import unet
 from keras_gan.models.base import GAN
 from keras_gan.models.step import Batch
+from keras_gan.models.step import gradient_step
 from keras_gan.registry import MODELS
 
 # Regularization fields a translation model runs with; the others need noise draws.
@@ -224,21 +225,27 @@ class Font2Font(TranslationGAN):
         """`sources` (in [-1, 1]) drawn in an explicit style vector (style_dim,): one the
         table does not hold, e.g. fitted to a new font's samples by `fit_style`."""
         (sources,) = _tensors(sources)
-        batch = ops.shape(sources)[0]
+        return self.decode(self.encoder(sources, training=training), style, training)
+
+    def decode(self, codes, style, training=False):
+        """G's second half: the encoder's `codes` of sources drawn in a style vector
+        (style_dim,). The codes do not depend on the style: fitting one encodes once."""
+        codes = _tensors(*codes)
+        batch = ops.shape(codes[0])[0]
         style = ops.broadcast_to(ops.cast(style, "float32"), (batch, self.style_dim))
         # Not an attribute: a tracked `decoder` would change the saved files' layout.
         decoder = self.generator.get_layer("decoder")
-        return decoder([*self.encoder(sources, training=training), style], training=training)
+        return decoder([*codes, style], training=training)
 
     def nearest_style(self, sources, targets, candidates=None) -> int:
         """The known style whose drawing of `sources` is closest (L1) to `targets`:
         among the table's rows `candidates` (ids; default all of them)."""
+        return self._nearest_style(self.encoder(_tensors(sources)[0]), targets, candidates)
+
+    def _nearest_style(self, codes, targets, candidates=None) -> int:
         table = ops.convert_to_numpy(self.style_table)
         ids = range(len(table)) if candidates is None else candidates
-        errors = {
-            i: float(ops.mean(ops.abs(self.translate_in_style(sources, table[i]) - targets)))
-            for i in ids
-        }
+        errors = {i: float(ops.mean(ops.abs(self.decode(codes, table[i]) - targets))) for i in ids}
         return min(errors, key=errors.get)
 
     def fit_style(
@@ -251,21 +258,22 @@ class Font2Font(TranslationGAN):
         z). Starts at the nearest known style (of `candidates`, as `nearest_style`);
         Adam on minibatches of the samples."""
         sources, targets = (np.asarray(x, np.float32) for x in (sources, targets))
-        nearest = self.nearest_style(sources, targets, candidates)
+        codes = [ops.convert_to_numpy(c) for c in self.encoder(sources)]
+        nearest = self._nearest_style(codes, targets, candidates)
         start = ops.convert_to_numpy(self.style_table)[nearest]
         style = tf.Variable(start, dtype=tf.float32, name="fitted_style")
         optimizer = keras.optimizers.Adam(learning_rate)
 
         @tf.function
-        def update(source, target):
+        def update(codes, target):
             with tf.GradientTape() as tape:
-                loss = ops.mean(ops.abs(self.translate_in_style(source, style) - target))
+                loss = ops.mean(ops.abs(self.decode(codes, style) - target))
             optimizer.apply_gradients([(tape.gradient(loss, style), style)])
 
         order = np.random.default_rng(seed)
         for _ in range(steps):
             pick = order.choice(len(sources), min(batch_size, len(sources)), replace=False)
-            update(sources[pick], targets[pick])
+            update([c[pick] for c in codes], targets[pick])
         return style.numpy()
 
     def start_new_classes(self, data, new_ids: list[int]) -> None:
@@ -308,11 +316,46 @@ class Font2Font(TranslationGAN):
 
     def generator_terms(self, batch: Batch, fake) -> dict:
         fake_logits, fake_classes = self.judge(fake, batch)
-        encoded_source = self.encoder(batch.sources, training=True)[-1]
-        encoded_fake = self.encoder(fake, training=True)[-1]
         return {
             "g_loss": self.adversarial_loss.generator_loss(fake_logits),
-            "l1": per_example_l1(fake, batch.images),
-            "const": ops.mean(ops.square(encoded_fake - encoded_source), axis=(1, 2, 3)),
+            **self.reconstruction_terms(batch, fake),
             "g_category": self.category_loss(fake_classes, batch.labels),
         }
+
+    def reconstruction_terms(self, batch: Batch, fake, encoded_source=None) -> dict:
+        """G's terms that D has no part in: L1 to the target, and the constant loss
+        (`encoded_source`: the sources' innermost code, if G's pass made it already)."""
+        if encoded_source is None:
+            encoded_source = self.encoder(batch.sources, training=True)[-1]
+        encoded_fake = self.encoder(fake, training=True)[-1]
+        return {
+            "l1": per_example_l1(fake, batch.images),
+            "const": ops.mean(ops.square(encoded_fake - encoded_source), axis=(1, 2, 3)),
+        }
+
+    @property
+    def learns_from_discriminator(self) -> bool:
+        """Whether D's judgement reaches G: through the adversarial loss, or through the
+        style classification when there are styles to tell apart. Fine-tuning one style
+        without the adversarial loss (`kgan font fit`) does not, so it trains G alone:
+        the same G, without D's three passes and update (kai from the zh base: 25-30
+        images/s -> 50-54 on 2 AMD EPYC cores; bench/RESULTS.md)."""
+        return self.adversarial_weight > 0 or (self.category_weight > 0 and self.num_classes > 1)
+
+    @property
+    def loss_names(self) -> tuple[str, ...]:
+        return super().loss_names if self.learns_from_discriminator else ("l1", "const")
+
+    def train_step(self, data):
+        if self.learns_from_discriminator:
+            return super().train_step(data)
+        batch = self.unpack(data)
+        with gradient_step(self.g_trainable(), self.g_optimizer) as step:
+            # G's pass in two halves, so that its encoding of the sources serves the
+            # constant loss too (`fakes` would encode them twice).
+            codes = self.encoder(batch.sources, training=True)
+            styles = self.generator.get_layer("style_embedding")(batch.labels)
+            fake = self.decode(codes, styles, training=True)
+            logs = self.reconstruction_terms(batch, fake, codes[-1])
+            step.loss = self.weighted_sum(logs)
+        return self.finish_step(logs, batch.size, total=ops.mean(step.loss))

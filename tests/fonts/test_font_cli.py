@@ -121,6 +121,10 @@ def test_a_few_shot_fit_tunes_without_the_adversary_a_base_trains_with_it(fitted
     assert "adversarial_weight" not in kwargs["base"]  # the model's default, 1
     tuned = keras.saving.load_model(fitted / "mine" / "model.keras", compile=False)
     assert tuned.term_weights["g_loss"] == 0.0
+    # One style and no adversary: D's judgement cannot reach G, so the fit trains G alone.
+    assert not tuned.learns_from_discriminator
+    log_header = (fitted / "mine" / "log.csv").read_text().splitlines()[0]
+    assert log_header == "step,const,l1,loss,images_per_sec"
     norms = [x for x in tuned.encoder.layers if isinstance(x, keras.layers.BatchNormalization)]
     assert norms and not any(x.trainable for x in norms)
 

@@ -1,5 +1,6 @@
 """font2font (zi2zi) under the shared contract, and its style, constant and category terms."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -79,3 +80,30 @@ class TestFont2Font(GANContract):
         assert any(not np.array_equal(a, b) for a, b in zip(before, norm_weights(default))), (
             "the default step changes G's batch statistics"
         )
+
+    def test_fine_tuning_one_style_trains_g_alone_and_learns_the_same(self):
+        """One style and no adversarial loss (`kgan font fit`): D's judgement cannot reach
+        G (a one-class style loss is 0 with gradient 0), so the step skips D, and G
+        learns what the full GAN step would teach it."""
+        from keras_gan.models.base import GAN
+
+        tuning = {"num_classes": 1, "adversarial_weight": 0.0, "frozen_norm": True}
+        model, full = self.make(**tuning), self.make(**tuning)
+        full.set_weights(model.get_weights())
+        full.trackers = {name: keras.metrics.Mean(name=name) for name in full.base_loss_names}
+        assert not model.learns_from_discriminator
+        assert self.make().learns_from_discriminator  # 3 styles: the style loss reaches G
+        assert self.make(num_classes=1).learns_from_discriminator  # the adversarial loss
+        data, d_start = self.data(model), model.discriminator.get_weights()
+        for _ in range(2):
+            logs = model.train_step(data)
+            full_logs = GAN.train_step(full, data)
+        for mine, theirs in zip(model.generator.get_weights(), full.generator.get_weights()):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+        for old, new in zip(d_start, model.discriminator.get_weights()):
+            np.testing.assert_array_equal(old, new)
+        assert full_logs["g_category"] == 0.0
+        assert set(logs) == {"loss", "l1", "const"}
+        np.testing.assert_allclose(logs["l1"], full_logs["l1"], rtol=1e-5)
+        expected = 100.0 * logs["l1"] + 7.0 * logs["const"]  # the terms' mean over 2 steps
+        np.testing.assert_allclose(logs["loss"], expected, rtol=1e-5)
