@@ -2,7 +2,8 @@
 
 Training data carries `images` (targets in [-1, 1]), `sources` (same shape) and,
 for style-conditioned models, `labels` (style ids); see `ImageData.sources`.
-The step is one D update then one G update, like every GAN here; the generator
+The step is one D update then one G update, like every GAN here (but a font2font
+fine-tuning that D cannot teach: `Font2Font.learns_from_discriminator`); the generator
 has no noise input (pix2pix found it ignored), so a translation is deterministic.
 """
 
@@ -229,7 +230,8 @@ class Font2Font(TranslationGAN):
 
     def decode(self, codes, style, training=False):
         """G's second half: the encoder's `codes` of sources drawn in a style vector
-        (style_dim,). The codes do not depend on the style: fitting one encodes once."""
+        (style_dim,) or one per source. The codes do not depend on the style: fitting a
+        style encodes the samples once."""
         codes = _tensors(*codes)
         batch = ops.shape(codes[0])[0]
         style = ops.broadcast_to(ops.cast(style, "float32"), (batch, self.style_dim))
