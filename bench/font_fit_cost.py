@@ -88,9 +88,9 @@ def main():
     folders = sample_folders(args.target, args.charset, shots, root)
     times = {}  # (command, count) -> [(cpu, wall, images/s)]
     for round_ in range(args.rounds):
-        for kgan in commands:
+        for number, kgan in enumerate(commands):
             for count in shots:
-                run_dir = root / f"run-{commands.index(kgan)}-{count}-{round_}"
+                run_dir = root / f"run-{number}-{count}-{round_}"
                 times.setdefault((kgan, count), []).append(timed_fit(kgan, folders[count], run_dir))
                 print(kgan, count, times[kgan, count][-1], flush=True)
     lines = [
