@@ -93,6 +93,10 @@ class TrainConfig:
         init_from: warm start (fine-tuning): a folder holding a trained `model.keras`
             and its `dataset.json` (a finished run directory, or a shipped base
             model such as `saved_models/font2font-zh`); see `runs.warm_start`.
+        init_styles: with `init_from`, where new labels' style vectors start (label
+            name -> `style_dim` floats; models with a style table: font2font) instead
+            of being fitted to their glyphs: `kgan font fit` puts here the style it
+            already fitted to the samples to draw the pseudo-glyphs.
     """
 
     steps: int | None = None
@@ -121,6 +125,7 @@ class TrainConfig:
     run_eagerly: bool = False
     deterministic: bool = False
     init_from: str | None = None
+    init_styles: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -241,6 +246,19 @@ class RunConfig:
                 raise ConfigError(
                     f"train.{key} ({getattr(t, key)}) must be a multiple of "
                     f"train.log_every ({t.log_every})"
+                )
+        if not isinstance(t.init_styles, dict):
+            raise ConfigError(
+                f"train.init_styles must map label names to style vectors, got {t.init_styles!r}"
+            )
+        if t.init_styles and not t.init_from:
+            raise ConfigError("train.init_styles needs train.init_from (a warm start)")
+        for label, vector in t.init_styles.items():
+            if not isinstance(vector, list) or not all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector
+            ):
+                raise ConfigError(
+                    f"train.init_styles[{label!r}] must be a list of numbers, got {vector!r:.80}"
                 )
         if d.channels not in (1, 3):
             raise ConfigError(f"data.channels must be 1 or 3, got {d.channels!r}")

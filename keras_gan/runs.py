@@ -129,7 +129,9 @@ def build_for_data(config: RunConfig, data: data_lib.ImageData):
     return model, model_kwargs
 
 
-def warm_start(model, source: str | os.PathLike, label_names: list[str], data=None) -> dict:
+def warm_start(
+    model, source: str | os.PathLike, label_names: list[str], data=None, styles=None
+) -> dict:
     """Copies the networks' weights of a trained model into `model` (fine-tuning).
 
     `source` holds `model.keras` and `dataset.json`. Class tables (embeddings, class
@@ -137,7 +139,8 @@ def warm_start(model, source: str | os.PathLike, label_names: list[str], data=No
     name: a label both models know keeps its trained row; a new label starts from
     the mean of the old rows (for a new font style: the average style), then, given
     `data` (the `ImageData` of the fine-tuning), from what `model.start_new_classes`
-    makes of their examples. Returns {"kept": labels kept, "new": new labels}.
+    makes of their examples, or from its vector in `styles` (label name -> style
+    vector, `train.init_styles`). Returns {"kept": labels kept, "new": new labels}.
     """
     source = find_model(source)
     try:
@@ -162,8 +165,21 @@ def warm_start(model, source: str | os.PathLike, label_names: list[str], data=No
         for new, old in zip(new_weights, old_weights):
             new.assign(_match_classes(old.numpy(), new.shape, rows, len(old_names), new.path))
     new = [i for i, r in enumerate(rows) if r < 0]
+    styles = styles or {}
+    stray = sorted(set(styles) - {label_names[i] for i in new})
+    if stray:
+        raise ConfigError(
+            f"train.init_styles: {stray[0]!r} is not a label new to {str(source)!r}; "
+            f"new labels: {', '.join(label_names[i] for i in new) or 'none'}"
+        )
+    given = {label_names.index(name): vector for name, vector in styles.items()}
     if data is not None and new:
-        model.start_new_classes(data, new)
+        try:
+            model.start_new_classes(data, new, given)
+        except ValueError as e:
+            if not given:
+                raise
+            raise ConfigError(f"train.init_styles ({', '.join(styles)}): {e}") from None
     if getattr(model, "ema_generator", None) is not None:
         model.ema_generator.set_weights(model.generator.get_weights())
     return {

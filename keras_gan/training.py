@@ -105,7 +105,9 @@ def fit(
             except ValueError as e:
                 raise ConfigError(f"{config.model} {e}") from None
             if config.train.init_from and not resume:
-                started = runs.warm_start(model, config.train.init_from, data.label_names, data)
+                started = runs.warm_start(
+                    model, config.train.init_from, data.label_names, data, config.train.init_styles
+                )
                 log(
                     f"warm start from {config.train.init_from}: {len(started['kept'])} labels "
                     f"kept, new: {', '.join(started['new']) or 'none'}"

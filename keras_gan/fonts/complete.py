@@ -6,8 +6,8 @@ without hanzi `font2font-latin`, 32 Latin faces; `default_base`) on the target's
 glyphs, a font or a folder of images named by character, and on pseudo-glyphs, the base's
 zero-shot drawings of other characters in the target's style (`draw_pseudo_glyphs`);
 the target becomes a new style (its embedding starts at the style vector fitted to
-its glyphs, `like_style`), learned from L1 and the constant loss alone with G's batch
-statistics kept (`FINE_TUNING`).
+its glyphs, `like_style`, the one the pseudo-glyphs are drawn in), learned from L1 and
+the constant loss alone with G's batch statistics kept (`FINE_TUNING`).
 complete: a new style zero-shot (`--like`: a style vector fitted to samples, which are
 placed first as the model's fonts are, `align_samples`), or a fitted one; every
 character of a charset, the target's own glyphs where it has them
@@ -188,8 +188,10 @@ def fit_config(
                 f"run directory {str(run_dir)!r} already holds a run; pick another --run-dir"
             )
         folder = (Path(run_dir) / PSEUDO_FOLDER).resolve()
-        if draw_pseudo_glyphs(base, target, charset, split, pseudo_glyphs, folder, log):
+        count, styles = draw_pseudo_glyphs(base, target, charset, split, pseudo_glyphs, folder, log)
+        if count:
             spec += "&" + urllib.parse.urlencode({"pseudo": str(folder)})
+            train["init_styles"] = styles
     if steps is None:
         steps = fit_steps(len(load_dataset(spec, image_size, 1)))
     config = RunConfig().merge(
@@ -222,11 +224,13 @@ def draw_pseudo_glyphs(
     per_sample: float,
     folder: Path,
     log: Callable[[str], None] = print,
-) -> int:
+) -> tuple[int, dict]:
     """Writes the base's zero-shot drawings of `per_sample` times as many characters as
     the target has sample glyphs in `split` (characters of `charset` in `split` that it
     lacks, picked at random) into `folder` as glyph images, placed in their cells as the
-    samples are; returns how many (none if the target lacks none)."""
+    samples are; returns how many (none if the target lacks none), and the style they
+    are drawn in as `train.init_styles` ({target's label: vector}; the fine-tuning
+    starts there rather than fitting the same samples again)."""
     model, config, _ = load_font_model(base)
     size = config.data.image_size
     chars = parse_charset(charset)
@@ -239,7 +243,7 @@ def draw_pseudo_glyphs(
     ]
     count = min(len(lacking), round(per_sample * len(own)))
     if count == 0:
-        return 0
+        return 0, {}
     # Only the split's samples: held-out characters shape nothing, not even the style.
     target = replace(target, glyphs={c: target.glyphs[c] for c in own})
     aligned = align_samples(model, source, target, log)
@@ -251,7 +255,7 @@ def draw_pseudo_glyphs(
         scale, shift = aligned.report["placed"]["scale"], aligned.report["placed"]["shift_px"]
         drawn = [moved(g, 1 / scale, -np.asarray(shift) / scale) for g in drawn]
     write_glyph_folder(dict(zip(picked, drawn)), folder)
-    return count
+    return count, {target.name: vector.tolist()}
 
 
 def fit_steps(pairs: int) -> int:

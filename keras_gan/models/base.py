@@ -165,10 +165,13 @@ class GAN(keras.Model):
         """Raises ValueError, a sentence that follows the model's name, when this model
         cannot be exported or scored on images during training."""
 
-    def start_new_classes(self, data, new_ids: list[int]) -> None:
+    def start_new_classes(self, data, new_ids: list[int], given: dict | None = None) -> None:
         """Fine-tuning: the class rows that the warm-start source did not know begin at
         the mean of the known ones (`runs.warm_start`); a model that can place them
-        better from their data (`ImageData`) overrides this."""
+        better from their data (`ImageData`), or at `given` vectors (class id ->
+        vector), overrides this. Raises ValueError for vectors it cannot take."""
+        if given:
+            raise ValueError(f"{type(self).__name__} has no style vectors to start from")
 
     def prepare(self, data) -> None:
         """Checks that `data` (an `ImageData`) fits this model, before training."""

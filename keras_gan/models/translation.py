@@ -278,15 +278,24 @@ class Font2Font(TranslationGAN):
             update([c[pick] for c in codes], targets[pick])
         return style.numpy()
 
-    def start_new_classes(self, data, new_ids: list[int]) -> None:
-        """New styles of a fine-tuning start from the vector fitted to their glyphs
-        (`fit_style`), not the mean of the known ones."""
+    def start_new_classes(self, data, new_ids: list[int], given: dict | None = None) -> None:
+        """New styles of a fine-tuning start from their `given` vector (class id ->
+        vector), else from the vector fitted to their glyphs (`fit_style`), not the
+        mean of the known ones."""
         rows = ops.convert_to_numpy(self.style_table)
+        given = dict(given or {})
+        for style_id, vector in given.items():
+            if np.shape(vector) != rows.shape[1:]:
+                raise ValueError(
+                    f"a style vector has {np.size(vector)} numbers; "
+                    f"this model's styles have {rows.shape[1]}"
+                )
+            rows[style_id] = vector
         # Each starts from the nearest trained style: the other new rows are placeholders
         # (the mean), and with many new styles (a base grown by dozens of fonts) trying
         # them all would cost more than the fits.
         known = sorted(set(range(len(rows))) - set(new_ids)) or None
-        for style_id in new_ids:
+        for style_id in (i for i in new_ids if i not in given):
             mine = np.flatnonzero(data.labels == style_id)[:256]
             rows[style_id] = self.fit_style(
                 from_uint8(data.sources[mine]), from_uint8(data.images[mine]), candidates=known
