@@ -84,11 +84,20 @@ def test_bad_overrides_say_what_is_wrong(assignment, message):
         ),
         ("data.channels=2", "data.channels must be 1 or 3"),
         ("train.strategy=tpu", "train.strategy must be one of auto, one, mirrored"),
+        ('train.init_styles={"mine": [0.5]}', r"train.init_styles needs train.init_from"),
     ],
 )
 def test_validate(assignment, message):
     with pytest.raises(ConfigError, match=message):
         RunConfig().override([assignment]).validate()
+
+
+def test_init_styles_are_lists_of_numbers():
+    warm = RunConfig().override(["train.init_from=base"])
+    good = warm.override(['train.init_styles={"mine": [0.5, -1]}']).validate()
+    assert good.train.init_styles == {"mine": [0.5, -1]}
+    with pytest.raises(ConfigError, match=r"init_styles\['mine'\] must be a list of numbers"):
+        warm.override(['train.init_styles={"mine": [0.5, "x"]}']).validate()
 
 
 def test_model_kwargs_merge_instead_of_replacing():

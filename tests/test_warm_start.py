@@ -139,3 +139,27 @@ def test_a_new_style_of_a_fine_tuning_starts_fitted_to_its_glyphs(distinct):
     assert l1(new, fitted, sources, targets) < 0.5 * l1(new, mean, sources, targets)
     for a, b in zip(new.ema_generator.weights, new.generator.weights):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_new_style_given_a_vector_starts_there_and_bad_ones_are_named(distinct):
+    """`train.init_styles`: `kgan font fit` passes the style its pseudo-glyphs are
+    drawn in, so the warm start does not fit the samples a second time."""
+    from keras_gan.data.base import ImageData
+
+    old, folder = distinct
+    rows = table(old, "generator", "style_embedding")
+    data = ImageData(
+        images=np.zeros((4, 16, 16, 1), np.uint8),
+        labels=np.array([0, 0, 1, 1], np.int32),
+        label_names=["hei", "mine"],
+        sources=np.zeros((4, 16, 16, 1), np.uint8),
+    )
+    given = [0.25, -2.0, 7.5]
+    new = Font2Font(num_classes=2, **SMALL)
+    started = warm_start(new, folder, ["hei", "mine"], data, {"mine": given})
+    assert started == {"kept": ["hei"], "new": ["mine"]}
+    np.testing.assert_array_equal(table(new, "generator", "style_embedding"), [rows[2], given])
+    with pytest.raises(ConfigError, match="'hei' is not a label new to .*; new labels: mine"):
+        warm_start(new, folder, ["hei", "mine"], data, {"hei": given})
+    with pytest.raises(ConfigError, match=r"\(mine\): a style vector has 2 numbers; .* have 3"):
+        warm_start(new, folder, ["hei", "mine"], data, {"mine": [1.0, 2.0]})

@@ -138,6 +138,10 @@ def test_a_few_shot_fit_also_learns_from_the_bases_drawings_of_other_characters(
     info = json.loads((fitted / "mine" / "dataset.json").read_text())
     assert info["report"]["pseudo"] == {"folder": str(folder), "pairs": len(drawn)}
     assert info["size"] == len(SAMPLES) + len(drawn) and info["label_names"] == ["my glyphs"]
+    # The new style starts at the vector the pseudo-glyphs are drawn in, not refitted.
+    config = json.loads((fitted / "mine" / "config.json").read_text())
+    (name, vector), *others = config["train"]["init_styles"].items()
+    assert name == "my glyphs" and len(vector) == 4 and not others
 
 
 def test_pseudo_glyphs_keep_to_the_split_and_are_drawn_the_same_each_time(fitted, tmp_path):
@@ -155,11 +159,14 @@ def test_pseudo_glyphs_keep_to_the_split_and_are_drawn_the_same_each_time(fitted
     assert len(drawn) == len(own) and not set(drawn) & set(SAMPLES)
     assert split_chars("".join(drawn), "train") == "".join(drawn)  # none held out
     assert "pseudo=" in config.data.spec
-    fit(run_dir=tmp_path / "b", pseudo_glyphs=1)
+    assert (
+        config.train.init_styles == fit(run_dir=tmp_path / "b", pseudo_glyphs=1).train.init_styles
+    )
     again, _ = load_glyph_folder(tmp_path / "b" / "pseudo-glyphs", 32)
     assert again.keys() == drawn.keys()
     assert all(np.array_equal(again[c], drawn[c]) for c in drawn)
-    assert "pseudo=" not in fit(run_dir=tmp_path / "c", pseudo_glyphs=0).data.spec
+    without = fit(run_dir=tmp_path / "c", pseudo_glyphs=0)
+    assert "pseudo=" not in without.data.spec and not without.train.init_styles
     assert not (tmp_path / "c").exists()
     with pytest.raises(ConfigError, match="already holds a run"):
         fit(run_dir=fitted / "mine")
