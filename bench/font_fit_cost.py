@@ -56,10 +56,12 @@ def sample_folders(target_name: str, charset: str | None, shots, root: Path) -> 
 def timed_fit(kgan: str, folder: Path, run_dir: Path) -> tuple[float, float, float]:
     """(CPU seconds, wall seconds, images/s of the last log row) of one `kgan font fit`."""
     before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    # From the run's parent folder: `python -m` puts the working folder first on the
+    # import path, where this checkout's keras_gan would shadow another's.
     subprocess.run(
         [*shlex.split(kgan), "font", "fit", "--target", str(folder), "--holdout",
          "--run-dir", str(run_dir)],
-        check=True, capture_output=True,
+        check=True, capture_output=True, cwd=run_dir.parent,
     )  # fmt: skip
     wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
