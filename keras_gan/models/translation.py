@@ -283,7 +283,7 @@ class Font2Font(TranslationGAN):
         vector), else from the vector fitted to their glyphs (`fit_style`), not the
         mean of the known ones."""
         rows = ops.convert_to_numpy(self.style_table)
-        given = dict(given or {})
+        given = given or {}
         for style_id, vector in given.items():
             if np.shape(vector) != rows.shape[1:]:
                 raise ValueError(
