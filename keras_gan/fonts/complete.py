@@ -59,8 +59,9 @@ ZH_BASE, LATIN_BASE = "saved_models/font2font-zh", "saved_models/font2font-latin
 # letters), so it works on any machine.
 SOURCE_CHARS = ("gb2312", "big5-1", "european")
 # Zero-shot (`--like`): the fewest and the most sample glyphs a style is fitted to, and
-# the Adam steps on them.
-MIN_LIKE_SAMPLES, LIKE_SAMPLES, LIKE_STEPS = 4, 256, 300
+# the Adam steps on them (held-out SSIM stops changing by 100 on every bench target,
+# from 16 and from 200 samples: bench/RESULTS.md, "How many steps a style fit needs").
+MIN_LIKE_SAMPLES, LIKE_SAMPLES, LIKE_STEPS = 4, 256, 100
 # `align_samples`: how many samples measure a folder's placement, and how far beyond
 # the span of the model's own styles it may lie (relative size; fraction of the
 # canvas side) before it is moved.
@@ -311,9 +312,12 @@ def translate(model, source_images: np.ndarray, style, batch: int = 64) -> np.nd
     return np.concatenate(out) if out else np.zeros((0,) + source_images.shape[1:], np.uint8)
 
 
-def like_style(model, source, target, log: Callable[[str], None] = print) -> np.ndarray:
+def like_style(
+    model, source, target, log: Callable[[str], None] = print, steps: int = LIKE_STEPS
+) -> np.ndarray:
     """The style vector of a font the model never saw, fitted to the target's glyphs
-    of characters the source has (`Font2Font.fit_style`; no weight changes)."""
+    of characters the source has (`Font2Font.fit_style`, `steps` Adam steps; no weight
+    changes)."""
     shared = [c for c in target.glyphs if c in source.glyphs][:LIKE_SAMPLES]
     if len(shared) < MIN_LIKE_SAMPLES:
         raise ConfigError(
@@ -321,7 +325,7 @@ def like_style(model, source, target, log: Callable[[str], None] = print) -> np.
             f"source font {source.name!r} has); at least {MIN_LIKE_SAMPLES} are needed"
         )
     log(f"fitting the style of {target.name!r} to {len(shared)} sample glyphs")
-    return model.fit_style(model_input(source, shared), model_input(target, shared), LIKE_STEPS)
+    return model.fit_style(model_input(source, shared), model_input(target, shared), steps)
 
 
 def align_samples(model, source, target, log: Callable[[str], None] = print):
