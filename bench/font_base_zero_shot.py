@@ -30,6 +30,7 @@ from keras_gan.fonts.complete import LIKE_STEPS
 from keras_gan.fonts.complete import like_style
 from keras_gan.fonts.complete import load_font_model
 from keras_gan.fonts.complete import source_token
+from keras_gan.fonts.complete import spec_charset
 from keras_gan.fonts.complete import translate
 from keras_gan.metrics.extractors import GlyphClassifier
 
@@ -59,7 +60,9 @@ def main():
     ]
     for base in args.bases:
         model, config, _ = load_font_model(base)
-        setup = SCRIPTS["latin" if config.data.spec.startswith("fontpairs:european") else "zh"]
+        # The script whose charset the base learned (a base of another charset: zh's).
+        charset = spec_charset(config.data.spec)
+        setup = next((s for s in SCRIPTS.values() if s["charset"] == charset), SCRIPTS["zh"])
         chars = parse_charset(setup["charset"])
         train, held = split_chars(chars, "train"), split_chars(chars, "heldout")
         source = source_style(source_token(base, config.data.spec), chars, 64)
