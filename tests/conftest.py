@@ -10,6 +10,12 @@ os.environ["KGAN_OFFLINE"] = "1"  # nothing downloads in tests (keras_gan.files.
 # Outputs compared line by line get no progress lines from slow machines
 # (keras_gan.progress.ENV; tests/test_progress.py turns it back on).
 os.environ["KGAN_PROGRESS"] = "0"
+# Each xdist worker (and the `kgan` processes its tests start) gets its share of the
+# cores: TF's default of one intra-op thread per core in every process oversubscribes
+# them, and its idle threads spin (bench/RESULTS.md, "The test suite's threads").
+_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _workers > 1:
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, os.cpu_count() // _workers)))
 
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
