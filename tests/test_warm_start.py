@@ -88,6 +88,20 @@ def test_a_style_vector_draws_as_its_style_id(trained):
         )
 
 
+def test_drawing_in_many_styles_at_once_is_drawing_in_each(trained):
+    model, _ = trained
+    sources, _ = pairs(model, np.zeros(3), count=5)
+    styles = np.random.default_rng(1).normal(0, 3, (7, 3)).astype("float32")
+    codes = model.encoder(sources)
+    for pixels in (1 << 20, 3 * 5 * 16 * 16, 1):  # all in one call, 3 styles a call, 1
+        drawn = model.draw_in_styles(codes, styles, pixels_per_call=pixels)
+        assert drawn.shape == (7, 5, 16, 16, 1)
+        for style, images in zip(styles, drawn):
+            np.testing.assert_allclose(
+                images, model.translate_in_style(sources, style).numpy(), atol=1e-5
+            )
+
+
 @pytest.fixture
 def distinct(tmp_path):
     """A saved base, the same in every run (the networks' initial weights come from

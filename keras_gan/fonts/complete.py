@@ -344,7 +344,8 @@ def align_samples(model, source, target, log: Callable[[str], None] = print):
         return target
     samples = np.stack([target.glyphs[c] for c in shared])
     sources = np.stack([source.glyphs[c] for c in shared])
-    known = [translate(model, sources, k) for k in range(model.num_classes)]
+    codes = model.encoder(from_uint8(sources[..., None]))
+    known = to_uint8(model.draw_in_styles(codes, model.style_table)).numpy()[..., 0]
     spans = np.array([[scale, *shift] for scale, shift in (placement(sources, d) for d in known)])
     scale, shift = placement(sources, samples)
     low, high = spans.min(axis=0), spans.max(axis=0)

@@ -239,6 +239,23 @@ class Font2Font(TranslationGAN):
         decoder = self.generator.get_layer("decoder")
         return decoder([*codes, style], training=training)
 
+    def draw_in_styles(self, codes, styles, pixels_per_call=1 << 20) -> np.ndarray:
+        """The encoder's `codes` of N sources drawn in each of K style vectors `styles`
+        (K, style_dim): (K, N, S, S, C) in [-1, 1]. Several styles go through the decoder
+        in one batch of up to `pixels_per_call` output pixels: one small batch per style
+        leaves the CPU waiting on each op (32 styles of 16 glyphs: 2.7x slower)."""
+        codes = [ops.convert_to_numpy(c) for c in codes]
+        styles = ops.convert_to_numpy(styles).astype(np.float32)
+        n = len(codes[0])
+        per_call = max(1, pixels_per_call // (n * self.image_size**2))
+        drawn = []
+        for start in range(0, len(styles), per_call):
+            chunk = styles[start : start + per_call]
+            tiled = [np.tile(c, (len(chunk),) + (1,) * (c.ndim - 1)) for c in codes]
+            images = self.decode(tiled, np.repeat(chunk, n, axis=0))
+            drawn.append(ops.convert_to_numpy(images).reshape(len(chunk), n, *images.shape[1:]))
+        return np.concatenate(drawn)
+
     def nearest_style(self, sources, targets, candidates=None) -> int:
         """The known style whose drawing of `sources` is closest (L1) to `targets`:
         among the table's rows `candidates` (ids; default all of them)."""
@@ -246,9 +263,12 @@ class Font2Font(TranslationGAN):
 
     def _nearest_style(self, codes, targets, candidates=None) -> int:
         table = ops.convert_to_numpy(self.style_table)
-        ids = range(len(table)) if candidates is None else candidates
-        errors = {i: float(ops.mean(ops.abs(self.decode(codes, table[i]) - targets))) for i in ids}
-        return min(errors, key=errors.get)
+        ids = list(range(len(table)) if candidates is None else candidates)
+        drawn = self.draw_in_styles(codes, table[ids])
+        errors = np.abs(drawn - np.asarray(targets, np.float32)).mean(
+            axis=tuple(range(1, drawn.ndim))
+        )
+        return ids[int(np.argmin(errors))]
 
     def fit_style(
         self, sources, targets, steps=200, learning_rate=0.05, batch_size=64, seed=0,
