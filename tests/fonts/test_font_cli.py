@@ -387,7 +387,8 @@ def test_a_latin_font_is_completed_from_16_glyphs_by_the_shipped_latin_base(tmp_
     """16 glyphs of an italic the shipped Latin base never learned, fitted with the
     defaults (base and charset picked for the characters); the completed font's
     held-out letters, Greek and Cyrillic ones among them, are closer to the real italic
-    than the source font's are (bench/font_quality.py measures how much closer)."""
+    than the source font's are (bench/font_quality.py measures how much closer; 30 steps
+    give 0.81 SSIM against the source's 0.62, 100 steps 0.82)."""
     from keras_gan.data.fontpairs import split_chars
     from keras_gan.data.glyph_folder import write_glyph_folder
     from keras_gan.data.glyphs import parse_charset
@@ -396,7 +397,7 @@ def test_a_latin_font_is_completed_from_16_glyphs_by_the_shipped_latin_base(tmp_
     samples = "AaBbEeGgHhMmRrSs"
     write_glyph_folder(source_style(ITALIC, samples, 64).glyphs, tmp_path / "italic")
     fit = invoke(
-        "font", "fit", "--target", tmp_path / "italic", "--steps", 100,
+        "font", "fit", "--target", tmp_path / "italic", "--steps", 30,
         "--run-dir", tmp_path / "run", "--json",
     )  # fmt: skip
     assert fit.exit_code == 0, fit.output
