@@ -28,6 +28,8 @@ def serving(*args, env=None):
     """`kgan serve ARGS` as a process; yields (the process, the gRPC address it reported,
     that line). SIGTERM at the end must stop it cleanly; a watchdog kills a hung one."""
     env = env or dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    # A server that hangs on SIGTERM is aborted; faulthandler prints where its threads are.
+    env = {**env, "PYTHONFAULTHANDLER": "1"}
     server = subprocess.Popen(
         [*KGAN, "serve", *map(str, args)], stderr=subprocess.PIPE, text=True, env=env
     )
@@ -43,8 +45,13 @@ def serving(*args, env=None):
         yield server, match.group(1), line
     finally:
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
-        watchdog.cancel()
+        try:
+            assert server.wait(timeout=60) == 0
+        except subprocess.TimeoutExpired:
+            server.send_signal(signal.SIGABRT)
+            raise AssertionError(f"kgan serve hung on SIGTERM:\n{server.stderr.read()}")
+        finally:
+            watchdog.cancel()
 
 
 def test_serve_predict_over_grpc_and_rest_then_stop_on_sigterm(tmp_path):
