@@ -149,8 +149,8 @@ def serve(
           127.0.0.1:8501/v1/models/glyphs:predict
     """
     import logging
+    import os
     import signal
-    import threading
 
     from keras_gan.shipped import find_model
     from keras_gan_serving import batching
@@ -206,16 +206,31 @@ def serve(
         raise  # a missing base path is bad input (handle_errors: exit 2)
     except (OSError, RuntimeError) as e:
         raise Failure(f"cannot listen on {host}:{port}/{rest_port}: {message(e)}") from None
-    stopped = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopped.set())
+    stop = stop_signals(signal.SIGINT, signal.SIGTERM)
     server.start()
     rest = f", REST {host}:{server.rest_port}" if server.rest_port else ""
     rest += " (TLS)" if secure else ""
     served = model_config_file if sources else model_base_path
     click.echo(f"serving {served} on gRPC {host}:{server.port}{rest}", err=True)
-    stopped.wait()
+    os.read(stop, 1)
     server.stop()
+
+
+def stop_signals(*signums) -> int:
+    """A file descriptor that becomes readable when one of `signums` arrives. Linux hands
+    a process's signal to any thread not blocking it (gRPC's, TF's), and Python runs its
+    handler only when the main thread next runs bytecode, which a main thread asleep on a
+    lock never does (CPython issue 85300). The wakeup fd is written by whichever thread
+    takes the signal."""
+    import os
+    import signal
+
+    readable, writable = os.pipe()  # open for the life of the process
+    os.set_blocking(writable, False)  # as set_wakeup_fd requires
+    signal.set_wakeup_fd(writable)
+    for signum in signums:
+        signal.signal(signum, lambda *_: None)  # caught, so it wakes us instead of killing
+    return readable
 
 
 @click.command()
