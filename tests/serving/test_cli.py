@@ -106,29 +106,27 @@ def test_serve_predict_over_grpc_and_rest_then_stop_on_sigterm(tmp_path):
         done = predict("--target", f"127.0.0.1:{grpc_port}", "--labels", "A")
         assert done.returncode == 2 and "--out is required for an image model" in done.stderr
         assert server.poll() is None  # still up
+        sigterm_a_thread(server)
+        assert server.wait(timeout=60) == 0
 
 
-def test_serve_stops_on_a_sigterm_the_kernel_hands_to_any_of_its_threads(tmp_path):
-    """Linux gives a process's signal to any thread that does not block it (gRPC's, TF's),
-    and Python runs its handler only when the main thread next runs bytecode: a main
-    thread asleep on a lock never would (CPython issue 85300). Each signal goes to a thread
-    here, as the kernel may send it; the server stops on the first."""
+def sigterm_a_thread(process):
+    """SIGTERM to one of `process`'s threads other than the main one, as Linux may hand
+    a process's signal to any thread not blocking it (gRPC's, TF's). Python runs its
+    handler only when the main thread next runs bytecode: a main thread asleep on a lock
+    never would (CPython issue 85300)."""
     import ctypes
 
-    base = tmp_path / "saved_models"
-    shutil.copytree(SHIPPED, base / "glyphs")
+    term = 1 << (signal.SIGTERM - 1)
+
+    def takes_sigterm(tid):  # a thread-directed signal waits while its thread blocks it
+        status = Path(f"/proc/{process.pid}/task/{tid}/status").read_text()
+        return not int(re.search(r"SigBlk:\s*([0-9a-f]+)", status).group(1), 16) & term
+
+    threads = [int(t) for t in os.listdir(f"/proc/{process.pid}/task") if int(t) != process.pid]
     libc = ctypes.CDLL(None, use_errno=True)
-    with serving("--model-base-path", base, "--port", "0", "--no-rest") as (server, _, _):
-        term = 1 << (signal.SIGTERM - 1)
-
-        def takes_sigterm(tid):  # a thread-directed signal waits while its thread blocks it
-            status = Path(f"/proc/{server.pid}/task/{tid}/status").read_text()
-            return not int(re.search(r"SigBlk:\s*([0-9a-f]+)", status).group(1), 16) & term
-
-        threads = [int(t) for t in os.listdir(f"/proc/{server.pid}/task") if int(t) != server.pid]
-        tid = next(t for t in threads if takes_sigterm(t))
-        assert libc.tgkill(server.pid, tid, signal.SIGTERM) == 0, os.strerror(ctypes.get_errno())
-        assert server.wait(timeout=60) == 0
+    tid = next(t for t in threads if takes_sigterm(t))
+    assert libc.tgkill(process.pid, tid, signal.SIGTERM) == 0, os.strerror(ctypes.get_errno())
 
 
 def test_serve_reports_a_missing_base_path(tmp_path):
