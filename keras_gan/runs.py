@@ -130,7 +130,7 @@ def build_for_data(config: RunConfig, data: data_lib.ImageData):
 
 
 def warm_start(
-    model, source: str | os.PathLike, label_names: list[str], data=None, styles=None
+    model, source: str | os.PathLike, label_names: list[str], data=None, styles=None, log=None
 ) -> dict:
     """Copies the networks' weights of a trained model into `model` (fine-tuning).
 
@@ -140,7 +140,9 @@ def warm_start(
     the mean of the old rows (for a new font style: the average style), then, given
     `data` (the `ImageData` of the fine-tuning), from what `model.start_new_classes`
     makes of their examples, or from its vector in `styles` (label name -> style
-    vector, `train.init_styles`). Returns {"kept": labels kept, "new": new labels}.
+    vector, `train.init_styles`). `log` gets a line as each new style is fitted (a base
+    grown by dozens of faces takes minutes). Returns {"kept": labels kept, "new": new
+    labels}.
     """
     source = find_model(source)
     try:
@@ -173,9 +175,14 @@ def warm_start(
             f"new labels: {', '.join(label_names[i] for i in new) or 'none'}"
         )
     given = {label_names.index(name): vector for name, vector in styles.items()}
+
+    def progress(k, n, class_id):
+        if log is not None:
+            log(f"warm start: fitting new style {k + 1}/{n}, {label_names[class_id]!r}")
+
     if data is not None and new:
         try:
-            model.start_new_classes(data, new, given)
+            model.start_new_classes(data, new, given, progress)
         except ValueError as e:
             if not given:
                 raise

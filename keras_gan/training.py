@@ -106,7 +106,12 @@ def fit(
                 raise ConfigError(f"{config.model} {e}") from None
             if config.train.init_from and not resume:
                 started = runs.warm_start(
-                    model, config.train.init_from, data.label_names, data, config.train.init_styles
+                    model,
+                    config.train.init_from,
+                    data.label_names,
+                    data,
+                    config.train.init_styles,
+                    log,
                 )
                 log(
                     f"warm start from {config.train.init_from}: {len(started['kept'])} labels "

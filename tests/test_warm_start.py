@@ -147,7 +147,10 @@ def test_a_new_style_of_a_fine_tuning_starts_fitted_to_its_glyphs(distinct):
     )
     new = Font2Font(num_classes=1, **SMALL)
     new.compile(ema_kimg=1.0)
-    assert warm_start(new, folder, ["mine"], data) == {"kept": [], "new": ["mine"]}
+    lines = []
+    started = warm_start(new, folder, ["mine"], data, log=lines.append)
+    assert started == {"kept": [], "new": ["mine"]}
+    assert lines == ["warm start: fitting new style 1/1, 'mine'"]
     fitted = table(new, "generator", "style_embedding")[0]
     mean = rows.mean(axis=0)
     assert l1(new, fitted, sources, targets) < 0.5 * l1(new, mean, sources, targets)
@@ -170,8 +173,9 @@ def test_a_new_style_given_a_vector_starts_there_and_bad_ones_are_named(distinct
     )
     given = [0.25, -2.0, 7.5]
     new = Font2Font(num_classes=2, **SMALL)
-    started = warm_start(new, folder, ["hei", "mine"], data, {"mine": given})
-    assert started == {"kept": ["hei"], "new": ["mine"]}
+    lines = []
+    started = warm_start(new, folder, ["hei", "mine"], data, {"mine": given}, lines.append)
+    assert started == {"kept": ["hei"], "new": ["mine"]} and lines == []  # nothing to fit
     np.testing.assert_array_equal(table(new, "generator", "style_embedding"), [rows[2], given])
     with pytest.raises(ConfigError, match="'hei' is not a label new to .*; new labels: mine"):
         warm_start(new, folder, ["hei", "mine"], data, {"hei": given})

@@ -165,11 +165,14 @@ class GAN(keras.Model):
         """Raises ValueError, a sentence that follows the model's name, when this model
         cannot be exported or scored on images during training."""
 
-    def start_new_classes(self, data, new_ids: list[int], given: dict | None = None) -> None:
+    def start_new_classes(
+        self, data, new_ids: list[int], given: dict | None = None, progress=None
+    ) -> None:
         """Fine-tuning: the class rows that the warm-start source did not know begin at
         the mean of the known ones (`runs.warm_start`); a model that can place them
         better from their data (`ImageData`), or at `given` vectors (class id ->
-        vector), overrides this. Raises ValueError for vectors it cannot take."""
+        vector), overrides this, calling `progress(k, n, class_id)` before placing
+        the k-th of n. Raises ValueError for vectors it cannot take."""
         if given:
             raise ValueError(f"{type(self).__name__} has no style vectors to start from")
 

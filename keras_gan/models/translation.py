@@ -299,7 +299,9 @@ class Font2Font(TranslationGAN):
             update([c[pick] for c in codes], targets[pick])
         return style.numpy()
 
-    def start_new_classes(self, data, new_ids: list[int], given: dict | None = None) -> None:
+    def start_new_classes(
+        self, data, new_ids: list[int], given: dict | None = None, progress=None
+    ) -> None:
         """New styles of a fine-tuning start from their `given` vector (class id ->
         vector), else from the vector fitted to their glyphs (`fit_style`), not the
         mean of the known ones."""
@@ -316,7 +318,10 @@ class Font2Font(TranslationGAN):
         # (the mean), and with many new styles (a base grown by dozens of fonts) trying
         # them all would cost more than the fits.
         known = sorted(set(range(len(rows))) - set(new_ids)) or None
-        for style_id in (i for i in new_ids if i not in given):
+        fitting = [i for i in new_ids if i not in given]
+        for k, style_id in enumerate(fitting):
+            if progress is not None:
+                progress(k, len(fitting), style_id)
             mine = np.flatnonzero(data.labels == style_id)[:256]
             rows[style_id] = self.fit_style(
                 from_uint8(data.sources[mine]), from_uint8(data.images[mine]), candidates=known
