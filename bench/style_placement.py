@@ -1,0 +1,51 @@
+"""Cost and quality of placing a new style row (`Font2Font.fit_style`: what a warm start
+does for every face the base does not know) at several (steps, batch): fitted to 256
+training-character glyphs of a face the shipped Latin base never saw, scored by the L1
+of its drawings of the held-out characters against the real glyphs. Prints a table.
+
+    KGAN_FONT_PATH=FONTS .venv/bin/python bench/style_placement.py "Noto Serif" "PT Sans Italic"
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from keras_gan.data.fontpairs import source_style
+from keras_gan.data.fontpairs import split_chars
+from keras_gan.data.glyphs import parse_charset
+from keras_gan.fonts.complete import load_font_model
+from keras_gan.fonts.complete import model_input
+from keras_gan.shipped import find_model
+
+SETTINGS = [(200, 64), (100, 64), (100, 16), (50, 64)]  # (steps, batch); 200, 64: fit_style's
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("faces", nargs="+", help="faces the base never saw, by name")
+    args = parser.parse_args()
+    base = find_model("saved_models/font2font-latin")
+    model, _, _ = load_font_model(base)
+    chars = parse_charset("european")
+    source = source_style(str(base / "source.ttf"), chars, 64)
+    print("| face | steps | batch | held-out L1 | CPU s | wall s |\n|---|---|---|---|---|---|")
+    for face in args.faces:
+        target = source_style(face, chars, 64)
+        both = "".join(c for c in chars if c in target.glyphs and c in source.glyphs)
+        train = split_chars(both, "train")[:256]
+        held = split_chars(both, "heldout")
+        real = model_input(target, held)
+        for steps, batch in SETTINGS:
+            cpu, wall = time.process_time(), time.time()
+            style = model.fit_style(
+                model_input(source, train), model_input(target, train), steps, batch_size=batch
+            )
+            cpu, wall = time.process_time() - cpu, time.time() - wall
+            drawn = np.asarray(model.translate_in_style(model_input(source, held), style))
+            l1 = np.abs(drawn - real).mean() / 2
+            print(f"| {face} | {steps} | {batch} | {l1:.4f} | {cpu:.0f} | {wall:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
