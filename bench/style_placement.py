@@ -16,6 +16,7 @@ from keras_gan.data.fontpairs import split_chars
 from keras_gan.data.glyphs import parse_charset
 from keras_gan.fonts.complete import load_font_model
 from keras_gan.fonts.complete import model_input
+from keras_gan.fonts.complete import source_token
 from keras_gan.shipped import find_model
 
 SETTINGS = [(200, 64), (100, 64), (100, 16), (50, 64)]  # (steps, batch); 200, 64: fit_style's
@@ -26,9 +27,9 @@ def main():
     parser.add_argument("faces", nargs="+", help="faces the base never saw, by name")
     args = parser.parse_args()
     base = find_model("saved_models/font2font-latin")
-    model, _, _ = load_font_model(base)
+    model, config, _ = load_font_model(base)
     chars = parse_charset("european")
-    source = source_style(str(base / "source.ttf"), chars, 64)
+    source = source_style(source_token(base, config.data.spec), chars, 64)
     print("| face | steps | batch | held-out L1 | CPU s | wall s |\n|---|---|---|---|---|---|")
     for face in args.faces:
         target = source_style(face, chars, 64)

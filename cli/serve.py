@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import click
@@ -149,8 +151,6 @@ def serve(
           127.0.0.1:8501/v1/models/glyphs:predict
     """
     import logging
-    import os
-    import signal
 
     from keras_gan.shipped import find_model
     from keras_gan_serving import batching
@@ -222,9 +222,6 @@ def stop_signals(*signums) -> int:
     handler only when the main thread next runs bytecode, which a main thread asleep on a
     lock never does (CPython issue 85300). The wakeup fd is written by whichever thread
     takes the signal."""
-    import os
-    import signal
-
     readable, writable = os.pipe()  # open for the life of the process
     os.set_blocking(writable, False)  # as set_wakeup_fd requires
     signal.set_wakeup_fd(writable)
