@@ -124,6 +124,8 @@ def test_fit_style_finds_a_style_the_table_does_not_hold(distinct):
     assert model.nearest_style(*drawn_in_2) == 2
     closer = int(np.argmin([l1(model, rows[i], *drawn_in_2) for i in (0, 1)]))
     assert model.nearest_style(*drawn_in_2, candidates=[0, 1]) == closer
+    # No steps: the start, judged on 4 of the samples, is the row that drew them.
+    np.testing.assert_array_equal(model.fit_style(*drawn_in_2, steps=0, start_samples=4), rows[2])
     unseen = rows[0] + 3.0 * (rows[1] - rows[0])  # far outside the known styles
     sources, targets = pairs(model, unseen)
     start = l1(model, rows[model.nearest_style(sources, targets)], sources, targets)

@@ -273,16 +273,20 @@ class Font2Font(TranslationGAN):
 
     def fit_style(
         self, sources, targets, steps=200, learning_rate=0.05, batch_size=64, seed=0,
-        candidates=None,
+        candidates=None, start_samples=32,
     ):  # fmt: skip
         """A style vector (style_dim,) under which G redraws `sources` as `targets` (L1;
         both in [-1, 1]) with every weight frozen: a new font's style from a few of its
         glyphs without fine-tuning (G's style input inverted, as GAN inversion does for
-        z). Starts at the nearest known style (of `candidates`, as `nearest_style`);
-        Adam on minibatches of the samples."""
+        z). Starts at the nearest known style (of `candidates`, as `nearest_style`) judged
+        on `start_samples` of the samples at random: drawing 32 glyphs in every style
+        instead of 256 costs an eighth and starts the fit as well (bench/RESULTS.md,
+        "Placing a new style row"). Adam on minibatches of the samples."""
         sources, targets = (np.asarray(x, np.float32) for x in (sources, targets))
         codes = [ops.convert_to_numpy(c) for c in self.encoder(sources)]
-        nearest = self._nearest_style(codes, targets, candidates)
+        order = np.random.default_rng(seed)
+        judged = order.choice(len(sources), min(start_samples, len(sources)), replace=False)
+        nearest = self._nearest_style([c[judged] for c in codes], targets[judged], candidates)
         start = ops.convert_to_numpy(self.style_table)[nearest]
         style = tf.Variable(start, dtype=tf.float32, name="fitted_style")
         optimizer = keras.optimizers.Adam(learning_rate)
@@ -293,7 +297,6 @@ class Font2Font(TranslationGAN):
                 loss = ops.mean(ops.abs(self.decode(codes, style) - target))
             optimizer.apply_gradients([(tape.gradient(loss, style), style)])
 
-        order = np.random.default_rng(seed)
         for _ in range(steps):
             pick = order.choice(len(sources), min(batch_size, len(sources)), replace=False)
             update([c[pick] for c in codes], targets[pick])
@@ -316,7 +319,9 @@ class Font2Font(TranslationGAN):
             rows[style_id] = vector
         # Each starts from the nearest trained style: the other new rows are placeholders
         # (the mean), and with many new styles (a base grown by dozens of fonts) trying
-        # them all would cost more than the fits.
+        # them all would cost more than the fits. 50 steps of 16 place a row within 0.001
+        # held-out L1 of 100 or 200 steps of 64, in 15 s instead of 90-130 (bench/RESULTS.md,
+        # "Placing a new style row"); the training that follows refines it.
         known = sorted(set(range(len(rows))) - set(new_ids)) or None
         fitting = [i for i in new_ids if i not in given]
         for k, style_id in enumerate(fitting):
@@ -324,8 +329,9 @@ class Font2Font(TranslationGAN):
                 progress(k, len(fitting), style_id)
             mine = np.flatnonzero(data.labels == style_id)[:256]
             rows[style_id] = self.fit_style(
-                from_uint8(data.sources[mine]), from_uint8(data.images[mine]), candidates=known
-            )
+                from_uint8(data.sources[mine]), from_uint8(data.images[mine]), steps=50,
+                batch_size=16, candidates=known,
+            )  # fmt: skip
         self.style_table.assign(rows)
 
     def judge(self, images, batch: Batch):
