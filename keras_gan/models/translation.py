@@ -319,7 +319,7 @@ class Font2Font(TranslationGAN):
             rows[style_id] = vector
         # Each starts from the nearest trained style: the other new rows are placeholders
         # (the mean), and with many new styles (a base grown by dozens of fonts) trying
-        # them all would cost more than the fits. 50 steps of 16 place a row within 0.001
+        # them all would cost more than the fits. 50 steps of 16 place a row within 0.0015
         # held-out L1 of 100 or 200 steps of 64, in 15 s instead of 90-130 (bench/RESULTS.md,
         # "Placing a new style row"); the training that follows refines it.
         known = sorted(set(range(len(rows))) - set(new_ids)) or None
