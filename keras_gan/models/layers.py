@@ -229,13 +229,12 @@ def _transpose_conv(inputs, kernel, strides: tuple[int, int]):
 
     @tf.custom_gradient
     def transpose_conv(inputs, kernel):
-        # kernel (kh, kw, filters, in) -> (offsets h, offsets w, in, sh * sw * filters)
-        phases = tf.einsum(
-            "pt,qu,tufc->pqfc",
-            tf.constant(taps_h, kernel.dtype),
-            tf.constant(taps_w, kernel.dtype),
-            kernel,
-        )
+        # kernel (kh, kw, filters, in) -> (offsets h, offsets w, in, sh * sw * filters),
+        # by picking taps (a zero tap appended for the phases that have none). Gathers:
+        # an einsum with one-hot tap matrices cost 4-8x the convolution (2x2x512: 54 ms
+        # against 10, AMD EPYC, batch 16).
+        phases = tf.pad(kernel, [[0, 1], [0, 1], [0, 0], [0, 0]])
+        phases = tf.gather(tf.gather(phases, taps_h, axis=0), taps_w, axis=1)
         phases = tf.reshape(phases, (rows, sh, cols, sw, filters, channels))
         phases = tf.transpose(phases, (0, 2, 5, 1, 3, 4))
         phases = tf.reshape(phases, (rows, cols, channels, sh * sw * filters))
@@ -258,16 +257,16 @@ def _transpose_conv(inputs, kernel, strides: tuple[int, int]):
 
 
 def _phase_taps(size: int, stride: int):
-    """For TF's "same" transposed convolution along one axis: the kernel taps as a
-    one-hot matrix, row `i * stride + a` picking the tap that joins input pixel
-    `q + i - before` to output pixel `q * stride + a` (none: a zero row), and the
-    (before, after) padding of the input."""
+    """For TF's "same" transposed convolution along one axis: the kernel tap at
+    `i * stride + a` joins input pixel `q + i - before` to output pixel `q * stride + a`
+    (`size`, one past the taps, where none does), and the (before, after) padding of
+    the input."""
     start = max(size - stride, 0) // 2  # what the forward convolution pads before
     before, after = (size - 1 - start) // stride, (stride - 1 + start) // stride
-    taps = np.zeros((before + after + 1, stride, size), np.float32)
+    taps = np.full((before + after + 1, stride), size, np.int32)
     for i, offset in enumerate(range(-before, after + 1)):
         for phase in range(stride):
             tap = phase + start - offset * stride
             if 0 <= tap < size:
-                taps[i, phase, tap] = 1
-    return taps.reshape(-1, size), [before, after]
+                taps[i, phase] = tap
+    return taps.reshape(-1), [before, after]
