@@ -30,7 +30,7 @@ from keras_gan.files import atomic_write_bytes
 from keras_gan.files import atomic_write_json
 from keras_gan.files import exclusive_lock
 from keras_gan.images import to_uint8
-from keras_gan.models.layers import tf_transpose_convolutions
+from keras_gan.models.layers import tf_convolutions
 from keras_gan.noise import noise_for_seeds
 from keras_gan.runs import load_run
 
@@ -102,8 +102,8 @@ def _version_folder(root: str | os.PathLike, version: int | None) -> Path:
     return target
 
 
-# Traced with TF's transposed-convolution kernel, as exports always were.
-@tf_transpose_convolutions()
+# Traced with TF's own convolution kernels, as exports always were.
+@tf_convolutions()
 def write_generator(
     model,
     target: str | os.PathLike,

@@ -9,6 +9,7 @@ from keras import ops
 
 from keras_gan.models import networks
 from keras_gan.models.cyclegan import CycleGAN
+from keras_gan.models.layers import Conv2D
 from keras_gan.models.layers import Conv2DTranspose
 from keras_gan.models.networks import _norm
 from keras_gan.models.step import Batch
@@ -23,7 +24,7 @@ def encoder_decoder_generator(image_size, channels, filters, max_filters, name) 
     source = keras.Input((image_size, image_size, channels), name="source")
     x = source
     for stage in range(stages):
-        x = layers.Conv2D(min(filters * 2**stage, max_filters), 4, 2, padding="same")(x)
+        x = Conv2D(min(filters * 2**stage, max_filters), 4, 2, padding="same")(x)
         if stage:
             x = _norm()(x)
         x = layers.LeakyReLU(0.2)(x)

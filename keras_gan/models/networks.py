@@ -14,6 +14,7 @@ import keras
 from keras import layers
 from keras import ops
 
+from keras_gan.models.layers import Conv2D
 from keras_gan.models.layers import Conv2DTranspose
 
 
@@ -104,7 +105,7 @@ def dcgan_discriminator(
             x = layers.Concatenate()([x, extra_channels(label)])
     width = filters
     for stage in range(stages):
-        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=bias and stage == 0)(x)
+        x = Conv2D(width, 4, strides=2, padding="same", use_bias=bias and stage == 0)(x)
         if stage:
             x = _norm()(x) if normalization == "batch" else layers.LayerNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
@@ -218,7 +219,7 @@ def encode_reference(z, label, image_size, channels, filters, num_classes):
     x = ReferenceImages(num_classes, (image_size, image_size, channels), name="reference")(label)
     skips, width = [], filters
     for stage in range(num_doublings(image_size)):
-        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
+        x = Conv2D(width, 4, strides=2, padding="same", use_bias=stage == 0)(x)
         if stage:
             x = _norm()(x)
         x = layers.LeakyReLU(0.2)(x)
@@ -257,7 +258,7 @@ def glyph_generator(
         # Style enters every scale: without it, skips let G copy the reference alone.
         noise = layers.Dense(size * size, use_bias=False)(z)
         x = layers.Concatenate()([x, layers.Reshape((size, size, 1))(noise)])
-    x = layers.Conv2D(channels, 3, padding="same")(x)
+    x = Conv2D(channels, 3, padding="same")(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model([z, label], images, name=name)
 
@@ -277,7 +278,7 @@ def style_encoder(
     images = keras.Input((image_size, image_size, channels), name="images")
     x, width = images, filters
     for _ in range(num_doublings(image_size)):
-        x = layers.Conv2D(width, 4, strides=2, padding="same")(x)
+        x = Conv2D(width, 4, strides=2, padding="same")(x)
         x = layers.LeakyReLU(0.2)(x)
         width = min(width * 2, filters * 4)
     x = layers.Dense(2 * style_dim)(layers.Flatten()(x))
@@ -334,7 +335,7 @@ def styled_glyph_generator(
             synchronized=True, momentum=0.9, epsilon=1e-5, center=False, scale=False
         )(x)
         x = layers.ReLU()(FiLM()([x, z]))
-    x = layers.Conv2D(channels, 3, padding="same")(x)
+    x = Conv2D(channels, 3, padding="same")(x)
     x = layers.Activation("tanh", dtype="float32")(x)
     images = Despeckle(speck_area, dtype="float32", name="images")(x)
     return keras.Model([z, label], images, name=name)

@@ -14,6 +14,7 @@ import keras
 from keras import layers
 
 from keras_gan.models.layers import ConditionalBatchNorm
+from keras_gan.models.layers import Conv2D
 from keras_gan.models.layers import GlobalSumPooling2D
 from keras_gan.models.layers import SNConv2D
 from keras_gan.models.layers import SNDense
@@ -28,11 +29,11 @@ def _norm(x, label, num_classes):
 
 
 def _up_block(x, width, label, num_classes):
-    shortcut = layers.Conv2D(width, 1)(layers.UpSampling2D()(x))
+    shortcut = Conv2D(width, 1)(layers.UpSampling2D()(x))
     x = layers.ReLU()(_norm(x, label, num_classes))
-    x = layers.Conv2D(width, 3, padding="same")(layers.UpSampling2D()(x))
+    x = Conv2D(width, 3, padding="same")(layers.UpSampling2D()(x))
     x = layers.ReLU()(_norm(x, label, num_classes))
-    x = layers.Conv2D(width, 3, padding="same")(x)
+    x = Conv2D(width, 3, padding="same")(x)
     return layers.Add()([x, shortcut])
 
 
@@ -52,7 +53,7 @@ def resnet_generator(
     for _ in range(stages):
         x = _up_block(x, width, label, num_classes)
     x = layers.ReLU()(layers.BatchNormalization(synchronized=True, momentum=0.9)(x))
-    x = layers.Conv2D(channels, 3, padding="same")(x)
+    x = Conv2D(channels, 3, padding="same")(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model([z, label] if num_classes else z, images, name=name)
 

@@ -22,6 +22,7 @@ import tensorflow as tf
 from keras import layers
 from keras import ops
 
+from keras_gan.models.layers import Conv2D
 from keras_gan.models.networks import num_doublings
 
 RESAMPLE = ("fir", "bilinear")
@@ -515,7 +516,7 @@ def style_discriminator(
         if equalized:
             return EqualizedConv2D(filters, size, down=down, use_bias=use_bias)
         padding = "same" if size > 1 else "valid"
-        return layers.Conv2D(filters, size, padding=padding, use_bias=use_bias)
+        return Conv2D(filters, size, padding=padding, use_bias=use_bias)
 
     dense = (lambda units: EqualizedDense(units)) if equalized else layers.Dense
     images = keras.Input((image_size, image_size, channels), name="images")

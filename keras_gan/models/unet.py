@@ -13,6 +13,7 @@ import math
 import keras
 from keras import layers
 
+from keras_gan.models.layers import Conv2D
 from keras_gan.models.layers import Conv2DTranspose
 from keras_gan.models.networks import _norm
 
@@ -38,7 +39,7 @@ def unet_encoder(image_size, channels, filters, max_filters, name="encoder") -> 
     for stage in range(depth):
         if stage:
             x = layers.LeakyReLU(0.2)(x)
-        x = layers.Conv2D(
+        x = Conv2D(
             _width(filters, max_filters, stage),
             4,
             2,
@@ -113,13 +114,13 @@ def patch_discriminator(
         x = layers.Concatenate()([image, source])
     for stage in range(layer_count + 1):
         stride = 2 if stage < layer_count else 1
-        x = layers.Conv2D(
+        x = Conv2D(
             _width(filters, max_filters, stage), 4, stride, padding="same", use_bias=stage == 0
         )(x)
         if stage:
             x = _norm()(x)
         x = layers.LeakyReLU(0.2)(x)
-    logits = layers.Flatten()(layers.Conv2D(1, 4, 1, padding="same")(x))
+    logits = layers.Flatten()(Conv2D(1, 4, 1, padding="same")(x))
     logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
     outputs = [logits]
     if aux_classes:

@@ -1,0 +1,110 @@
+"""Convolution gradients: TensorFlow's backprop kernels against keras_gan's `Conv2D`.
+
+`keras_gan.models.layers.Conv2D` keeps Keras's forward convolution and computes its
+gradients by other kernels on the maps where TF's CPU kernels are slow (see its
+docstring). Side by side in one process, alternating rounds: every convolution of
+the font2font U-Net encoder and its PatchGAN discriminator (64 px, 32/256 filters,
+batch 16), forward + backward; then whole training steps of `font2font` (batch 16,
+64 px) and of the default job. "TF" is the same model built and traced with
+`Conv2D.fast_gradients = False`. Appends a section to bench/RESULTS.md.
+
+    .venv/bin/python bench/conv_gradients.py [--rounds 3] [--steps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import statistics
+from unittest import mock
+
+import tensorflow as tf
+from conv_transpose import FONT2FONT
+from conv_transpose import seconds
+from results import publish
+from train_speed import alternating_rates
+from train_speed import machine
+from train_speed import variant
+
+from keras_gan.config import RunConfig
+from keras_gan.models import unet
+from keras_gan.models.layers import Conv2D
+
+VARIANTS = {
+    "TF": lambda: mock.patch.object(Conv2D, "fast_gradients", False),
+    "keras_gan": contextlib.nullcontext,
+}
+
+
+def layer_rows(rounds: int, batch: int = 16) -> list[str]:
+    encoder = unet.unet_encoder(64, 1, 32, 256)
+    discriminator = unet.patch_discriminator(64, 1, 32, 256)
+    rows = []
+    for network in (encoder, discriminator):
+        for layer in network.layers:
+            if not isinstance(layer, Conv2D):
+                continue
+            x = tf.random.uniform((batch, *layer.input.shape[1:]))
+            upstream = tf.random.uniform((batch, *layer.output.shape[1:]))
+            times = {}
+            for name, scope in VARIANTS.items():
+                with scope():
+
+                    @tf.function
+                    def both(x=x, layer=layer, upstream=upstream):
+                        with tf.GradientTape() as tape:
+                            tape.watch(x)
+                            y = tf.reduce_sum(layer(x) * upstream)
+                        return tape.gradient(y, [x, layer.kernel])
+
+                    times[name] = seconds(both, rounds)
+            old, new = times["TF"], times["keras_gan"]
+            shapes = " -> ".join(
+                "x".join(map(str, t.shape[1:])) for t in (layer.input, layer.output)
+            )
+            rows.append(
+                f"| {network.name} | {shapes}, stride {layer.strides[0]} | "
+                f"{old * 1e3:.1f} / {new * 1e3:.1f} ({old / new:.2f}x) |"
+            )
+            print(rows[-1], flush=True)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    lines = [
+        f"\n## Convolution gradients ({datetime.date.today()}, bench/conv_gradients.py)\n",
+        f"Machine: {machine()}. Medians of {args.rounds} alternating rounds. Layers: batch "
+        "16, forward + backward (to the input and the kernel) milliseconds, TF / keras_gan "
+        "(speed-up).\n",
+        "| network | layer | forward + backward ms |",
+        "| --- | --- | --- |",
+        *layer_rows(args.rounds),
+    ]
+    configs = {
+        "font2font 64 px, batch 16": RunConfig().merge(FONT2FONT),
+        "glyph_style_gan (the default job)": RunConfig(),
+    }
+    models = {}
+    for name, config in configs.items():
+        for kind, scope in VARIANTS.items():
+            with scope():
+                models[(name, kind)] = variant(config, jit=False)
+    rates = alternating_rates(models, args.rounds, args.steps)
+    lines += [
+        f"\nTraining ({args.steps} steps a round), images/s:\n",
+        "| model | TF | keras_gan | speed-up |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name in configs:
+        old, new = (statistics.median(rates[(name, v)]) for v in VARIANTS)
+        lines.append(f"| {name} | {old:.1f} | {new:.1f} | {new / old:.2f}x |")
+    publish(lines)
+
+
+if __name__ == "__main__":
+    main()
