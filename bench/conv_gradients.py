@@ -4,11 +4,12 @@
 gradients by other kernels on the maps where TF's CPU kernels are slow (see its
 docstring). Side by side in one process, alternating rounds: every convolution of
 the font2font U-Net encoder and its PatchGAN discriminator (64 px, 32/256 filters,
-batch 16), forward + backward; then whole training steps of `font2font` (batch 16,
-64 px) and of the default job. "TF" is the same model built and traced with
-`Conv2D.fast_gradients = False`. Appends a section to bench/RESULTS.md.
+batch 16), forward + backward; then training steps of `font2font` (batch 16, 64 px)
+and of the default job, one step of each variant in turn. "TF" is the same model
+built and traced with `Conv2D.fast_gradients = False`. Appends a section to
+bench/RESULTS.md.
 
-    .venv/bin/python bench/conv_gradients.py [--rounds 3] [--steps 20]
+    .venv/bin/python bench/conv_gradients.py [--rounds 3] [--steps 60]
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import statistics
 from unittest import mock
 
 import tensorflow as tf
 from conv_transpose import FONT2FONT
 from conv_transpose import seconds
 from results import publish
-from train_speed import alternating_rates
+from train_speed import interleaved_step_ms
 from train_speed import machine
 from train_speed import variant
 
@@ -74,7 +74,7 @@ def layer_rows(rounds: int, batch: int = 16) -> list[str]:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=60)
     args = parser.parse_args()
     lines = [
         f"\n## Convolution gradients ({datetime.date.today()}, bench/conv_gradients.py)\n",
@@ -94,15 +94,16 @@ def main():
         for kind, scope in VARIANTS.items():
             with scope():
                 models[(name, kind)] = variant(config, jit=False)
-    rates = alternating_rates(models, args.rounds, args.steps)
     lines += [
-        f"\nTraining ({args.steps} steps a round), images/s:\n",
-        "| model | TF | keras_gan | speed-up |",
+        f"\nTraining, {args.steps} steps of each variant in turn; milliseconds a step, "
+        "10th percentile / median / 90th:\n",
+        "| model | TF | keras_gan | speed-up of the median |",
         "| --- | --- | --- | --- |",
     ]
     for name in configs:
-        old, new = (statistics.median(rates[(name, v)]) for v in VARIANTS)
-        lines.append(f"| {name} | {old:.1f} | {new:.1f} | {new / old:.2f}x |")
+        times = interleaved_step_ms({v: models[(name, v)] for v in VARIANTS}, args.steps)
+        old, new = ("{:.0f} / {:.0f} / {:.0f}".format(*times[v]) for v in VARIANTS)
+        lines.append(f"| {name} | {old} | {new} | {times['TF'][1] / times['keras_gan'][1]:.2f}x |")
     publish(lines)
 
 

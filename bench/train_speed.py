@@ -18,6 +18,7 @@ import subprocess
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 from results import publish
 
@@ -69,6 +70,23 @@ def alternating_rates(variants: dict, rounds: int, steps: int) -> dict:
             model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
             rates[name].append(steps * batch / (time.perf_counter() - start))
     return rates
+
+
+def interleaved_step_ms(variants: dict, steps: int) -> dict:
+    """{name: (10th percentile, median, 90th percentile) milliseconds a training step}:
+    the variants (model, dataset, batch) take one step each in turn, `steps` times. Finer
+    than `alternating_rates` where other tenants slow the machine in spells of seconds,
+    which whole rounds of `fit` catch unevenly."""
+    steps_of = {
+        name: (model.train_function, iter(data)) for name, (model, data, _) in variants.items()
+    }
+    times = {name: [] for name in variants}
+    for _ in range(steps):
+        for name, (train_step, batches) in steps_of.items():
+            start = time.perf_counter()
+            train_step(batches)
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {name: tuple(np.percentile(t, (10, 50, 90))) for name, t in times.items()}
 
 
 def main():
