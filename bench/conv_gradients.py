@@ -1,13 +1,14 @@
-"""Convolution gradients: TensorFlow's backprop kernels against keras_gan's `Conv2D`.
+"""Convolution gradients: TensorFlow's backprop kernels against keras_gan's.
 
-`keras_gan.models.layers.Conv2D` keeps Keras's forward convolution and computes its
-gradients by other kernels on the maps where TF's CPU kernels are slow (see its
-docstring). Side by side in one process, alternating rounds: every convolution of
-the font2font U-Net encoder and its PatchGAN discriminator (64 px, 32/256 filters,
-batch 16), forward + backward; then training steps of `font2font` (batch 16, 64 px)
-and of the default job, one step of each variant in turn. "TF" is the same model
-built and traced with `Conv2D.fast_gradients = False`. Appends a section to
-bench/RESULTS.md.
+`keras_gan.models.layers.Conv2D` (and `same_conv2d`) keeps Keras's forward
+convolution and computes its gradients by other kernels on the maps where TF's CPU
+kernels are slow (see its docstring). Side by side in one process, alternating
+rounds: every convolution of the font2font U-Net encoder and its PatchGAN
+discriminator (64 px, 32/256 filters, batch 16), forward + backward; then training
+steps of `font2font` (batch 16, 64 px), of the default job and of the StyleGAN2 preset
+on glyphs (its convolutions by `same_conv2d`), one step of each variant in turn. "TF"
+is the same model built and traced with `Conv2D.fast_gradients = False`. Appends a
+section to bench/RESULTS.md.
 
     .venv/bin/python bench/conv_gradients.py [--rounds 3] [--steps 60]
 """
@@ -27,6 +28,7 @@ from train_speed import interleaved_step_ms
 from train_speed import machine
 from train_speed import variant
 
+from keras_gan import presets
 from keras_gan.config import RunConfig
 from keras_gan.models import unet
 from keras_gan.models.layers import Conv2D
@@ -88,6 +90,7 @@ def main():
     configs = {
         "font2font 64 px, batch 16": RunConfig().merge(FONT2FONT),
         "glyph_style_gan (the default job)": RunConfig(),
+        "glyphs-stylegan2-64": RunConfig().merge(presets.get("glyphs-stylegan2-64")),
     }
     models = {}
     for name, config in configs.items():

@@ -1,4 +1,5 @@
-"""Layers the GAN literature relies on: spectral normalisation and conditional batch norm.
+"""Layers the GAN literature relies on: spectral normalisation and conditional batch
+norm; and Keras's convolutions, the same numbers, computed faster on CPUs without AVX-512.
 
 Spectral normalisation here follows Miyato et al. 2018 (and PyTorch's
 `spectral_norm`): the kernel used is `W / sigma(W)`, with `sigma` estimated by one
@@ -69,26 +70,25 @@ def _normalize(x):
 class Conv2D(layers.Conv2D):
     """Keras's `Conv2D`, the same forward convolution, with gradients computed by faster
     kernels where TensorFlow's CPU kernels are slow (on a CPU without AVX-512): to the
-    input of a small strided map by the sub-pixel transposed convolution (4x4x256:
-    32 ms -> 12, batch 16); to the input and the weights of a stride-1 map by plain
-    convolutions (8x8x128 -> 256: 34 -> 17 and 16 -> 9 ms). The same numbers to float
-    rounding, the same weights (models saved before load into it), differentiable twice
-    (gradient penalties). Other paddings, dilations, groups and data formats take
-    Keras's path."""
+    input of a small strided map by the sub-pixel transposed convolution (4x4x256 ->
+    2x2x256, batch 16: 26-32 ms -> 12); to the input and the weights of a stride-1 map
+    by plain convolutions (8x8x128 -> 8x8x256: 34 -> 17 and 16 -> 9 ms). font2font
+    trains 1.2x faster, the default job 1.07x (bench/RESULTS.md, "Convolution
+    gradients"). The same numbers to float rounding, the same weights (models saved
+    before load into it), differentiable twice (gradient penalties). Other paddings,
+    dilations, groups and data formats take Keras's path."""
 
-    fast_gradients = True
+    fast_gradients = True  # False inside `tf_convolutions`
 
     def convolution_op(self, inputs, kernel):
         if (
-            not self.fast_gradients
-            or self.padding != "same"
+            self.padding != "same"
             or self.data_format != "channels_last"
             or self.groups != 1
             or any(d != 1 for d in self.dilation_rate)
-            or None in inputs.shape[1:3]
         ):
             return super().convolution_op(inputs, kernel)
-        return _conv(inputs, ops.cast(kernel, inputs.dtype), tuple(self.strides))
+        return same_conv2d(inputs, ops.cast(kernel, inputs.dtype), tuple(self.strides))
 
 
 @keras.saving.register_keras_serializable("keras_gan")
@@ -226,7 +226,7 @@ class Conv2DTranspose(layers.Conv2DTranspose):
 
 @contextlib.contextmanager
 def tf_convolutions():
-    """Inside it, `Conv2DTranspose` and `Conv2D` trace TF's own kernels at every size:
+    """Inside it, `Conv2DTranspose`, `Conv2D` and `same_conv2d` trace TF's own kernels:
     for exported graphs, which keep the layout they had (TFLite has a transposed-
     convolution op, and its converter would store the sub-pixel kernel, 2.25x the
     weights: a TFLite generator 24% larger) and hold no custom gradients. Not for use
@@ -239,9 +239,12 @@ def tf_convolutions():
         Conv2DTranspose.sub_pixel_max_pixels, Conv2D.fast_gradients = saved
 
 
-def _conv(inputs, kernel, strides: tuple[int, int]):
-    """TF's "same" `conv2d(inputs, kernel, strides)`; its gradients by `_input_gradient`
-    and `_filter_gradient`."""
+def same_conv2d(inputs, kernel, strides: tuple[int, int] = (1, 1)):
+    """TF's "same" `conv2d(inputs, kernel, strides)` (NHWC), its gradients by
+    `_input_gradient` and `_filter_gradient` (see `Conv2D`); by TF's kernels alone
+    inside `tf_convolutions` or where the height or width is not known."""
+    if not Conv2D.fast_gradients or None in inputs.shape[1:3]:
+        return tf.nn.conv2d(inputs, kernel, strides, "SAME")
 
     @tf.custom_gradient
     def conv(inputs, kernel):

@@ -23,6 +23,7 @@ from keras import layers
 from keras import ops
 
 from keras_gan.models.layers import Conv2D
+from keras_gan.models.layers import same_conv2d
 from keras_gan.models.networks import num_doublings
 
 RESAMPLE = ("fir", "bilinear")
@@ -159,7 +160,7 @@ class EqualizedConv2D(layers.Layer):
             x = fir_filter(x, pad=(self.kernel_size + 1) // 2)
             x = ops.conv(x, kernel, strides=2, padding="valid")
         else:
-            x = ops.conv(x, kernel, padding="same")
+            x = same_conv2d(x, ops.cast(kernel, x.dtype))
         return x + self.bias if self.use_bias else x
 
     def compute_output_shape(self, input_shape):
@@ -280,7 +281,7 @@ class ModulatedConv2D(layers.Layer):
         if self.upsample:
             x = resample(x, 2, self.resample)
         x = x * styles[:, None, None, :]
-        x = ops.conv(x, self.kernel, padding="same")
+        x = same_conv2d(x, ops.cast(self.kernel, x.dtype))
         if self.demodulate:
             # sum over (k, k, in) of (W * s)^2, per example and output channel
             weight = ops.sum(ops.square(self.kernel), axis=(0, 1))  # (in, out)

@@ -8,6 +8,8 @@ import tensorflow as tf
 from keras_gan.models.layers import Conv2D
 from keras_gan.models.layers import SNConv2D
 from keras_gan.models.layers import tf_convolutions
+from keras_gan.models.style import EqualizedConv2D
+from keras_gan.models.style import ModulatedConv2D
 
 
 def pair(filters, kernel, strides, size, **kwargs):
@@ -22,13 +24,13 @@ def pair(filters, kernel, strides, size, **kwargs):
     return theirs, ours, x
 
 
-def gradients(layer, x):
+def gradients(layer, x, *more_inputs):
     """The output, and the gradients of a loss unlike the output's to the input and the
     kernel, and of the input gradient's norm (a gradient penalty) to the kernel."""
     with tf.GradientTape() as outer:
         with tf.GradientTape() as tape:
             tape.watch(x)
-            y = layer(x)
+            y = layer([x, *more_inputs] if more_inputs else x)
             weights = tf.reshape(tf.range(tf.size(y)) % 7, y.shape)
             loss = tf.reduce_sum(y * tf.cast(weights, tf.float32) + tf.square(y))
         dx, dw = tape.gradient(loss, [x, layer.kernel])
@@ -72,6 +74,21 @@ def test_spectral_norm_takes_the_same_gradients():
     with tf_convolutions():
         expected = gradients(theirs, x)
     assert_close(gradients(ours, x), expected)
+
+
+@pytest.mark.parametrize("kind", ["equalized", "modulated"])
+def test_style_convolutions_take_the_same_gradients(kind):
+    x = tf.random.stateless_normal((2, 6, 6, 3), (3, 4))
+    w = tf.random.stateless_normal((2, 5), (5, 6))
+    if kind == "equalized":
+        layer, more = EqualizedConv2D(4, 3), ()
+    else:
+        layer, more = ModulatedConv2D(4, 3, equalized=True), (w,)
+    with tf_convolutions():
+        expected = gradients(layer, x, *more)
+    assert_close(gradients(layer, x, *more), expected)
+    graph = tf.function(layer).get_concrete_function([x, *more] if more else x).graph
+    assert "IdentityN" in {op.type for op in graph.get_operations()}  # took our gradients
 
 
 def test_exports_trace_tf_kernels_alone():

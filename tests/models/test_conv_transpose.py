@@ -50,20 +50,25 @@ def test_it_draws_and_learns_as_keras_does(kernel, strides, kwargs):
 
 
 def test_a_model_trained_with_keras_layers_loads_with_the_same_output(tmp_path, monkeypatch):
-    """Shipped models and checkpoints were saved from networks built with Keras's layer:
-    the weights keep their names and shapes."""
+    """Shipped models and checkpoints were saved from networks built with Keras's
+    layers: the weights keep their names and shapes."""
     from keras_gan.models import Font2Font
     from keras_gan.models import unet
+    from keras_gan.models.layers import Conv2D
 
     small = {"image_size": 16, "channels": 1, "filters": 4, "max_filters": 8, "num_classes": 2}
     with monkeypatch.context() as patch:
         patch.setattr(unet, "Conv2DTranspose", keras.layers.Conv2DTranspose)
+        patch.setattr(unet, "Conv2D", keras.layers.Conv2D)
         old = Font2Font(seed=1, **small)
         old.save(tmp_path / "model.keras")
-    decoder = old.generator.get_layer("decoder")
-    assert not any(isinstance(layer, Conv2DTranspose) for layer in decoder.layers)
+    networks = [old.generator.get_layer(n) for n in ("encoder", "decoder")]
+    assert not any(
+        isinstance(layer, Conv2D | Conv2DTranspose) for n in networks for layer in n.layers
+    )
     loaded = keras.saving.load_model(tmp_path / "model.keras", compile=False)
-    decoder = loaded.generator.get_layer("decoder")
+    encoder, decoder = (loaded.generator.get_layer(n) for n in ("encoder", "decoder"))
+    assert sum(isinstance(layer, Conv2D) for layer in encoder.layers) == 4
     assert sum(isinstance(layer, Conv2DTranspose) for layer in decoder.layers) == 4
     sources = np.random.default_rng(1).uniform(-1, 1, (4, 16, 16, 1)).astype("float32")
     styles = np.array([0, 1, 1, 0])
