@@ -74,9 +74,10 @@ class Conv2D(layers.Conv2D):
     2x2x256, batch 16: 26-32 ms -> 12); to the input and the weights of a stride-1 map
     by plain convolutions (8x8x128 -> 8x8x256: 34 -> 17 and 16 -> 9 ms). font2font
     trains 1.2-1.25x faster, the default job 1.07-1.09x, StyleGAN2 (through
-    `same_conv2d`) 1.11x (bench/RESULTS.md, "Convolution gradients"). The same numbers to float rounding, the same weights (models saved
-    before load into it), differentiable twice (gradient penalties). Other paddings,
-    dilations, groups and data formats take Keras's path."""
+    `same_conv2d`) 1.11x (bench/RESULTS.md, "Convolution gradients"). The same numbers
+    to float rounding, the same weights (models saved before load into it),
+    differentiable twice (gradient penalties). Other paddings, dilations, groups and
+    data formats take Keras's path."""
 
     fast_gradients = True  # False inside `tf_convolutions`
 
