@@ -23,10 +23,11 @@ from unittest import mock
 import tensorflow as tf
 from conv_transpose import FONT2FONT
 from conv_transpose import seconds
+from font2font_layers import with_gradients
 from results import publish
+from train_speed import build_variants
 from train_speed import interleaved_step_ms
 from train_speed import machine
-from train_speed import variant
 
 from keras_gan import presets
 from keras_gan.config import RunConfig
@@ -49,18 +50,14 @@ def layer_rows(rounds: int, batch: int = 16) -> list[str]:
                 continue
             x = tf.random.uniform((batch, *layer.input.shape[1:]))
             upstream = tf.random.uniform((batch, *layer.output.shape[1:]))
+
+            def loss(y, upstream=upstream):
+                return tf.reduce_sum(y * upstream)
+
             times = {}
             for name, scope in VARIANTS.items():
                 with scope():
-
-                    @tf.function
-                    def both(x=x, layer=layer, upstream=upstream):
-                        with tf.GradientTape() as tape:
-                            tape.watch(x)
-                            y = tf.reduce_sum(layer(x) * upstream)
-                        return tape.gradient(y, [x, layer.kernel])
-
-                    times[name] = seconds(both, rounds)
+                    times[name] = seconds(tf.function(with_gradients(layer, x, loss)), rounds)
             old, new = times["TF"], times["keras_gan"]
             shapes = " -> ".join(
                 "x".join(map(str, t.shape[1:])) for t in (layer.input, layer.output)
@@ -81,7 +78,7 @@ def main():
     lines = [
         f"\n## Convolution gradients ({datetime.date.today()}, bench/conv_gradients.py)\n",
         f"Machine: {machine()}. Medians of {args.rounds} alternating rounds. Layers: batch "
-        "16, forward + backward (to the input and the kernel) milliseconds, TF / keras_gan "
+        "16, forward + backward (to the input and the weights) milliseconds, TF / keras_gan "
         "(speed-up).\n",
         "| network | layer | forward + backward ms |",
         "| --- | --- | --- |",
@@ -92,11 +89,7 @@ def main():
         "glyph_style_gan (the default job)": RunConfig(),
         "glyphs-stylegan2-64": RunConfig().merge(presets.get("glyphs-stylegan2-64")),
     }
-    models = {}
-    for name, config in configs.items():
-        for kind, scope in VARIANTS.items():
-            with scope():
-                models[(name, kind)] = variant(config, jit=False)
+    models = build_variants(configs, VARIANTS)
     lines += [
         f"\nTraining, {args.steps} steps of each variant in turn; milliseconds a step, "
         "10th percentile / median / 90th:\n",

@@ -26,8 +26,8 @@ import numpy as np
 import tensorflow as tf
 from results import publish
 from train_speed import alternating_rates
+from train_speed import build_variants
 from train_speed import machine
-from train_speed import variant
 
 from keras_gan.config import RunConfig
 from keras_gan.models.layers import Conv2DTranspose
@@ -118,11 +118,7 @@ def main():
         "font2font 64 px, batch 16": RunConfig().merge(FONT2FONT),
         "glyph_style_gan (the default job)": RunConfig(),
     }
-    models = {}
-    for name, config in configs.items():
-        for kind, scope in VARIANTS.items():
-            with scope():
-                models[(name, kind)] = variant(config, jit=False)
+    models = build_variants(configs, VARIANTS)
     rates = alternating_rates(models, args.rounds, args.steps)
     lines += [
         f"\nTraining ({args.steps} steps a round), images/s:\n",

@@ -60,6 +60,17 @@ def variant(config: RunConfig, jit: bool):
     return model, dataset, config.train.batch_size
 
 
+def build_variants(configs: dict, scopes: dict) -> dict:
+    """{(config name, scope name): variant}: each config's model built and traced inside
+    each scope (a context-manager factory)."""
+    models = {}
+    for name, config in configs.items():
+        for kind, scope in scopes.items():
+            with scope():
+                models[(name, kind)] = variant(config, jit=False)
+    return models
+
+
 def alternating_rates(variants: dict, rounds: int, steps: int) -> dict:
     """{name: images/s of each round}: every variant (model, dataset, batch) trains
     `steps` steps a round, in turn, so that load from other processes hits them alike."""

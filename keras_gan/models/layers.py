@@ -265,11 +265,10 @@ def _input_gradient(upstream, kernel, strides, input_shape):
     and width). Stride 1: the convolution of `upstream` with the kernel flipped (padded
     on the other sides). Strided, with the input a whole number of strides: TF's
     transposed convolution, as the sub-pixel form where that is faster. Else TF's."""
-    (kh, kw, _, _), (height, width) = kernel.shape, input_shape[1:3]
+    height, width = input_shape[1:3]
     if strides == (1, 1):
-        before_h, before_w = (kh - 1) // 2, (kw - 1) // 2
         flipped = tf.transpose(kernel[::-1, ::-1], (0, 1, 3, 2))
-        padding = [[0, 0], [kh - 1 - before_h, before_h], [kw - 1 - before_w, before_w], [0, 0]]
+        padding = [[0, 0], *(pads[::-1] for pads in _same_pads(kernel.shape)), [0, 0]]
         return tf.nn.conv2d(tf.pad(upstream, padding), flipped, 1, "VALID")
     if (
         height % strides[0] == 0
@@ -286,16 +285,19 @@ def _filter_gradient(inputs, upstream, kernel_shape, strides):
     the batch as channels (`inputs` padded, channels first, against `upstream` as the
     filter): 1.3-5x faster than TF's kernel on the maps measured (bench/RESULTS.md,
     "Convolution gradients"); strided, TF's, which that form does not beat."""
-    kh, kw = kernel_shape[:2]
     if strides != (1, 1):
         return tf.compat.v1.nn.conv2d_backprop_filter(
             inputs, list(kernel_shape), upstream, (1, *strides, 1), "SAME"
         )
-    before_h, before_w = (kh - 1) // 2, (kw - 1) // 2
-    padding = [[0, 0], [before_h, kh - 1 - before_h], [before_w, kw - 1 - before_w], [0, 0]]
+    padding = [[0, 0], *_same_pads(kernel_shape), [0, 0]]
     channels_first = tf.transpose(tf.pad(inputs, padding), (3, 1, 2, 0))
     gradient = tf.nn.conv2d(channels_first, tf.transpose(upstream, (1, 2, 0, 3)), 1, "VALID")
     return tf.transpose(gradient, (1, 2, 0, 3))
+
+
+def _same_pads(kernel_shape):
+    """TF's "same" padding at stride 1, (before, after) along height and width."""
+    return [[(size - 1) // 2, size - 1 - (size - 1) // 2] for size in kernel_shape[:2]]
 
 
 def _transpose_conv(inputs, kernel, strides: tuple[int, int]):
