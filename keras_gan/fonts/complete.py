@@ -488,7 +488,8 @@ def save_base(run_dir: str | os.PathLike, folder: str | os.PathLike) -> Path:
     """A finished font2font run as a base model to ship: the networks without optimizer
     state (a third of the size), config.json and dataset.json, and its source font
     subset to `SOURCE_CHARS` with the font's licence beside it (the spec then names
-    that copy); atomic."""
+    that copy); atomic. A warm-started run's `init_from` and `init_styles` are left
+    out: they name folders of the machine it trained on."""
     from keras_gan.files import atomic_directory
     from keras_gan.runs import load_run
 
@@ -502,9 +503,10 @@ def save_base(run_dir: str | os.PathLike, folder: str | os.PathLike) -> Path:
         head, _, query = config.data.spec.partition("?")
         pairs = [(k, copy if k == "source" else v) for k, v in urllib.parse.parse_qsl(query)]
         spec = f"{head}?{urllib.parse.urlencode(pairs)}"
-        config = RunConfig.from_dict(
-            {**config.to_dict(), "data": {**config.to_dict()["data"], "spec": spec}}
-        )
+        fields = config.to_dict()
+        fields["data"]["spec"] = spec
+        fields["train"].update(init_from=None, init_styles={})
+        config = RunConfig.from_dict(fields)
         info = {**info, "spec": spec}
         (tmp / "config.json").write_text(
             json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n"

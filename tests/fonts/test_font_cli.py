@@ -316,6 +316,12 @@ def test_a_saved_base_carries_its_source_font_to_other_machines(fitted, tmp_path
     assert all(ord(c) in cmap for c in CHARS + "亍齄國龍")  # GB 2312 and Big5 level 1
     assert ord("𠀋") not in cmap  # CJK Extension B: left out
     assert "Droid" in (shipped / "source-LICENSE.txt").read_text()
+    # A warm-started run shipped as a base keeps no folder of the machine it trained on.
+    warm = json.loads((fitted / "mine" / "config.json").read_text())["train"]
+    assert warm["init_from"] == str(fitted / "base") and warm["init_styles"]
+    again = save_base(fitted / "mine", tmp_path / "again")
+    train = json.loads((again / "config.json").read_text())["train"]
+    assert train["init_from"] is None and train["init_styles"] == {}
     # A machine without the source font installed: only the base's copy is there.
     monkeypatch.setattr(glyphs, "find_fonts", lambda extra=(): [])
     done = complete_font(
