@@ -31,6 +31,7 @@ conditional glyph generators given by `--glyph-models` (default: the shipped
 import argparse
 import dataclasses
 import json
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -87,7 +88,7 @@ SCRIPTS = {
         },
         "base_steps": 5000,
         "reader_train_chars": 600,
-        "reader_epochs": 12,
+        "reader_steps": 2700,  # 12 epochs of the 24 fonts
     },
     "latin": {
         # Latin-1 alone holds out 22 characters; with Latin Extended-A, Greek and
@@ -104,6 +105,45 @@ SCRIPTS = {
             *(f"FreeSans{s}" for s in ("", " Bold", " Oblique", " Bold Oblique")),
             *(f"FreeMono{s}" for s in ("", " Bold", " Oblique", " Bold Oblique")),
             *(f"Liberation Mono{s}" for s in ("", " Bold", " Italic", " Bold Italic")),
+            # scripts/base_fonts.sh's Latin families: regular, italic and bold. Not TeX
+            # Gyre Termes (FreeSerif's outlines, `ORIGINS`), nor Heros (FreeSans's).
+            *(
+                f"{family}{s}"
+                for family in (
+                    "Noto Sans",
+                    "Noto Serif",
+                    "Gentium Plus",
+                    "Charis SIL",
+                    "Andika",
+                    "Linux Libertine O",
+                    "Linux Biolinum O",
+                )
+                for s in ("", " Italic", " Bold")
+            ),
+            *(f"CMU Serif {s}" for s in ("Roman", "Italic", "Bold")),
+            *(f"CMU Sans Serif {s}" for s in ("Medium", "Oblique", "Bold")),
+            *(f"CMU Concrete {s}" for s in ("Roman", "Italic", "Bold")),
+            *(f"CMU Typewriter Text{s}" for s in ("", " Italic", " Bold")),
+            *(f"PT {f}{s}" for f in ("Sans", "Serif") for s in ("", " Italic", " Bold")),
+            *(f"EB Garamond 12 {s}" for s in ("Regular", "Italic", "Bold")),
+            *(
+                f"{family}{s}"
+                for family in (
+                    "Caladea",
+                    "Carlito",
+                    "Open Sans",
+                    "Roboto",
+                    "TeX Gyre Adventor",
+                    "TeX Gyre Bonum",
+                    "TeX Gyre Pagella",
+                    "TeXGyreSchola",
+                    "TeXGyreCursor",
+                )
+                for s in ("", " Italic", " Bold")
+            ),
+            "TeXGyreChorus",
+            *(f"Cantarell{s}" for s in ("", " Bold")),
+            *(f"Lato{s}" for s in ("", " Italic", " Bold")),
         ],
         "targets": {
             "italic": "FreeSerif Italic",
@@ -112,14 +152,20 @@ SCRIPTS = {
         },
         "base_steps": 2000,
         "reader_train_chars": 170,
-        "reader_epochs": 60,  # 8 x 170 glyphs: 12 epochs are 200 steps, too few to learn
+        "reader_steps": 3000,  # 200 (12 epochs of 8 fonts) were too few to learn
     },
 }
 # Families drawn from another's outlines, by their origin: a target's relatives are
 # the target to a fair test. AR PL UKai and UMing were drawn from AR PL KaitiM, SungtiL
 # and Mingti2L; BabelStone Han from Mingti2L and SungtiL (its glyphs differ from
 # UMing's by 0.059 mean L1 at 64 px, the next nearest face's by 0.116: bench/RESULTS.md).
-ORIGINS = {"BabelStone Han": "AR PL"}
+# GNU FreeFont and TeX Gyre both grew from URW's Nimbus fonts (Times, Helvetica, Courier).
+ORIGINS = {
+    "BabelStone Han": "AR PL",
+    **dict.fromkeys(("FreeSerif", "TeX Gyre Termes"), "URW Nimbus Roman"),
+    **dict.fromkeys(("FreeSans", "TeX Gyre Heros", "TeX Gyre Heros Cn"), "URW Nimbus Sans"),
+    **dict.fromkeys(("FreeMono", "TeX Gyre Cursor"), "URW Nimbus Mono"),
+}
 
 
 def origin(family: str) -> str:
@@ -254,6 +300,9 @@ def run_script(
     styles = [source, *bases, *targets.values()]
     rng = np.random.default_rng(0)
     reader_chars = "".join(rng.permutation(list(train_chars))[: setup["reader_train_chars"]])
+    # Steps of 64 glyphs, not epochs: an epoch of 111 faces costs 3 of 36 faces.
+    images = len(styles) * len(reader_chars)
+    setup["reader_epochs"] = math.ceil(setup["reader_steps"] * 64 / images)
     saved_reader = root / f"{script}-style-reader"  # kept: a later failure does not cost it
     with Clock() as clock:
         if (saved_reader / "extractor.json").is_file():

@@ -39,3 +39,4 @@ def test_bench_targets_share_no_family_with_the_shipped_base(script, base, insta
 def test_relatives_share_an_origin():
     assert origin("BabelStone Han") == origin("AR PL UMing CN") == origin("AR PL KaitiM GB")
     assert origin("TW-Kai") == "TW-Kai" != origin("AR PL UKai CN")
+    assert origin("TeX Gyre Termes") == origin("FreeSerif") != origin("Liberation Serif")
