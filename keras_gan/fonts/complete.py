@@ -2,7 +2,7 @@
 
 fit: fine-tune a multi-style font2font model (a shipped base, from the source font it
 carries: `font2font-zh`, 20 CJK faces of scripts/base_fonts.sh, or for characters
-without hanzi `font2font-latin`, 32 Latin faces; `default_base`) on the target's
+without hanzi `font2font-latin`, 107 Latin faces; `default_base`) on the target's
 glyphs, a font or a folder of images named by character, and on pseudo-glyphs, the base's
 zero-shot drawings of other characters in the target's style (`draw_pseudo_glyphs`);
 the target becomes a new style (its embedding starts at the style vector fitted to
