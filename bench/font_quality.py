@@ -4,7 +4,7 @@
 For each script (Chinese: GB 2312 level 1; Latin: `european`, Latin-1 with Latin
 Extended-A, Greek and Cyrillic):
 
-1. base: font2font from a source font to many styles (SCRIPTS; the zh ones need
+1. base: font2font from a source font to many styles (SCRIPTS; most need
    `KGAN_FONT_PATH` pointing at scripts/base_fonts.sh's folder), trained on the
    training characters only (`keras_gan.data.fontpairs.held_out`); or an existing
    base with `--zh-base DIR` / `--latin-base DIR` (its own source and styles count).
